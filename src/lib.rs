@@ -1,0 +1,11 @@
+//! peercall: one-to-one audio and video calls for an existing web chat app.
+//!
+//! The crate has three layers (see the README):
+//! - [`protocol`]: the versioned JSON signaling messages, with validation limits and typed errors;
+//! - [`call`]: the sans-IO call machine that decides everything about a call;
+//! - `web` (wasm32 only): the browser driver and the exported JavaScript API.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod call;
+pub mod protocol;
