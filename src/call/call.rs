@@ -1,0 +1,904 @@
+//! One call: the caller and callee flows, the user's commands on it, and how it ends.
+//!
+//! Caller: `calling` (media, then the offer) → invite sent, ring timeout armed → `ringing` when a
+//! callee device acknowledges → the first answer wins (`select-answer` tells the other devices) →
+//! `connecting` → `connected` when ICE connects.
+//!
+//! Callee: `ringing` until the invite's lifetime runs out → accept: media, then the answer →
+//! `connecting` → `connected`. A `select-answer` naming another device ends it with
+//! `answered-elsewhere`.
+
+use serde_json::Value;
+
+use crate::protocol::{
+    Body, CallId, CallKind, EndReason, IceCandidate, MediaState, PartyId, SdpType, UserId,
+};
+
+use super::candidates::{Candidates, Incoming};
+use super::error::{CallError, CommandError};
+use super::ice::{IceAction, IceRecovery};
+use super::io::{Command, DeviceKind, Effect, EffectResult, Event, IceState, Outbox};
+use super::negotiation::{Negotiation, OfferCreated, RemoteDescription};
+use super::quality::QualityTracker;
+use super::{CallHandle, CallState, Config, Direction, Millis};
+
+/// Where the local media of a call stands.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Media {
+    /// Not asked for yet (an incoming call that rings).
+    None,
+    /// `AcquireMedia` is in flight.
+    Acquiring,
+    /// Local tracks exist.
+    Ready,
+}
+
+/// How an ending call tells the peer.
+enum Notify {
+    /// It does not: the peer ended it, or never heard of it.
+    Nobody,
+    /// A `hangup` with this reason.
+    Hangup(EndReason),
+    /// A `reject` with this reason.
+    Reject(EndReason),
+}
+
+/// Whether a message's sender party may speak for this call.
+enum PartyCheck {
+    Accept,
+    /// A callee device that lost the race for the answer; its late messages are expected.
+    Loser,
+    Wrong,
+}
+
+/// The state of one call.
+#[derive(Clone, Debug)]
+pub(crate) struct Call {
+    pub(crate) handle: CallHandle,
+    pub(crate) id: CallId,
+    pub(crate) direction: Direction,
+    pub(crate) peer: UserId,
+    /// Caller: the callee device whose answer won. Callee: the caller's device.
+    pub(crate) peer_party: Option<PartyId>,
+    pub(crate) kind: CallKind,
+    pub(crate) state: CallState,
+    pub(crate) metadata: Option<Value>,
+    pub(crate) local_media: MediaState,
+    pub(crate) remote_media: MediaState,
+    pub(crate) connected_at: Option<Millis>,
+    pub(crate) ended_at: Option<Millis>,
+    /// Callee: the user accepted (or glare merged the call). Caller: always true.
+    accepted: bool,
+    media: Media,
+    has_video_track: bool,
+    /// Callee: the invite's offer until it is applied.
+    remote_offer: Option<String>,
+    /// Caller: the invite as sent, so it can be repeated during glare.
+    invite: Option<Body>,
+    /// The invite (caller) or answer (callee) is out, so candidates and media state may follow.
+    signaled: bool,
+    negotiation: Negotiation,
+    candidates: Candidates,
+    ice: IceRecovery,
+    /// Caller: ring timeout. Callee: invite expiry, until the answer is out.
+    ring_deadline: Option<Millis>,
+    connect_deadline: Option<Millis>,
+    stats_at: Option<Millis>,
+    quality: QualityTracker,
+    local_media_seq: u32,
+    remote_media_seq: Option<u32>,
+}
+
+impl Call {
+    fn base(handle: CallHandle, id: CallId, direction: Direction, peer: UserId) -> Call {
+        Call {
+            handle,
+            id,
+            direction,
+            peer,
+            peer_party: None,
+            kind: CallKind::Audio,
+            state: CallState::Calling,
+            metadata: None,
+            local_media: MediaState::default(),
+            remote_media: MediaState::default(),
+            connected_at: None,
+            ended_at: None,
+            accepted: direction == Direction::Outgoing,
+            media: Media::None,
+            has_video_track: false,
+            remote_offer: None,
+            invite: None,
+            signaled: false,
+            negotiation: Negotiation::new(direction == Direction::Incoming),
+            candidates: Candidates::default(),
+            ice: IceRecovery::default(),
+            ring_deadline: None,
+            connect_deadline: None,
+            stats_at: None,
+            quality: QualityTracker::default(),
+            local_media_seq: 0,
+            remote_media_seq: None,
+        }
+    }
+
+    /// Places a call: asks for media; the invite follows once the offer exists.
+    pub(crate) fn outgoing(
+        handle: CallHandle,
+        id: CallId,
+        peer: UserId,
+        kind: CallKind,
+        metadata: Option<Value>,
+        out: &mut Outbox,
+    ) -> Call {
+        let mut call = Call::base(handle, id, Direction::Outgoing, peer);
+        call.kind = kind;
+        call.metadata = metadata;
+        call.media = Media::Acquiring;
+        out.event(Event::StateChanged {
+            call: handle,
+            state: CallState::Calling,
+        });
+        out.effect(
+            handle,
+            Effect::AcquireMedia {
+                video: kind == CallKind::Video,
+            },
+        );
+        call
+    }
+
+    /// An invite arrived: ring, and tell the caller so.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn incoming(
+        now: Millis,
+        handle: CallHandle,
+        id: CallId,
+        peer: UserId,
+        party: PartyId,
+        kind: CallKind,
+        offer: String,
+        lifetime_ms: u32,
+        metadata: Option<Value>,
+        out: &mut Outbox,
+    ) -> Call {
+        let mut call = Call::base(handle, id, Direction::Incoming, peer);
+        call.peer_party = Some(party);
+        call.kind = kind;
+        call.state = CallState::Ringing;
+        call.metadata = metadata.clone();
+        call.remote_offer = Some(offer);
+        call.ring_deadline = Some(now + Millis::from(lifetime_ms));
+        out.event(Event::Incoming {
+            call: handle,
+            from: call.peer.clone(),
+            kind,
+            metadata,
+        });
+        out.send(&call.peer, id, Body::Ringing);
+        call
+    }
+
+    /// Whether the call is not over.
+    pub(crate) fn is_live(&self) -> bool {
+        !self.state.is_ended()
+    }
+
+    /// Whether this is the client's one active call (placed, or accepted), as opposed to one that
+    /// only rings.
+    pub(crate) fn is_active(&self) -> bool {
+        self.is_live() && self.accepted
+    }
+
+    /// Whether this is an incoming call that rings and has not been answered.
+    pub(crate) fn is_ringing_here(&self) -> bool {
+        self.is_live() && !self.accepted
+    }
+
+    /// Whether this is an outgoing call no callee device has answered yet (glare can apply).
+    pub(crate) fn is_unanswered_outgoing(&self) -> bool {
+        self.is_live() && self.direction == Direction::Outgoing && self.peer_party.is_none()
+    }
+
+    /// The next time [`on_timeout`](Self::on_timeout) has work.
+    pub(crate) fn deadline(&self) -> Option<Millis> {
+        if !self.is_live() {
+            return None;
+        }
+        [
+            self.ring_deadline,
+            self.connect_deadline,
+            self.stats_at,
+            // Candidates wait, without a timer, until the invite or answer is out.
+            self.candidates.deadline().filter(|_| self.signaled),
+            self.ice.deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    fn set_state(&mut self, state: CallState, out: &mut Outbox) {
+        if self.state != state {
+            self.state = state;
+            out.event(Event::StateChanged {
+                call: self.handle,
+                state,
+            });
+        }
+    }
+
+    /// Ends the call once: tells the peer if asked, reports it, and releases every resource.
+    fn end(&mut self, now: Millis, reason: EndReason, notify: Notify, out: &mut Outbox) {
+        if !self.is_live() {
+            return;
+        }
+        match notify {
+            Notify::Nobody => {}
+            Notify::Hangup(reason) => out.send(&self.peer, self.id, Body::Hangup { reason }),
+            Notify::Reject(reason) => out.send(&self.peer, self.id, Body::Reject { reason }),
+        }
+        self.ended_at = Some(now);
+        self.ring_deadline = None;
+        self.connect_deadline = None;
+        self.stats_at = None;
+        self.ice.on_up();
+        self.set_state(CallState::Ended(reason), out);
+        out.event(Event::Ended {
+            call: self.handle,
+            reason,
+            missed: self.direction == Direction::Incoming && !self.accepted && reason.is_missed(),
+        });
+        out.effect(self.handle, Effect::Release);
+    }
+
+    /// How a `hangup` from this side reads before it is answered, and how the peer is told.
+    fn end_by_user(&mut self, now: Millis, out: &mut Outbox) {
+        if self.direction == Direction::Incoming && !self.accepted {
+            self.end(now, EndReason::Rejected, Notify::Reject(EndReason::Rejected), out);
+        } else if self.is_unanswered_outgoing() {
+            let notify = if self.signaled {
+                Notify::Hangup(EndReason::Cancelled)
+            } else {
+                Notify::Nobody
+            };
+            self.end(now, EndReason::Cancelled, notify, out);
+        } else {
+            self.end(now, EndReason::Hangup, Notify::Hangup(EndReason::Hangup), out);
+        }
+    }
+
+    /// Ends the call for the client going away (page hidden, client destroyed).
+    pub(crate) fn shut_down(&mut self, now: Millis, out: &mut Outbox) {
+        self.end_by_user(now, out);
+    }
+
+    // ----- commands -------------------------------------------------------------------------
+
+    /// Applies a user command, or says why it does not fit.
+    pub(crate) fn command(
+        &mut self,
+        now: Millis,
+        command: Command,
+        out: &mut Outbox,
+    ) -> Result<(), CommandError> {
+        if !self.is_live() {
+            return Err(CommandError::CallEnded);
+        }
+        let invalid = CommandError::InvalidState {
+            command: command.name(),
+            state: self.state,
+        };
+        match command {
+            Command::Accept { video } => {
+                if self.accepted {
+                    return Err(invalid);
+                }
+                self.accepted = true;
+                self.media = Media::Acquiring;
+                self.set_state(CallState::Connecting, out);
+                let video = video && self.kind == CallKind::Video;
+                out.effect(self.handle, Effect::AcquireMedia { video });
+            }
+            Command::Reject => {
+                if self.accepted {
+                    return Err(invalid);
+                }
+                self.end_by_user(now, out);
+            }
+            Command::Hangup => self.end_by_user(now, out),
+            Command::SetMuted(muted) => {
+                self.require_media(invalid)?;
+                if self.local_media.audio_muted != muted {
+                    self.local_media.audio_muted = muted;
+                    out.effect(
+                        self.handle,
+                        Effect::SetTrackEnabled {
+                            kind: DeviceKind::Microphone,
+                            enabled: !muted,
+                        },
+                    );
+                    self.local_media_changed(out);
+                }
+            }
+            Command::SetVideoEnabled(enabled) => {
+                self.require_media(invalid)?;
+                if !self.has_video_track {
+                    return Err(CommandError::NoVideo);
+                }
+                if self.local_media.video_muted == enabled {
+                    self.local_media.video_muted = !enabled;
+                    out.effect(
+                        self.handle,
+                        Effect::SetTrackEnabled {
+                            kind: DeviceKind::Camera,
+                            enabled,
+                        },
+                    );
+                    self.local_media_changed(out);
+                }
+            }
+            Command::StartScreenShare => {
+                self.require_media(invalid)?;
+                if !self.local_media.screen_sharing {
+                    out.effect(self.handle, Effect::StartScreenShare);
+                }
+            }
+            Command::StopScreenShare => {
+                self.require_media(invalid)?;
+                if self.local_media.screen_sharing {
+                    self.local_media.screen_sharing = false;
+                    out.effect(self.handle, Effect::StopScreenShare);
+                    self.local_media_changed(out);
+                }
+            }
+            Command::UpgradeToVideo => {
+                self.require_media(invalid)?;
+                if !self.has_video_track {
+                    out.effect(self.handle, Effect::AcquireCamera);
+                }
+            }
+            Command::SwitchDevice { kind, device_id } => {
+                self.require_media(invalid)?;
+                if kind == DeviceKind::Camera && !self.has_video_track {
+                    return Err(CommandError::NoVideo);
+                }
+                out.effect(self.handle, Effect::SwitchDevice { kind, device_id });
+            }
+            Command::RestartIce => {
+                if !matches!(self.state, CallState::Connected | CallState::Reconnecting) {
+                    return Err(invalid);
+                }
+                self.renegotiate(true, out);
+            }
+        }
+        Ok(())
+    }
+
+    fn require_media(&self, invalid: CommandError) -> Result<(), CommandError> {
+        if self.media == Media::Ready {
+            Ok(())
+        } else {
+            Err(invalid)
+        }
+    }
+
+    fn local_media_changed(&mut self, out: &mut Outbox) {
+        self.local_media_seq += 1;
+        out.event(Event::LocalMedia {
+            call: self.handle,
+            state: self.local_media,
+        });
+        if self.signaled {
+            self.send_media_state(out);
+        }
+    }
+
+    fn send_media_state(&mut self, out: &mut Outbox) {
+        let body = Body::Media {
+            seq: self.local_media_seq,
+            state: self.local_media,
+        };
+        out.send(&self.peer, self.id, body);
+    }
+
+    fn renegotiate(&mut self, ice_restart: bool, out: &mut Outbox) {
+        if let Some(effect) = self.negotiation.request(ice_restart) {
+            out.effect(self.handle, effect);
+        }
+    }
+
+    // ----- glare ----------------------------------------------------------------------------
+
+    /// Glare, this side's call id being the lower: repeat our invite, in case the peer never got
+    /// it, so the peer merges into our call.
+    pub(crate) fn repeat_invite(&self, out: &mut Outbox) {
+        if let Some(invite) = &self.invite {
+            out.send(&self.peer, self.id, invite.clone());
+        }
+    }
+
+    /// Glare, the peer's call id being the lower: this outgoing call becomes the callee side of
+    /// the peer's call, already accepted, so exactly one call connects with no user action.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) fn merge_into_incoming(
+        &mut self,
+        now: Millis,
+        id: CallId,
+        party: PartyId,
+        kind: CallKind,
+        offer: String,
+        lifetime_ms: u32,
+        out: &mut Outbox,
+    ) {
+        if self.signaled {
+            // The peer's other devices may ring for our invite: they stop.
+            out.send(
+                &self.peer,
+                self.id,
+                Body::Hangup {
+                    reason: EndReason::AnsweredElsewhere,
+                },
+            );
+        }
+        if self.negotiation.has_peer_connection() {
+            out.effect(self.handle, Effect::ResetPeerConnection);
+        }
+        self.id = id;
+        self.direction = Direction::Incoming;
+        self.peer_party = Some(party);
+        self.kind = kind;
+        self.remote_offer = Some(offer);
+        self.invite = None;
+        self.signaled = false;
+        self.negotiation.reset(true);
+        self.candidates.reset();
+        self.ring_deadline = Some(now + Millis::from(lifetime_ms));
+        self.set_state(CallState::Connecting, out);
+        if self.media == Media::Ready {
+            self.answer_offer(out);
+        }
+    }
+
+    /// Callee with media: applies the invite's offer and releases the caller's held candidates.
+    fn answer_offer(&mut self, out: &mut Outbox) {
+        let (Some(offer), Some(party)) = (self.remote_offer.take(), self.peer_party.clone()) else {
+            return;
+        };
+        out.effect(self.handle, self.negotiation.accept_initial(offer));
+        if let Some((candidates, end)) = self.candidates.remote_ready(&party) {
+            out.effect(self.handle, Effect::AddRemoteCandidates { candidates, end });
+        }
+    }
+
+    // ----- messages -------------------------------------------------------------------------
+
+    /// A duplicate invite: if this device still rings, say so again (the first `ringing` may
+    /// have been lost).
+    pub(crate) fn on_duplicate_invite(&self, out: &mut Outbox) {
+        if self.is_ringing_here() {
+            out.send(&self.peer, self.id, Body::Ringing);
+        }
+    }
+
+    fn check_party(&self, party: &PartyId) -> PartyCheck {
+        match (&self.peer_party, self.direction) {
+            (Some(expected), _) if expected == party => PartyCheck::Accept,
+            (None, Direction::Outgoing) => PartyCheck::Accept,
+            (Some(_), Direction::Outgoing) => PartyCheck::Loser,
+            _ => PartyCheck::Wrong,
+        }
+    }
+
+    /// A message for this call from its peer user (the machine checked the user).
+    pub(crate) fn on_message(
+        &mut self,
+        now: Millis,
+        config: &Config,
+        party: PartyId,
+        body: Body,
+        out: &mut Outbox,
+    ) {
+        if !self.is_live() {
+            return;
+        }
+        match self.check_party(&party) {
+            PartyCheck::Accept => {}
+            PartyCheck::Loser => {
+                if matches!(body, Body::Answer { .. }) {
+                    // Its select-answer may have been lost: repeat it.
+                    self.send_select_answer(out);
+                }
+                return;
+            }
+            PartyCheck::Wrong => {
+                out.error(
+                    Some(self.handle),
+                    CallError::WrongSender {
+                        call_id: self.id,
+                        from: self.peer.clone(),
+                    },
+                );
+                return;
+            }
+        }
+        let unexpected = CallError::UnexpectedMessage {
+            message: body.type_name(),
+            state: self.state,
+        };
+        let outgoing = self.direction == Direction::Outgoing;
+        match body {
+            Body::Invite { .. } => self.on_duplicate_invite(out),
+            Body::Ringing if outgoing => {
+                if self.state == CallState::Calling && self.signaled {
+                    self.set_state(CallState::Ringing, out);
+                }
+            }
+            Body::Answer { sdp } if outgoing => {
+                if self.peer_party.is_some() {
+                    return; // A duplicate of the answer that won.
+                }
+                self.on_first_answer(now, config, party, sdp, out);
+            }
+            Body::Reject { reason } if outgoing && self.peer_party.is_none() => {
+                // One device declined: the call ends and the user's other devices stop ringing.
+                self.end(now, reason, Notify::Hangup(reason), out);
+            }
+            Body::Hangup { reason } => {
+                let notify = if self.is_unanswered_outgoing() {
+                    Notify::Hangup(reason)
+                } else {
+                    Notify::Nobody
+                };
+                self.end(now, reason.as_seen_by_peer(), notify, out);
+            }
+            Body::SelectAnswer { selected_party_id } if !outgoing => {
+                if &selected_party_id != out.party_id() {
+                    self.end(now, EndReason::AnsweredElsewhere, Notify::Nobody, out);
+                }
+            }
+            Body::Candidates { candidates, end } => {
+                self.on_remote_candidates(&party, candidates, end, out);
+            }
+            Body::Negotiate { seq, sdp_type, sdp } => {
+                if !self.accepted || (outgoing && self.peer_party.is_none()) {
+                    out.error(Some(self.handle), unexpected);
+                    return;
+                }
+                let decision = match sdp_type {
+                    SdpType::Offer => self.negotiation.remote_offer(seq, sdp),
+                    SdpType::Answer => self.negotiation.remote_answer(seq, sdp),
+                };
+                self.apply_remote_description(decision, unexpected, out);
+            }
+            Body::Media { seq, state } => {
+                if self.remote_media_seq.is_none_or(|last| seq > last) {
+                    self.remote_media_seq = Some(seq);
+                    if self.remote_media != state {
+                        self.remote_media = state;
+                        out.event(Event::RemoteMedia {
+                            call: self.handle,
+                            state,
+                        });
+                    }
+                }
+            }
+            Body::Ringing | Body::Answer { .. } | Body::Reject { .. } | Body::SelectAnswer { .. } => {
+                out.error(Some(self.handle), unexpected);
+            }
+        }
+    }
+
+    fn send_select_answer(&self, out: &mut Outbox) {
+        if let Some(selected) = &self.peer_party {
+            let body = Body::SelectAnswer {
+                selected_party_id: selected.clone(),
+            };
+            out.send(&self.peer, self.id, body);
+        }
+    }
+
+    /// Caller: the first answer wins; the other devices are told with `select-answer`.
+    fn on_first_answer(
+        &mut self,
+        now: Millis,
+        config: &Config,
+        party: PartyId,
+        sdp: String,
+        out: &mut Outbox,
+    ) {
+        let decision = self.negotiation.remote_answer(0, sdp);
+        let RemoteDescription::Apply(effect) = decision else {
+            let unexpected = CallError::UnexpectedMessage {
+                message: "answer",
+                state: self.state,
+            };
+            out.error(Some(self.handle), unexpected);
+            return;
+        };
+        self.peer_party = Some(party.clone());
+        self.send_select_answer(out);
+        out.effect(self.handle, effect);
+        if let Some((candidates, end)) = self.candidates.remote_ready(&party) {
+            out.effect(self.handle, Effect::AddRemoteCandidates { candidates, end });
+        }
+        self.ring_deadline = None;
+        self.connect_deadline = Some(now + config.connect_timeout_ms);
+        self.set_state(CallState::Connecting, out);
+    }
+
+    fn apply_remote_description(
+        &mut self,
+        decision: RemoteDescription,
+        unexpected: CallError,
+        out: &mut Outbox,
+    ) {
+        match decision {
+            RemoteDescription::Apply(effect) => out.effect(self.handle, effect),
+            RemoteDescription::Duplicate | RemoteDescription::IgnoredCollision => {}
+            RemoteDescription::Unexpected => out.error(Some(self.handle), unexpected),
+        }
+    }
+
+    fn on_remote_candidates(
+        &mut self,
+        party: &PartyId,
+        candidates: Vec<IceCandidate>,
+        end: bool,
+        out: &mut Outbox,
+    ) {
+        match self.candidates.receive(party, candidates, end) {
+            Incoming::Apply(candidates, end) => {
+                out.effect(self.handle, Effect::AddRemoteCandidates { candidates, end });
+            }
+            Incoming::Held => {}
+            Incoming::Overflow => out.error(Some(self.handle), CallError::TooManyCandidates),
+        }
+    }
+
+    /// The transport could not reach the peer user. Before media flows that ends the call; once
+    /// it flows, the ICE policy decides.
+    pub(crate) fn on_unreachable(&mut self, now: Millis, out: &mut Outbox) {
+        if self.is_live() && self.connected_at.is_none() {
+            self.end(now, EndReason::Unreachable, Notify::Nobody, out);
+        }
+    }
+
+    // ----- effect results -------------------------------------------------------------------
+
+    /// The outcome of an effect, or a browser event, for this call.
+    pub(crate) fn on_effect(
+        &mut self,
+        now: Millis,
+        config: &Config,
+        result: EffectResult,
+        out: &mut Outbox,
+    ) {
+        if !self.is_live() {
+            return;
+        }
+        match result {
+            EffectResult::MediaAcquired {
+                video,
+                camera_error,
+            } => {
+                if self.media != Media::Acquiring {
+                    return;
+                }
+                self.media = Media::Ready;
+                self.has_video_track = video;
+                self.local_media.video_muted = !video;
+                if let Some(error) = camera_error {
+                    out.event(Event::VideoUnavailable {
+                        call: self.handle,
+                        error,
+                    });
+                }
+                if self.direction == Direction::Outgoing {
+                    out.effect(self.handle, self.negotiation.initial_offer());
+                } else {
+                    self.answer_offer(out);
+                }
+            }
+            EffectResult::MediaFailed(error) => {
+                if self.media != Media::Acquiring {
+                    return;
+                }
+                out.error(Some(self.handle), CallError::Media(error));
+                let notify = match self.direction {
+                    Direction::Incoming => Notify::Reject(EndReason::MediaFailed),
+                    Direction::Outgoing if self.signaled => Notify::Hangup(EndReason::MediaFailed),
+                    Direction::Outgoing => Notify::Nobody,
+                };
+                self.end(now, EndReason::MediaFailed, notify, out);
+            }
+            EffectResult::OfferCreated { op, sdp } => match self.negotiation.offer_created(op) {
+                OfferCreated::Send(0) if !self.signaled => self.send_invite(now, config, sdp, out),
+                OfferCreated::Send(seq) => {
+                    let sdp_type = SdpType::Offer;
+                    out.send(&self.peer, self.id, Body::Negotiate { seq, sdp_type, sdp });
+                }
+                OfferCreated::Stale => {}
+            },
+            EffectResult::AnswerCreated { op, sdp } => {
+                let Some(seq) = self.negotiation.answer_created(op) else {
+                    return;
+                };
+                if self.signaled {
+                    let sdp_type = SdpType::Answer;
+                    out.send(&self.peer, self.id, Body::Negotiate { seq, sdp_type, sdp });
+                } else {
+                    out.send(&self.peer, self.id, Body::Answer { sdp });
+                    self.after_signaled(now, out);
+                    self.ring_deadline = None;
+                    self.connect_deadline = Some(now + config.connect_timeout_ms);
+                }
+                self.start_pending_negotiation(out);
+            }
+            EffectResult::AnswerApplied { op } => {
+                if self.negotiation.answer_applied(op) {
+                    self.start_pending_negotiation(out);
+                }
+            }
+            EffectResult::SdpFailed { op, error } => {
+                if self.negotiation.is_current(op) {
+                    out.error(Some(self.handle), CallError::SdpFailed(error));
+                    let reason = EndReason::ProtocolError;
+                    self.end(now, reason, Notify::Hangup(reason), out);
+                }
+            }
+            EffectResult::LocalCandidate(candidate) => {
+                self.candidates
+                    .push_local(now, config.candidate_batch_ms, candidate);
+            }
+            EffectResult::LocalCandidatesComplete => {
+                self.candidates.local_complete(now);
+                self.flush_candidates(now, out);
+            }
+            EffectResult::IceStateChanged(ice) => self.on_ice_state(now, config, ice, out),
+            EffectResult::NegotiationNeeded => {
+                if self.media == Media::Ready && self.accepted {
+                    self.renegotiate(false, out);
+                }
+            }
+            EffectResult::Stats(sample) => {
+                if matches!(self.state, CallState::Connected | CallState::Reconnecting) {
+                    let quality = self.quality.update(now, sample);
+                    out.event(Event::Quality {
+                        call: self.handle,
+                        quality,
+                    });
+                }
+            }
+            EffectResult::ScreenShareStarted => {
+                if !self.local_media.screen_sharing {
+                    self.local_media.screen_sharing = true;
+                    self.local_media_changed(out);
+                }
+            }
+            EffectResult::ScreenShareEnded => {
+                if self.local_media.screen_sharing {
+                    self.local_media.screen_sharing = false;
+                    self.local_media_changed(out);
+                }
+            }
+            EffectResult::CameraAcquired => {
+                if !self.has_video_track {
+                    self.has_video_track = true;
+                    self.kind = CallKind::Video;
+                    self.local_media.video_muted = false;
+                    self.local_media_changed(out);
+                }
+            }
+            EffectResult::ScreenShareFailed(error)
+            | EffectResult::CameraFailed(error)
+            | EffectResult::SwitchDeviceFailed(error) => {
+                out.error(Some(self.handle), CallError::Media(error));
+            }
+        }
+    }
+
+    fn send_invite(&mut self, now: Millis, config: &Config, sdp: String, out: &mut Outbox) {
+        let lifetime_ms = config
+            .ring_timeout_ms
+            .clamp(crate::protocol::MIN_LIFETIME_MS, crate::protocol::MAX_LIFETIME_MS)
+            as u32;
+        let invite = Body::Invite {
+            kind: self.kind,
+            sdp,
+            lifetime_ms,
+            metadata: self.metadata.clone(),
+        };
+        out.send(&self.peer, self.id, invite.clone());
+        self.invite = Some(invite);
+        self.ring_deadline = Some(now + Millis::from(lifetime_ms));
+        self.after_signaled(now, out);
+    }
+
+    /// The invite or answer is out: held candidates and a changed media state may follow.
+    fn after_signaled(&mut self, now: Millis, out: &mut Outbox) {
+        self.signaled = true;
+        self.flush_candidates(now, out);
+        if self.local_media != MediaState::default() || self.local_media_seq > 0 {
+            self.send_media_state(out);
+        }
+    }
+
+    fn start_pending_negotiation(&mut self, out: &mut Outbox) {
+        if let Some(effect) = self.negotiation.start_pending() {
+            out.effect(self.handle, effect);
+        }
+    }
+
+    fn flush_candidates(&mut self, now: Millis, out: &mut Outbox) {
+        for (candidates, end) in self.candidates.take_due(now, self.signaled) {
+            out.send(&self.peer, self.id, Body::Candidates { candidates, end });
+        }
+    }
+
+    fn on_ice_state(&mut self, now: Millis, config: &Config, ice: IceState, out: &mut Outbox) {
+        let polite = self.direction == Direction::Incoming;
+        match (ice, self.state) {
+            (IceState::Connected, CallState::Connecting | CallState::Reconnecting) => {
+                self.ice.on_up();
+                self.connect_deadline = None;
+                if self.connected_at.is_none() {
+                    self.connected_at = Some(now);
+                    self.stats_at = Some(now + config.stats_interval_ms);
+                }
+                self.set_state(CallState::Connected, out);
+            }
+            (IceState::Disconnected | IceState::Failed, CallState::Connected)
+            | (IceState::Disconnected | IceState::Failed, CallState::Reconnecting) => {
+                self.ice
+                    .on_down(now, ice == IceState::Failed, polite, config);
+                self.set_state(CallState::Reconnecting, out);
+            }
+            (IceState::Failed, CallState::Connecting) if self.connected_at.is_none() => {
+                let reason = EndReason::IceFailed;
+                self.end(now, reason, Notify::Hangup(reason), out);
+            }
+            _ => {}
+        }
+    }
+
+    // ----- timers ---------------------------------------------------------------------------
+
+    /// Does whatever is due at `now`.
+    pub(crate) fn on_timeout(&mut self, now: Millis, config: &Config, out: &mut Outbox) {
+        if !self.is_live() {
+            return;
+        }
+        if self.ring_deadline.is_some_and(|at| now >= at) {
+            self.ring_deadline = None;
+            let notify = match self.direction {
+                Direction::Outgoing => Notify::Hangup(EndReason::Timeout),
+                // The caller's own timeout fired first; nothing to tell it.
+                Direction::Incoming => Notify::Nobody,
+            };
+            self.end(now, EndReason::Timeout, notify, out);
+            return;
+        }
+        if self.connect_deadline.is_some_and(|at| now >= at) {
+            let reason = EndReason::IceFailed;
+            self.end(now, reason, Notify::Hangup(reason), out);
+            return;
+        }
+        if self.ice.deadline().is_some_and(|at| now >= at) {
+            match self.ice.on_timer(now, config) {
+                IceAction::Wait => {}
+                IceAction::Restart => self.renegotiate(true, out),
+                IceAction::GiveUp => {
+                    let reason = EndReason::IceFailed;
+                    self.end(now, reason, Notify::Hangup(reason), out);
+                    return;
+                }
+            }
+        }
+        if self.stats_at.is_some_and(|at| now >= at) {
+            self.stats_at = Some(now + config.stats_interval_ms);
+            out.effect(self.handle, Effect::CollectStats);
+        }
+        self.flush_candidates(now, out);
+    }
+}

@@ -1,0 +1,206 @@
+//! Typed errors: for commands that do not fit (returned), and for inputs that were dropped
+//! (reported as [`Event::Error`](super::Event::Error)).
+
+use std::fmt;
+
+use crate::protocol::{CallId, ProtocolError, UserId};
+
+use super::CallState;
+
+/// Why a user command was refused. Nothing changed.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum CommandError {
+    /// No call has this handle (never existed, or ended long ago and was forgotten).
+    UnknownCall,
+    /// The call has ended.
+    CallEnded,
+    /// The command does not fit the call's phase or direction.
+    InvalidState {
+        /// The command.
+        command: &'static str,
+        /// The call's phase.
+        state: CallState,
+    },
+    /// Another call is active; hang it up first.
+    AlreadyInCall,
+    /// The peer's user id is invalid, or is this client's own user.
+    InvalidPeer,
+    /// The command needs a camera track, and this call has none (see `upgradeToVideo`).
+    NoVideo,
+    /// The call's metadata is larger than the protocol allows.
+    MetadataTooLarge,
+}
+
+impl CommandError {
+    /// The stable code (the JS `Error.code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            CommandError::UnknownCall => "unknown-call",
+            CommandError::CallEnded => "call-ended",
+            CommandError::InvalidState { .. } => "invalid-state",
+            CommandError::AlreadyInCall => "already-in-call",
+            CommandError::InvalidPeer => "invalid-peer",
+            CommandError::NoVideo => "no-video",
+            CommandError::MetadataTooLarge => "metadata-too-large",
+        }
+    }
+}
+
+impl fmt::Display for CommandError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CommandError::UnknownCall => f.write_str("no such call"),
+            CommandError::CallEnded => f.write_str("the call has ended"),
+            CommandError::InvalidState { command, state } => {
+                write!(f, "`{command}` is not possible while the call is {}", state.as_str())
+            }
+            CommandError::AlreadyInCall => f.write_str("another call is active; hang it up first"),
+            CommandError::InvalidPeer => f.write_str("cannot call that user"),
+            CommandError::NoVideo => f.write_str("the call has no camera track"),
+            CommandError::MetadataTooLarge => write!(
+                f,
+                "call metadata exceeds {} bytes of JSON",
+                crate::protocol::MAX_METADATA_BYTES
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CommandError {}
+
+/// Why the browser refused a capture device.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum MediaError {
+    /// `NotAllowedError` / `SecurityError`: the user or the page's policy refused.
+    PermissionDenied,
+    /// `NotFoundError` / `OverconstrainedError`: no such device.
+    DeviceNotFound,
+    /// `NotReadableError` / `AbortError`: the device is in use or broken.
+    DeviceBusy,
+    /// Any other failure, with the browser's name for it.
+    Other(String),
+}
+
+impl MediaError {
+    /// Maps a `DOMException` name to the error.
+    pub fn from_dom_name(name: &str) -> MediaError {
+        match name {
+            "NotAllowedError" | "SecurityError" | "PermissionDeniedError" => {
+                MediaError::PermissionDenied
+            }
+            "NotFoundError" | "OverconstrainedError" | "DevicesNotFoundError" => {
+                MediaError::DeviceNotFound
+            }
+            "NotReadableError" | "AbortError" | "TrackStartError" => MediaError::DeviceBusy,
+            other => MediaError::Other(other.to_owned()),
+        }
+    }
+
+    /// The stable code: `permission-denied`, `device-not-found`, `device-busy` or `media-error`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            MediaError::PermissionDenied => "permission-denied",
+            MediaError::DeviceNotFound => "device-not-found",
+            MediaError::DeviceBusy => "device-busy",
+            MediaError::Other(_) => "media-error",
+        }
+    }
+}
+
+impl fmt::Display for MediaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MediaError::PermissionDenied => f.write_str("permission to use the device was denied"),
+            MediaError::DeviceNotFound => f.write_str("no such capture device"),
+            MediaError::DeviceBusy => f.write_str("the device is in use by another application"),
+            MediaError::Other(name) => write!(f, "the device failed ({name})"),
+        }
+    }
+}
+
+/// An input that was dropped, or an optional action that failed. Reported, never applied.
+#[derive(Clone, PartialEq, Debug)]
+pub enum CallError {
+    /// A message from the transport was malformed.
+    Protocol(ProtocolError),
+    /// A message named a call this client does not know.
+    UnknownCall {
+        /// The call id named.
+        call_id: CallId,
+        /// Its sender.
+        from: UserId,
+    },
+    /// A message came from someone other than the call's remote party.
+    WrongSender {
+        /// The call id named.
+        call_id: CallId,
+        /// Its sender.
+        from: UserId,
+    },
+    /// A message does not fit the call's phase (out of order, or an answer to no offer).
+    UnexpectedMessage {
+        /// The message type.
+        message: &'static str,
+        /// The call's phase.
+        state: CallState,
+    },
+    /// An invite was dropped because its sender placed too many.
+    RateLimited {
+        /// The sender.
+        from: UserId,
+    },
+    /// Too many remote candidates arrived before the remote description; the extra were dropped.
+    TooManyCandidates,
+    /// The browser failed an SDP operation.
+    SdpFailed(String),
+    /// A camera, screen or device action failed; the call goes on.
+    Media(MediaError),
+}
+
+impl CallError {
+    /// The stable code (the JS `Error.code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            CallError::Protocol(_) => "bad-message",
+            CallError::UnknownCall { .. } => "unknown-call",
+            CallError::WrongSender { .. } => "wrong-sender",
+            CallError::UnexpectedMessage { .. } => "unexpected-message",
+            CallError::RateLimited { .. } => "rate-limited",
+            CallError::TooManyCandidates => "too-many-candidates",
+            CallError::SdpFailed(_) => "sdp-failed",
+            CallError::Media(error) => error.code(),
+        }
+    }
+}
+
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CallError::Protocol(error) => {
+                write!(f, "malformed message dropped ({}): {error}", error.code())
+            }
+            CallError::UnknownCall { call_id, from } => {
+                write!(f, "message from {from} for unknown call {call_id} dropped")
+            }
+            CallError::WrongSender { call_id, from } => write!(
+                f,
+                "message from {from} for call {call_id} dropped: not the call's remote party"
+            ),
+            CallError::UnexpectedMessage { message, state } => write!(
+                f,
+                "`{message}` message dropped: unexpected while the call is {}",
+                state.as_str()
+            ),
+            CallError::RateLimited { from } => {
+                write!(f, "invite from {from} dropped: too many invites")
+            }
+            CallError::TooManyCandidates => {
+                f.write_str("remote candidates dropped: too many before the remote description")
+            }
+            CallError::SdpFailed(message) => write!(f, "session description failed: {message}"),
+            CallError::Media(error) => write!(f, "{error}"),
+        }
+    }
+}
+
+impl std::error::Error for CallError {}

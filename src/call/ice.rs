@@ -1,0 +1,127 @@
+//! The ICE recovery policy: when a connected call's media path drops, wait briefly (it often comes
+//! back by itself), then restart ICE, and give up with `ice-failed` after a bounded time.
+//!
+//! The caller (impolite peer) restarts first; the callee waits twice as long so that, when both
+//! notice, the caller's restart usually wins without a collision. Perfect negotiation resolves the
+//! rest.
+
+use super::{Config, Millis};
+
+/// What the policy asks for when its deadline passes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum IceAction {
+    /// Nothing yet.
+    Wait,
+    /// Restart ICE now.
+    Restart,
+    /// End the call with `ice-failed`.
+    GiveUp,
+}
+
+/// The recovery timers of one call.
+#[derive(Clone, Debug, Default)]
+pub struct IceRecovery {
+    restart_at: Option<Millis>,
+    give_up_at: Option<Millis>,
+    attempts: u32,
+}
+
+impl IceRecovery {
+    /// The path dropped (`disconnected`) or broke (`failed`, which restarts without waiting).
+    pub fn on_down(&mut self, now: Millis, failed: bool, polite: bool, config: &Config) {
+        if self.give_up_at.is_none() {
+            self.give_up_at = Some(now + config.ice_give_up_ms);
+            self.attempts = 0;
+        }
+        let delay = match (failed, polite) {
+            (true, false) => 0,
+            (true, true) | (false, false) => config.ice_restart_delay_ms,
+            (false, true) => 2 * config.ice_restart_delay_ms,
+        };
+        let restart_at = now + delay;
+        self.restart_at = Some(self.restart_at.map_or(restart_at, |at| at.min(restart_at)));
+    }
+
+    /// The path is back: forget the timers.
+    pub fn on_up(&mut self) {
+        *self = IceRecovery::default();
+    }
+
+    /// Whether recovery is under way.
+    pub fn is_recovering(&self) -> bool {
+        self.give_up_at.is_some()
+    }
+
+    /// The next time [`on_timer`](Self::on_timer) has something to do.
+    pub fn deadline(&self) -> Option<Millis> {
+        match (self.restart_at, self.give_up_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Decides what to do at `now`. After a restart the next one backs off (2x, 4x, ...).
+    pub fn on_timer(&mut self, now: Millis, config: &Config) -> IceAction {
+        if self.give_up_at.is_some_and(|at| now >= at) {
+            *self = IceRecovery::default();
+            return IceAction::GiveUp;
+        }
+        match self.restart_at {
+            Some(at) if now >= at => {
+                self.attempts += 1;
+                let backoff = config.ice_restart_delay_ms << self.attempts.min(4);
+                self.restart_at = Some(now + backoff);
+                IceAction::Restart
+            }
+            _ => IceAction::Wait,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::{PartyId, UserId};
+
+    fn config() -> Config {
+        Config::new(UserId::new("a").unwrap(), PartyId::new("p").unwrap())
+    }
+
+    #[test]
+    fn caller_restarts_after_the_delay_then_backs_off_then_gives_up() {
+        let config = config();
+        let mut ice = IceRecovery::default();
+        ice.on_down(1_000, false, false, &config);
+        assert!(ice.is_recovering());
+        assert_eq!(ice.deadline(), Some(3_000));
+        assert_eq!(ice.on_timer(2_999, &config), IceAction::Wait);
+        assert_eq!(ice.on_timer(3_000, &config), IceAction::Restart);
+        assert_eq!(ice.deadline(), Some(7_000), "second restart backs off to 2x");
+        assert_eq!(ice.on_timer(7_000, &config), IceAction::Restart);
+        assert_eq!(ice.on_timer(21_000, &config), IceAction::GiveUp);
+        assert!(!ice.is_recovering());
+    }
+
+    #[test]
+    fn callee_waits_longer_and_failure_is_immediate_for_the_caller() {
+        let config = config();
+        let mut callee = IceRecovery::default();
+        callee.on_down(0, false, true, &config);
+        assert_eq!(callee.deadline(), Some(4_000));
+        let mut caller = IceRecovery::default();
+        caller.on_down(0, false, false, &config);
+        caller.on_down(500, true, false, &config);
+        assert_eq!(caller.deadline(), Some(500));
+        assert_eq!(caller.on_timer(500, &config), IceAction::Restart);
+    }
+
+    #[test]
+    fn recovery_clears_when_the_path_comes_back() {
+        let config = config();
+        let mut ice = IceRecovery::default();
+        ice.on_down(0, false, false, &config);
+        ice.on_up();
+        assert_eq!(ice.deadline(), None);
+        assert_eq!(ice.on_timer(100_000, &config), IceAction::Wait);
+    }
+}

@@ -1,0 +1,364 @@
+//! What goes into the machine and what comes out of it.
+
+use serde_json::Value;
+
+use crate::protocol::{Body, CallKind, EndReason, IceCandidate, MediaState, Message, UserId};
+
+use super::error::{CallError, MediaError};
+use super::quality::{Quality, StatsSample};
+use super::{CallHandle, CallState};
+
+/// A user's command on an existing call.
+#[derive(Clone, PartialEq, Debug)]
+pub enum Command {
+    /// Answer an incoming call that rings, sending video if `video` and the call is a video call.
+    Accept {
+        /// Turn the camera on.
+        video: bool,
+    },
+    /// Decline an incoming call that rings.
+    Reject,
+    /// End the call: cancel an outgoing call not yet answered, decline one that rings, hang up
+    /// one that was answered.
+    Hangup,
+    /// Mute or unmute the microphone.
+    SetMuted(bool),
+    /// Turn the camera off or on (video calls).
+    SetVideoEnabled(bool),
+    /// Share the screen instead of the camera.
+    StartScreenShare,
+    /// Stop sharing the screen.
+    StopScreenShare,
+    /// Add the camera to an audio call.
+    UpgradeToVideo,
+    /// Use another microphone or camera.
+    SwitchDevice {
+        /// Which kind of device.
+        kind: DeviceKind,
+        /// The `deviceId` from `enumerateDevices`.
+        device_id: String,
+    },
+    /// Restart ICE now (for example after the app sees the network change).
+    RestartIce,
+}
+
+impl Command {
+    /// The command's name, for errors.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Command::Accept { .. } => "accept",
+            Command::Reject => "reject",
+            Command::Hangup => "hangup",
+            Command::SetMuted(_) => "setMuted",
+            Command::SetVideoEnabled(_) => "setVideoEnabled",
+            Command::StartScreenShare => "startScreenShare",
+            Command::StopScreenShare => "stopScreenShare",
+            Command::UpgradeToVideo => "upgradeToVideo",
+            Command::SwitchDevice { .. } => "switchDevice",
+            Command::RestartIce => "restartIce",
+        }
+    }
+}
+
+/// A kind of capture device.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum DeviceKind {
+    /// A microphone.
+    Microphone,
+    /// A camera.
+    Camera,
+}
+
+/// Ties an SDP operation's result to the effect that asked for it, so a result that arrives after
+/// a rollback or a reset is recognised as stale.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]
+pub struct SdpOp(pub u32);
+
+/// A browser state reported by the driver: the peer connection's ICE connection state.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum IceState {
+    /// `new` or `checking`.
+    Checking,
+    /// `connected` or `completed`.
+    Connected,
+    /// `disconnected`: may come back by itself.
+    Disconnected,
+    /// `failed`: needs an ICE restart.
+    Failed,
+}
+
+/// The outcome of an [`Effect`], or something the browser reported on its own, fed back by the
+/// driver with [`CallMachine::handle_effect`](super::CallMachine::handle_effect).
+#[derive(Clone, PartialEq, Debug)]
+pub enum EffectResult {
+    /// [`Effect::AcquireMedia`] got the microphone, and the camera if `video`. When the camera was
+    /// asked for but could not be had, `camera_error` says why and the call goes on audio-only.
+    MediaAcquired {
+        /// A camera track is present.
+        video: bool,
+        /// Why the camera asked for is missing.
+        camera_error: Option<MediaError>,
+    },
+    /// [`Effect::AcquireMedia`] failed for the microphone.
+    MediaFailed(MediaError),
+    /// [`Effect::CreateOffer`] set and returns the local offer.
+    OfferCreated {
+        /// The effect's op.
+        op: SdpOp,
+        /// The offer SDP.
+        sdp: String,
+    },
+    /// [`Effect::AcceptOffer`] set the remote offer and returns the local answer.
+    AnswerCreated {
+        /// The effect's op.
+        op: SdpOp,
+        /// The answer SDP.
+        sdp: String,
+    },
+    /// [`Effect::ApplyAnswer`] set the remote answer.
+    AnswerApplied {
+        /// The effect's op.
+        op: SdpOp,
+    },
+    /// An SDP effect failed in the browser.
+    SdpFailed {
+        /// The effect's op.
+        op: SdpOp,
+        /// The browser's message.
+        error: String,
+    },
+    /// The peer connection gathered a local candidate.
+    LocalCandidate(IceCandidate),
+    /// The peer connection finished gathering.
+    LocalCandidatesComplete,
+    /// The peer connection's ICE state changed.
+    IceStateChanged(IceState),
+    /// The browser says renegotiation is needed (`negotiationneeded`).
+    NegotiationNeeded,
+    /// [`Effect::CollectStats`] sampled the stats.
+    Stats(StatsSample),
+    /// [`Effect::StartScreenShare`] is sharing.
+    ScreenShareStarted,
+    /// [`Effect::StartScreenShare`] failed.
+    ScreenShareFailed(MediaError),
+    /// The user stopped sharing from the browser's own control.
+    ScreenShareEnded,
+    /// [`Effect::AcquireCamera`] added the camera.
+    CameraAcquired,
+    /// [`Effect::AcquireCamera`] failed.
+    CameraFailed(MediaError),
+    /// [`Effect::SwitchDevice`] failed.
+    SwitchDeviceFailed(MediaError),
+}
+
+/// Work the driver performs for one call, reporting back with an [`EffectResult`].
+#[derive(Clone, PartialEq, Debug)]
+pub enum Effect {
+    /// Open the microphone, and the camera if `video`.
+    AcquireMedia {
+        /// Ask for the camera too.
+        video: bool,
+    },
+    /// Create the peer connection if needed (with the local tracks), then create and set a local
+    /// offer (`setLocalDescription()`), restarting ICE if asked.
+    CreateOffer {
+        /// Echo in the result.
+        op: SdpOp,
+        /// Ask for new ICE credentials.
+        ice_restart: bool,
+    },
+    /// Create the peer connection if needed (with the local tracks), set this remote offer
+    /// (rolling back a local offer if one is set), then create and set the local answer.
+    AcceptOffer {
+        /// Echo in the result.
+        op: SdpOp,
+        /// The remote offer.
+        sdp: String,
+    },
+    /// Set this remote answer.
+    ApplyAnswer {
+        /// Echo in the result.
+        op: SdpOp,
+        /// The remote answer.
+        sdp: String,
+    },
+    /// Add remote candidates (the remote description has been set or is queued before them).
+    AddRemoteCandidates {
+        /// The candidates.
+        candidates: Vec<IceCandidate>,
+        /// The remote side has no more candidates.
+        end: bool,
+    },
+    /// Close the peer connection but keep the local media: the call continues on a new one.
+    ResetPeerConnection,
+    /// Enable or disable the local track of a kind.
+    SetTrackEnabled {
+        /// Which track.
+        kind: DeviceKind,
+        /// Whether it sends.
+        enabled: bool,
+    },
+    /// Capture the screen and send it instead of the camera.
+    StartScreenShare,
+    /// Stop the screen capture and go back to the camera, if any.
+    StopScreenShare,
+    /// Open the camera and add it to the call.
+    AcquireCamera,
+    /// Replace a local track with one from another device.
+    SwitchDevice {
+        /// Which kind of device.
+        kind: DeviceKind,
+        /// Which device.
+        device_id: String,
+    },
+    /// Sample the peer connection's stats.
+    CollectStats,
+    /// The call is over: close the peer connection, stop every local track, drop every listener.
+    /// It is the last effect of a call; results of effects still in flight must be discarded
+    /// (and media arriving late stopped at once).
+    Release,
+}
+
+/// What the machine tells the app.
+#[derive(Clone, PartialEq, Debug)]
+pub enum Event {
+    /// A call rings on this device.
+    Incoming {
+        /// The new call.
+        call: CallHandle,
+        /// The caller.
+        from: UserId,
+        /// Audio or video.
+        kind: CallKind,
+        /// The caller app's metadata.
+        metadata: Option<Value>,
+    },
+    /// A call changed phase.
+    StateChanged {
+        /// The call.
+        call: CallHandle,
+        /// The new phase.
+        state: CallState,
+    },
+    /// A call ended (after its `StateChanged` to `Ended`).
+    Ended {
+        /// The call.
+        call: CallHandle,
+        /// Why.
+        reason: EndReason,
+        /// An incoming call that ended unanswered because the caller gave up or it timed out.
+        missed: bool,
+    },
+    /// The peer's mute and sharing state changed.
+    RemoteMedia {
+        /// The call.
+        call: CallHandle,
+        /// The new state.
+        state: MediaState,
+    },
+    /// The local mute and sharing state changed (after a command or a browser event).
+    LocalMedia {
+        /// The call.
+        call: CallHandle,
+        /// The new state.
+        state: MediaState,
+    },
+    /// A periodic quality sample of a connected call.
+    Quality {
+        /// The call.
+        call: CallHandle,
+        /// The figures and level.
+        quality: Quality,
+    },
+    /// The camera could not be had: the call goes on audio-only.
+    VideoUnavailable {
+        /// The call.
+        call: CallHandle,
+        /// Why.
+        error: MediaError,
+    },
+    /// A call was declined automatically because this client is busy.
+    BusyRejected {
+        /// The caller.
+        from: UserId,
+        /// Audio or video.
+        kind: CallKind,
+    },
+    /// Something went wrong without ending a call: a bad message was dropped, an optional media
+    /// action failed.
+    Error {
+        /// The call concerned, if any.
+        call: Option<CallHandle>,
+        /// What.
+        error: CallError,
+    },
+}
+
+/// One output of the machine.
+#[derive(Clone, PartialEq, Debug)]
+pub enum Output {
+    /// Deliver this message to every instance of this user.
+    Send {
+        /// The recipient user.
+        to: UserId,
+        /// The message.
+        message: Message,
+    },
+    /// Perform this effect for this call.
+    Effect {
+        /// The call.
+        call: CallHandle,
+        /// The work.
+        effect: Effect,
+    },
+    /// Tell the app.
+    Event(Event),
+}
+
+/// The queue of outputs, with helpers that stamp this client's party on outgoing messages.
+#[derive(Clone, Debug)]
+pub(crate) struct Outbox {
+    party_id: crate::protocol::PartyId,
+    queue: std::collections::VecDeque<Output>,
+}
+
+impl Outbox {
+    pub(crate) fn new(party_id: crate::protocol::PartyId) -> Outbox {
+        Outbox {
+            party_id,
+            queue: std::collections::VecDeque::new(),
+        }
+    }
+
+    pub(crate) fn send(&mut self, to: &UserId, call_id: crate::protocol::CallId, body: Body) {
+        let message = Message {
+            call_id,
+            party_id: self.party_id.clone(),
+            body,
+        };
+        self.queue.push_back(Output::Send {
+            to: to.clone(),
+            message,
+        });
+    }
+
+    pub(crate) fn effect(&mut self, call: CallHandle, effect: Effect) {
+        self.queue.push_back(Output::Effect { call, effect });
+    }
+
+    pub(crate) fn event(&mut self, event: Event) {
+        self.queue.push_back(Output::Event(event));
+    }
+
+    pub(crate) fn error(&mut self, call: Option<CallHandle>, error: CallError) {
+        self.event(Event::Error { call, error });
+    }
+
+    pub(crate) fn party_id(&self) -> &crate::protocol::PartyId {
+        &self.party_id
+    }
+
+    pub(crate) fn pop(&mut self) -> Option<Output> {
+        self.queue.pop_front()
+    }
+}

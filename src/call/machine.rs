@@ -1,0 +1,374 @@
+//! The client-level machine: one active call plus incoming ones, message routing and sender
+//! checks, and what happens to a new invite (rate limit, glare, busy, ring).
+
+use std::collections::VecDeque;
+
+use serde_json::Value;
+
+use crate::protocol::{
+    Body, CallId, CallKind, MediaState, Message, PartyId, UserId, MAX_METADATA_BYTES,
+};
+
+use super::call::Call;
+use super::error::{CallError, CommandError};
+use super::io::{Command, EffectResult, Event, Outbox, Output};
+use super::rate_limit::InviteRateLimiter;
+use super::{CallHandle, CallState, Config, Direction, Millis};
+
+/// How many call ids of invites this client dropped (busy, glare, rate limit) it remembers, so
+/// that later messages for them are dropped quietly instead of reported as unknown.
+const DROPPED_INVITES_KEPT: usize = 64;
+
+/// A snapshot of one call, for the app's getters.
+#[derive(Clone, PartialEq, Debug)]
+pub struct CallInfo {
+    /// The local handle.
+    pub handle: CallHandle,
+    /// The wire call id (it changes once if glare merged this call into the peer's).
+    pub call_id: CallId,
+    /// Who placed it.
+    pub direction: Direction,
+    /// The other user.
+    pub peer: UserId,
+    /// Audio or video.
+    pub kind: CallKind,
+    /// The phase.
+    pub state: CallState,
+    /// This side's mute and sharing state.
+    pub local_media: MediaState,
+    /// The peer's mute and sharing state.
+    pub remote_media: MediaState,
+    /// When media first flowed.
+    pub connected_at: Option<Millis>,
+    /// When it ended.
+    pub ended_at: Option<Millis>,
+    /// The caller app's metadata.
+    pub metadata: Option<Value>,
+}
+
+impl CallInfo {
+    /// How long the call has been (or was) connected, in milliseconds.
+    pub fn duration_ms(&self, now: Millis) -> Millis {
+        match self.connected_at {
+            Some(start) => self.ended_at.unwrap_or(now).saturating_sub(start),
+            None => 0,
+        }
+    }
+}
+
+/// The call machine of one client instance. See the [module docs](super).
+#[derive(Clone, Debug)]
+pub struct CallMachine {
+    config: Config,
+    calls: Vec<Call>,
+    next_handle: u64,
+    dropped_invites: VecDeque<CallId>,
+    limiter: InviteRateLimiter,
+    out: Outbox,
+}
+
+impl CallMachine {
+    /// A machine with no calls.
+    pub fn new(config: Config) -> CallMachine {
+        CallMachine {
+            limiter: InviteRateLimiter::new(config.invite_burst, config.invite_refill_ms),
+            out: Outbox::new(config.party_id.clone()),
+            config,
+            calls: Vec::new(),
+            next_handle: 1,
+            dropped_invites: VecDeque::new(),
+        }
+    }
+
+    /// The settings.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The next output, if any. Drain after every input.
+    pub fn poll_output(&mut self) -> Option<Output> {
+        self.out.pop()
+    }
+
+    /// When [`handle_timeout`](Self::handle_timeout) should next be called.
+    pub fn poll_timeout(&self) -> Option<Millis> {
+        self.calls.iter().filter_map(Call::deadline).min()
+    }
+
+    /// A snapshot of a call this machine still remembers.
+    pub fn call_info(&self, handle: CallHandle) -> Option<CallInfo> {
+        self.calls.iter().find(|c| c.handle == handle).map(|c| CallInfo {
+            handle: c.handle,
+            call_id: c.id,
+            direction: c.direction,
+            peer: c.peer.clone(),
+            kind: c.kind,
+            state: c.state,
+            local_media: c.local_media,
+            remote_media: c.remote_media,
+            connected_at: c.connected_at,
+            ended_at: c.ended_at,
+            metadata: c.metadata.clone(),
+        })
+    }
+
+    /// The handles of every call remembered, live or recently ended.
+    pub fn calls(&self) -> impl Iterator<Item = CallHandle> + '_ {
+        self.calls.iter().map(|c| c.handle)
+    }
+
+    /// The active call (placed, or accepted), if any.
+    pub fn active_call(&self) -> Option<CallHandle> {
+        self.calls.iter().find(|c| c.is_active()).map(|c| c.handle)
+    }
+
+    /// Places a call to `peer`. `call_id` must be 128 random bits from a secure source.
+    pub fn place_call(
+        &mut self,
+        _now: Millis,
+        peer: &str,
+        kind: CallKind,
+        call_id: CallId,
+        metadata: Option<Value>,
+    ) -> Result<CallHandle, CommandError> {
+        let peer = UserId::new(peer).map_err(|_| CommandError::InvalidPeer)?;
+        if peer == self.config.user_id {
+            return Err(CommandError::InvalidPeer);
+        }
+        if metadata
+            .as_ref()
+            .is_some_and(|m| m.to_string().len() > MAX_METADATA_BYTES)
+        {
+            return Err(CommandError::MetadataTooLarge);
+        }
+        if self.active_call().is_some() {
+            return Err(CommandError::AlreadyInCall);
+        }
+        let handle = self.new_handle();
+        let call = Call::outgoing(handle, call_id, peer, kind, metadata, &mut self.out);
+        self.calls.push(call);
+        Ok(handle)
+    }
+
+    /// Applies a user command to a call.
+    pub fn command(
+        &mut self,
+        now: Millis,
+        handle: CallHandle,
+        command: Command,
+    ) -> Result<(), CommandError> {
+        let busy = matches!(command, Command::Accept { .. })
+            && self.calls.iter().any(|c| c.is_active() && c.handle != handle);
+        let call = self
+            .calls
+            .iter_mut()
+            .find(|c| c.handle == handle)
+            .ok_or(CommandError::UnknownCall)?;
+        if busy && call.is_live() {
+            return Err(CommandError::AlreadyInCall);
+        }
+        let result = call.command(now, command, &mut self.out);
+        self.forget_old_calls();
+        result
+    }
+
+    /// Ends every live call (the page is going away or the client is destroyed).
+    pub fn shut_down(&mut self, now: Millis) {
+        for call in &mut self.calls {
+            call.shut_down(now, &mut self.out);
+        }
+    }
+
+    /// A message from the transport: `from` is the sender's user id as the app's server vouches
+    /// for it; `text` is the JSON message.
+    pub fn handle_message(&mut self, now: Millis, from: &str, text: &str) {
+        let parsed = UserId::new(from).and_then(|from| Ok((from, Message::parse(text)?)));
+        self.route(now, parsed);
+    }
+
+    /// Like [`handle_message`](Self::handle_message), for transports that deliver JSON values.
+    pub fn handle_message_value(&mut self, now: Millis, from: &str, value: &Value) {
+        let parsed = UserId::new(from).and_then(|from| Ok((from, Message::from_value(value)?)));
+        self.route(now, parsed);
+    }
+
+    /// The result of an effect, or a browser event, for a call. Results for calls that ended are
+    /// dropped (the driver has released their resources).
+    pub fn handle_effect(&mut self, now: Millis, handle: CallHandle, result: EffectResult) {
+        let config = &self.config;
+        if let Some(call) = self.calls.iter_mut().find(|c| c.handle == handle) {
+            call.on_effect(now, config, result, &mut self.out);
+        }
+        self.forget_old_calls();
+    }
+
+    /// The transport could not deliver a message of call `call_id` (its `send` rejected).
+    pub fn handle_send_failed(&mut self, now: Millis, call_id: CallId) {
+        if let Some(call) = self.calls.iter_mut().find(|c| c.id == call_id) {
+            call.on_unreachable(now, &mut self.out);
+        }
+        self.forget_old_calls();
+    }
+
+    /// Does whatever is due at `now`.
+    pub fn handle_timeout(&mut self, now: Millis) {
+        let config = &self.config;
+        for call in &mut self.calls {
+            if call.deadline().is_some_and(|at| at <= now) {
+                call.on_timeout(now, config, &mut self.out);
+            }
+        }
+        self.forget_old_calls();
+    }
+
+    fn new_handle(&mut self) -> CallHandle {
+        let handle = CallHandle(self.next_handle);
+        self.next_handle += 1;
+        handle
+    }
+
+    fn route(&mut self, now: Millis, parsed: Result<(UserId, Message), crate::protocol::ProtocolError>) {
+        let (from, message) = match parsed {
+            Ok(parsed) => parsed,
+            Err(error) => {
+                self.out.error(None, CallError::Protocol(error));
+                return;
+            }
+        };
+        if from == self.config.user_id {
+            return; // Our own message echoed back by a relay.
+        }
+        let Message {
+            call_id,
+            party_id,
+            body,
+        } = message;
+        let config = &self.config;
+        if let Some(call) = self.calls.iter_mut().find(|c| c.id == call_id) {
+            if call.peer != from {
+                let error = CallError::WrongSender { call_id, from };
+                self.out.error(Some(call.handle), error);
+            } else {
+                call.on_message(now, config, party_id, body, &mut self.out);
+            }
+        } else if self.dropped_invites.contains(&call_id) {
+            // A late message for an invite we declined or merged away: expected, quiet.
+        } else if let Body::Invite {
+            kind,
+            sdp,
+            lifetime_ms,
+            metadata,
+        } = body
+        {
+            let invite = NewInvite {
+                call_id,
+                from,
+                party: party_id,
+                kind,
+                offer: sdp,
+                lifetime_ms,
+                metadata,
+            };
+            self.on_new_invite(now, invite);
+        } else {
+            self.out
+                .error(None, CallError::UnknownCall { call_id, from });
+        }
+        self.forget_old_calls();
+    }
+
+    fn on_new_invite(&mut self, now: Millis, invite: NewInvite) {
+        if !self.limiter.allow(now, &invite.from) {
+            self.drop_invite(invite.call_id);
+            let error = CallError::RateLimited { from: invite.from };
+            self.out.error(None, error);
+            return;
+        }
+        // Glare: we are calling the user who is calling us. The lower call id survives.
+        if let Some(ours) = self
+            .calls
+            .iter_mut()
+            .find(|c| c.is_unanswered_outgoing() && c.peer == invite.from)
+        {
+            if ours.id < invite.call_id {
+                ours.repeat_invite(&mut self.out);
+                self.drop_invite(invite.call_id);
+            } else {
+                let old_id = ours.id;
+                ours.merge_into_incoming(
+                    now,
+                    invite.call_id,
+                    invite.party,
+                    invite.kind,
+                    invite.offer,
+                    invite.lifetime_ms,
+                    &mut self.out,
+                );
+                self.drop_invite(old_id);
+            }
+            return;
+        }
+        let ringing = self.calls.iter().filter(|c| c.is_ringing_here()).count();
+        if self.active_call().is_some() || ringing >= self.config.max_ringing {
+            let reason = crate::protocol::EndReason::Busy;
+            self.out
+                .send(&invite.from, invite.call_id, Body::Reject { reason });
+            self.out.event(Event::BusyRejected {
+                from: invite.from,
+                kind: invite.kind,
+            });
+            self.drop_invite(invite.call_id);
+            return;
+        }
+        let handle = self.new_handle();
+        let call = Call::incoming(
+            now,
+            handle,
+            invite.call_id,
+            invite.from,
+            invite.party,
+            invite.kind,
+            invite.offer,
+            invite.lifetime_ms,
+            invite.metadata,
+            &mut self.out,
+        );
+        self.calls.push(call);
+    }
+
+    fn drop_invite(&mut self, call_id: CallId) {
+        if self.dropped_invites.len() >= DROPPED_INVITES_KEPT {
+            self.dropped_invites.pop_front();
+        }
+        self.dropped_invites.push_back(call_id);
+    }
+
+    /// Keeps at most `ended_calls_kept` ended calls, forgetting the oldest.
+    fn forget_old_calls(&mut self) {
+        let ended = self.calls.iter().filter(|c| !c.is_live()).count();
+        let excess = ended.saturating_sub(self.config.ended_calls_kept);
+        for _ in 0..excess {
+            if let Some(oldest) = self
+                .calls
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| !c.is_live())
+                .min_by_key(|(_, c)| (c.ended_at, c.handle))
+                .map(|(i, _)| i)
+            {
+                self.calls.remove(oldest);
+            }
+        }
+    }
+}
+
+/// An invite for a call id this client does not know.
+struct NewInvite {
+    call_id: CallId,
+    from: UserId,
+    party: PartyId,
+    kind: CallKind,
+    offer: String,
+    lifetime_ms: u32,
+    metadata: Option<Value>,
+}

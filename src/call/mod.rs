@@ -1,0 +1,92 @@
+//! The sans-IO call core.
+//!
+//! [`CallMachine`] holds every call of one client instance (a tab or a device): at most one active
+//! call plus incoming ones that ring. It never reads a clock, touches the browser or calls back:
+//! the driver feeds it inputs (a user command, a message from the transport with its sender, the
+//! result of an effect, the current time) and drains its outputs with
+//! [`poll_output`](CallMachine::poll_output): send this message to that user, perform this effect
+//! for that call, emit this event to the app. [`poll_timeout`](CallMachine::poll_timeout) says when
+//! to call [`handle_timeout`](CallMachine::handle_timeout) next.
+//!
+//! Where each decision lives:
+//! - [`machine`]: routing of messages to calls, sender checks, new invites (rate limit, busy, glare);
+//! - [`call`]: one call's caller/callee flow, commands and endings;
+//! - [`negotiation`]: offer/answer bookkeeping with perfect-negotiation roles (callee polite);
+//! - [`candidates`]: batching of outgoing ICE candidates, buffering of incoming ones;
+//! - [`ice`]: the ICE restart and give-up policy;
+//! - [`quality`]: call quality from stats samples;
+//! - [`rate_limit`]: the per-sender invite rate limit.
+
+pub mod call;
+pub mod candidates;
+pub mod config;
+pub mod error;
+pub mod ice;
+pub mod io;
+pub mod machine;
+pub mod negotiation;
+pub mod quality;
+pub mod rate_limit;
+
+pub use config::Config;
+pub use error::{CallError, CommandError, MediaError};
+pub use io::{Command, DeviceKind, Effect, EffectResult, Event, IceState, Output, SdpOp};
+pub use machine::{CallInfo, CallMachine};
+pub use quality::{Quality, StatsSample};
+
+pub use crate::protocol::{CallId, CallKind, EndReason, MediaState, PartyId, UserId};
+
+/// A point in time, in milliseconds, on the driver's monotonic clock (`performance.now()`).
+pub type Millis = u64;
+
+/// The local name of a call, stable for the call's whole life.
+///
+/// The wire [`CallId`] of an outgoing call can change once: when glare merges it into the other
+/// user's simultaneous call. The handle the app holds does not.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug)]
+pub struct CallHandle(pub u64);
+
+/// Who placed the call.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Direction {
+    /// This client placed it.
+    Outgoing,
+    /// The peer placed it.
+    Incoming,
+}
+
+/// The phase of a call, as the app shows it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum CallState {
+    /// Outgoing: getting media, making the offer, or waiting for any device to ring.
+    Calling,
+    /// Outgoing: a callee device rings. Incoming: this device rings.
+    Ringing,
+    /// Answered; the media path is being set up.
+    Connecting,
+    /// Media flows.
+    Connected,
+    /// The media path dropped; trying to restore it (ICE restart).
+    Reconnecting,
+    /// Over, for the given reason.
+    Ended(EndReason),
+}
+
+impl CallState {
+    /// The stable name: `calling`, `ringing`, `connecting`, `connected`, `reconnecting`, `ended`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallState::Calling => "calling",
+            CallState::Ringing => "ringing",
+            CallState::Connecting => "connecting",
+            CallState::Connected => "connected",
+            CallState::Reconnecting => "reconnecting",
+            CallState::Ended(_) => "ended",
+        }
+    }
+
+    /// Whether the call is over.
+    pub fn is_ended(self) -> bool {
+        matches!(self, CallState::Ended(_))
+    }
+}
