@@ -126,8 +126,7 @@ pub struct UserId(String);
 impl UserId {
     /// Checks the user id rules: 1 to [`MAX_USER_ID_BYTES`] bytes, no control characters.
     pub fn new(text: &str) -> Result<UserId, ProtocolError> {
-        if text.is_empty() || text.len() > MAX_USER_ID_BYTES || text.chars().any(char::is_control)
-        {
+        if text.is_empty() || text.len() > MAX_USER_ID_BYTES || text.chars().any(char::is_control) {
             return Err(ProtocolError::InvalidUserId);
         }
         Ok(UserId(text.to_owned()))
@@ -546,11 +545,7 @@ impl Message {
         let body_parser: fn(&Fields) -> Result<Body, ProtocolError> = match type_name {
             "invite" => parse_invite,
             "ringing" => |_| Ok(Body::Ringing),
-            "answer" => |f| {
-                Ok(Body::Answer {
-                    sdp: f.sdp("sdp")?,
-                })
-            },
+            "answer" => |f| Ok(Body::Answer { sdp: f.sdp("sdp")? }),
             "select-answer" => |f| {
                 Ok(Body::SelectAnswer {
                     selected_party_id: PartyId::new(f.str("selectedPartyId")?)?,
@@ -675,8 +670,8 @@ fn candidate_to_value(candidate: &IceCandidate) -> Value {
 }
 
 fn parse_invite(fields: &Fields) -> Result<Body, ProtocolError> {
-    let kind =
-        CallKind::parse(fields.str("kind")?).ok_or(ProtocolError::InvalidValue { field: "kind" })?;
+    let kind = CallKind::parse(fields.str("kind")?)
+        .ok_or(ProtocolError::InvalidValue { field: "kind" })?;
     let lifetime = fields.u64("lifetimeMs")?;
     if !(MIN_LIFETIME_MS..=MAX_LIFETIME_MS).contains(&lifetime) {
         return Err(ProtocolError::InvalidValue {
@@ -790,7 +785,9 @@ struct Fields<'a>(&'a Map<String, Value>);
 
 impl Fields<'_> {
     fn get(&self, field: &'static str) -> Result<&Value, ProtocolError> {
-        self.0.get(field).ok_or(ProtocolError::MissingField { field })
+        self.0
+            .get(field)
+            .ok_or(ProtocolError::MissingField { field })
     }
 
     fn str(&self, field: &'static str) -> Result<&str, ProtocolError> {
@@ -955,8 +952,18 @@ mod tests {
     #[test]
     fn call_id_accepts_only_lowercase_hex_of_32_digits() {
         assert_eq!(CallId::parse(ID).unwrap().to_string(), ID);
-        for bad in ["", "0123", &ID.to_uppercase(), &format!("{ID}0"), &ID.replace('a', "g")] {
-            assert_eq!(CallId::parse(bad), Err(ProtocolError::InvalidCallId), "{bad}");
+        for bad in [
+            "",
+            "0123",
+            &ID.to_uppercase(),
+            &format!("{ID}0"),
+            &ID.replace('a', "g"),
+        ] {
+            assert_eq!(
+                CallId::parse(bad),
+                Err(ProtocolError::InvalidCallId),
+                "{bad}"
+            );
         }
         assert_eq!(
             CallId::parse("é123456789abcdef0123456789abcde"),
@@ -979,7 +986,10 @@ mod tests {
         );
         let mut no_type = base("ringing");
         no_type.remove("type");
-        assert_eq!(parse(Value::Object(no_type)), Err(ProtocolError::MissingType));
+        assert_eq!(
+            parse(Value::Object(no_type)),
+            Err(ProtocolError::MissingType)
+        );
         assert_eq!(
             parse(with(base("ringing"), "type", "m.call.invite".into())),
             Err(ProtocolError::UnknownType {
@@ -1024,7 +1034,11 @@ mod tests {
         };
         assert!(invite("v=0".into(), 30_000.into(), Value::Null).is_ok());
         assert_eq!(
-            invite("x".repeat(MAX_SDP_BYTES + 1).into(), 30_000.into(), Value::Null),
+            invite(
+                "x".repeat(MAX_SDP_BYTES + 1).into(),
+                30_000.into(),
+                Value::Null
+            ),
             Err(ProtocolError::TooLong {
                 field: "sdp",
                 len: MAX_SDP_BYTES + 1,
@@ -1073,7 +1087,8 @@ mod tests {
             m.insert("end".into(), false.into());
             m
         }
-        let one = serde_json::json!({"candidate": "candidate:1", "sdpMid": "0", "sdpMLineIndex": 0});
+        let one =
+            serde_json::json!({"candidate": "candidate:1", "sdpMid": "0", "sdpMLineIndex": 0});
         assert!(candidates(Value::Array(vec![one.clone(); MAX_CANDIDATES])).is_ok());
         assert_eq!(
             candidates(Value::Array(vec![one; MAX_CANDIDATES + 1])),
@@ -1141,7 +1156,11 @@ mod tests {
         );
         m.insert("seq".into(), (u64::from(u32::MAX) + 1).into());
         assert_eq!(
-            parse(with(m, "description", serde_json::json!({"type": "offer", "sdp": "v=0"}))),
+            parse(with(
+                m,
+                "description",
+                serde_json::json!({"type": "offer", "sdp": "v=0"})
+            )),
             Err(ProtocolError::InvalidValue { field: "seq" })
         );
         let mut media = base("media");
@@ -1165,7 +1184,9 @@ mod tests {
             ProtocolError::MissingVersion,
             ProtocolError::UnsupportedVersion { version: 0 },
             ProtocolError::MissingType,
-            ProtocolError::UnknownType { name: String::new() },
+            ProtocolError::UnknownType {
+                name: String::new(),
+            },
             ProtocolError::MissingField { field: "" },
             ProtocolError::WrongType {
                 field: "",

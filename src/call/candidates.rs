@@ -57,7 +57,11 @@ impl Candidates {
         let end = std::mem::take(&mut self.outgoing_end);
         let all = std::mem::take(&mut self.outgoing);
         if all.is_empty() {
-            return if end { vec![(Vec::new(), true)] } else { Vec::new() };
+            return if end {
+                vec![(Vec::new(), true)]
+            } else {
+                Vec::new()
+            };
         }
         let count = all.len().div_ceil(MAX_CANDIDATES);
         all.chunks(MAX_CANDIDATES)
@@ -67,7 +71,12 @@ impl Candidates {
     }
 
     /// Remote candidates from `party` arrived.
-    pub fn receive(&mut self, from: &PartyId, candidates: Vec<IceCandidate>, end: bool) -> Incoming {
+    pub fn receive(
+        &mut self,
+        from: &PartyId,
+        candidates: Vec<IceCandidate>,
+        end: bool,
+    ) -> Incoming {
         if self.remote_ready {
             return Incoming::Apply(candidates, end);
         }
@@ -124,7 +133,10 @@ mod tests {
         c.push_local(105, 10, candidate(2));
         assert_eq!(c.deadline(), Some(110));
         assert!(c.take_due(109, true).is_empty());
-        assert!(c.take_due(110, false).is_empty(), "not before the invite/answer is out");
+        assert!(
+            c.take_due(110, false).is_empty(),
+            "not before the invite/answer is out"
+        );
         let batches = c.take_due(110, true);
         assert_eq!(batches, vec![(vec![candidate(1), candidate(2)], false)]);
         assert_eq!(c.deadline(), None);
@@ -154,7 +166,10 @@ mod tests {
         assert_eq!(c.receive(&a, vec![candidate(1)], false), Incoming::Held);
         assert_eq!(c.receive(&b, vec![candidate(2)], true), Incoming::Held);
         assert_eq!(c.receive(&a, vec![candidate(3)], true), Incoming::Held);
-        assert_eq!(c.remote_ready(&a), Some((vec![candidate(1), candidate(3)], true)));
+        assert_eq!(
+            c.remote_ready(&a),
+            Some((vec![candidate(1), candidate(3)], true))
+        );
         assert_eq!(
             c.receive(&a, vec![candidate(4)], false),
             Incoming::Apply(vec![candidate(4)], false)
@@ -166,7 +181,9 @@ mod tests {
         let a = PartyId::new("a").unwrap();
         let mut c = Candidates::default();
         for n in 0..(MAX_BUFFERED_CANDIDATES / MAX_CANDIDATES) {
-            let batch = (0..MAX_CANDIDATES).map(|i| candidate(n * 100 + i)).collect();
+            let batch = (0..MAX_CANDIDATES)
+                .map(|i| candidate(n * 100 + i))
+                .collect();
             assert_eq!(c.receive(&a, batch, false), Incoming::Held);
         }
         assert_eq!(c.receive(&a, vec![candidate(0)], false), Incoming::Overflow);

@@ -52,7 +52,11 @@ impl fmt::Display for CommandError {
             CommandError::UnknownCall => f.write_str("no such call"),
             CommandError::CallEnded => f.write_str("the call has ended"),
             CommandError::InvalidState { command, state } => {
-                write!(f, "`{command}` is not possible while the call is {}", state.as_str())
+                write!(
+                    f,
+                    "`{command}` is not possible while the call is {}",
+                    state.as_str()
+                )
             }
             CommandError::AlreadyInCall => f.write_str("another call is active; hang it up first"),
             CommandError::InvalidPeer => f.write_str("cannot call that user"),

@@ -96,7 +96,11 @@ mod tests {
         assert_eq!(ice.deadline(), Some(3_000));
         assert_eq!(ice.on_timer(2_999, &config), IceAction::Wait);
         assert_eq!(ice.on_timer(3_000, &config), IceAction::Restart);
-        assert_eq!(ice.deadline(), Some(7_000), "second restart backs off to 2x");
+        assert_eq!(
+            ice.deadline(),
+            Some(7_000),
+            "second restart backs off to 2x"
+        );
         assert_eq!(ice.on_timer(7_000, &config), IceAction::Restart);
         assert_eq!(ice.on_timer(21_000, &config), IceAction::GiveUp);
         assert!(!ice.is_recovering());

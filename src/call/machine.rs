@@ -9,8 +9,8 @@ use crate::protocol::{
     Body, CallId, CallKind, MediaState, Message, PartyId, UserId, MAX_METADATA_BYTES,
 };
 
-use super::call::Call;
 use super::error::{CallError, CommandError};
+use super::flow::Call;
 use super::io::{Command, EffectResult, Event, Outbox, Output};
 use super::rate_limit::InviteRateLimiter;
 use super::{CallHandle, CallState, Config, Direction, Millis};
@@ -97,19 +97,22 @@ impl CallMachine {
 
     /// A snapshot of a call this machine still remembers.
     pub fn call_info(&self, handle: CallHandle) -> Option<CallInfo> {
-        self.calls.iter().find(|c| c.handle == handle).map(|c| CallInfo {
-            handle: c.handle,
-            call_id: c.id,
-            direction: c.direction,
-            peer: c.peer.clone(),
-            kind: c.kind,
-            state: c.state,
-            local_media: c.local_media,
-            remote_media: c.remote_media,
-            connected_at: c.connected_at,
-            ended_at: c.ended_at,
-            metadata: c.metadata.clone(),
-        })
+        self.calls
+            .iter()
+            .find(|c| c.handle == handle)
+            .map(|c| CallInfo {
+                handle: c.handle,
+                call_id: c.id,
+                direction: c.direction,
+                peer: c.peer.clone(),
+                kind: c.kind,
+                state: c.state,
+                local_media: c.local_media,
+                remote_media: c.remote_media,
+                connected_at: c.connected_at,
+                ended_at: c.ended_at,
+                metadata: c.metadata.clone(),
+            })
     }
 
     /// The handles of every call remembered, live or recently ended.
@@ -158,7 +161,10 @@ impl CallMachine {
         command: Command,
     ) -> Result<(), CommandError> {
         let busy = matches!(command, Command::Accept { .. })
-            && self.calls.iter().any(|c| c.is_active() && c.handle != handle);
+            && self
+                .calls
+                .iter()
+                .any(|c| c.is_active() && c.handle != handle);
         let call = self
             .calls
             .iter_mut()
@@ -227,7 +233,11 @@ impl CallMachine {
         handle
     }
 
-    fn route(&mut self, now: Millis, parsed: Result<(UserId, Message), crate::protocol::ProtocolError>) {
+    fn route(
+        &mut self,
+        now: Millis,
+        parsed: Result<(UserId, Message), crate::protocol::ProtocolError>,
+    ) {
         let (from, message) = match parsed {
             Ok(parsed) => parsed,
             Err(error) => {

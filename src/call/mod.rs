@@ -10,17 +10,17 @@
 //!
 //! Where each decision lives:
 //! - [`machine`]: routing of messages to calls, sender checks, new invites (rate limit, busy, glare);
-//! - [`call`]: one call's caller/callee flow, commands and endings;
+//! - [`flow`]: one call's caller/callee flow, commands and endings;
 //! - [`negotiation`]: offer/answer bookkeeping with perfect-negotiation roles (callee polite);
 //! - [`candidates`]: batching of outgoing ICE candidates, buffering of incoming ones;
 //! - [`ice`]: the ICE restart and give-up policy;
 //! - [`quality`]: call quality from stats samples;
 //! - [`rate_limit`]: the per-sender invite rate limit.
 
-pub mod call;
 pub mod candidates;
 pub mod config;
 pub mod error;
+pub mod flow;
 pub mod ice;
 pub mod io;
 pub mod machine;

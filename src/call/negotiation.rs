@@ -270,8 +270,14 @@ mod tests {
     #[test]
     fn duplicate_and_unmatched_answers_are_not_applied() {
         let (mut caller, _) = established_pair();
-        assert_eq!(caller.remote_answer(0, "a".into()), RemoteDescription::Duplicate);
-        assert_eq!(caller.remote_answer(5, "a".into()), RemoteDescription::Unexpected);
+        assert_eq!(
+            caller.remote_answer(0, "a".into()),
+            RemoteDescription::Duplicate
+        );
+        assert_eq!(
+            caller.remote_answer(5, "a".into()),
+            RemoteDescription::Unexpected
+        );
     }
 
     #[test]
@@ -282,7 +288,10 @@ mod tests {
         let RemoteDescription::Apply(accept) = callee.remote_offer(1, "o1".into()) else {
             panic!()
         };
-        assert_eq!(callee.remote_offer(1, "o1".into()), RemoteDescription::Duplicate);
+        assert_eq!(
+            callee.remote_offer(1, "o1".into()),
+            RemoteDescription::Duplicate
+        );
         assert_eq!(callee.answer_created(op_of(&accept)), Some(1));
         assert!(matches!(
             caller.remote_answer(1, "a1".into()),
@@ -295,8 +304,14 @@ mod tests {
         let (mut caller, mut callee) = established_pair();
         let caller_offer = caller.request(false).unwrap();
         let callee_offer = callee.request(true).unwrap();
-        assert_eq!(caller.offer_created(op_of(&caller_offer)), OfferCreated::Send(1));
-        assert_eq!(callee.offer_created(op_of(&callee_offer)), OfferCreated::Send(1));
+        assert_eq!(
+            caller.offer_created(op_of(&caller_offer)),
+            OfferCreated::Send(1)
+        );
+        assert_eq!(
+            callee.offer_created(op_of(&callee_offer)),
+            OfferCreated::Send(1)
+        );
         // Each receives the other's offer.
         assert_eq!(
             caller.remote_offer(1, "callee".into()),
@@ -318,12 +333,18 @@ mod tests {
         let (mut caller, mut callee) = established_pair();
         let callee_offer = callee.request(false).unwrap();
         let caller_offer = caller.request(false).unwrap();
-        assert_eq!(caller.offer_created(op_of(&caller_offer)), OfferCreated::Send(1));
+        assert_eq!(
+            caller.offer_created(op_of(&caller_offer)),
+            OfferCreated::Send(1)
+        );
         assert!(matches!(
             callee.remote_offer(1, "caller".into()),
             RemoteDescription::Apply(_)
         ));
-        assert_eq!(callee.offer_created(op_of(&callee_offer)), OfferCreated::Stale);
+        assert_eq!(
+            callee.offer_created(op_of(&callee_offer)),
+            OfferCreated::Stale
+        );
     }
 
     #[test]

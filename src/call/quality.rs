@@ -44,7 +44,9 @@ impl QualityTracker {
     pub fn update(&mut self, now: Millis, sample: StatsSample) -> Quality {
         let (since, before) = self.previous.unwrap_or((now, StatsSample::default()));
         self.previous = Some((now, sample));
-        let received = sample.packets_received.saturating_sub(before.packets_received);
+        let received = sample
+            .packets_received
+            .saturating_sub(before.packets_received);
         let lost = sample.packets_lost.saturating_sub(before.packets_lost);
         let expected = received + lost;
         let packet_loss = if expected == 0 {

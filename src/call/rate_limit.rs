@@ -82,7 +82,10 @@ mod tests {
         assert!((0..3).all(|_| limiter.allow(0, &alice)));
         assert!(!limiter.allow(10, &alice));
         assert!(limiter.allow(10, &bob), "another sender has its own bucket");
-        assert!(limiter.allow(1_000, &alice), "one token back after refill_ms");
+        assert!(
+            limiter.allow(1_000, &alice),
+            "one token back after refill_ms"
+        );
         assert!(!limiter.allow(1_500, &alice));
         assert!((0..3).all(|_| limiter.allow(100_000, &alice)), "full again");
         assert!(!limiter.allow(100_000, &alice));

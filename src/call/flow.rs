@@ -255,7 +255,12 @@ impl Call {
     /// How a `hangup` from this side reads before it is answered, and how the peer is told.
     fn end_by_user(&mut self, now: Millis, out: &mut Outbox) {
         if self.direction == Direction::Incoming && !self.accepted {
-            self.end(now, EndReason::Rejected, Notify::Reject(EndReason::Rejected), out);
+            self.end(
+                now,
+                EndReason::Rejected,
+                Notify::Reject(EndReason::Rejected),
+                out,
+            );
         } else if self.is_unanswered_outgoing() {
             let notify = if self.signaled {
                 Notify::Hangup(EndReason::Cancelled)
@@ -264,7 +269,12 @@ impl Call {
             };
             self.end(now, EndReason::Cancelled, notify, out);
         } else {
-            self.end(now, EndReason::Hangup, Notify::Hangup(EndReason::Hangup), out);
+            self.end(
+                now,
+                EndReason::Hangup,
+                Notify::Hangup(EndReason::Hangup),
+                out,
+            );
         }
     }
 
@@ -583,7 +593,10 @@ impl Call {
                     }
                 }
             }
-            Body::Ringing | Body::Answer { .. } | Body::Reject { .. } | Body::SelectAnswer { .. } => {
+            Body::Ringing
+            | Body::Answer { .. }
+            | Body::Reject { .. }
+            | Body::SelectAnswer { .. } => {
                 out.error(Some(self.handle), unexpected);
             }
         }
@@ -799,10 +812,10 @@ impl Call {
     }
 
     fn send_invite(&mut self, now: Millis, config: &Config, sdp: String, out: &mut Outbox) {
-        let lifetime_ms = config
-            .ring_timeout_ms
-            .clamp(crate::protocol::MIN_LIFETIME_MS, crate::protocol::MAX_LIFETIME_MS)
-            as u32;
+        let lifetime_ms = config.ring_timeout_ms.clamp(
+            crate::protocol::MIN_LIFETIME_MS,
+            crate::protocol::MAX_LIFETIME_MS,
+        ) as u32;
         let invite = Body::Invite {
             kind: self.kind,
             sdp,
