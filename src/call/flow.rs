@@ -706,6 +706,8 @@ impl Call {
                         call: self.handle,
                         error,
                     });
+                    // The peer expects video on a video call: tell it the camera is off.
+                    self.local_media_changed(out);
                 }
                 if self.direction == Direction::Outgoing {
                     out.effect(self.handle, self.negotiation.initial_offer());
@@ -832,7 +834,8 @@ impl Call {
     fn after_signaled(&mut self, now: Millis, out: &mut Outbox) {
         self.signaled = true;
         self.flush_candidates(now, out);
-        if self.local_media != MediaState::default() || self.local_media_seq > 0 {
+        // The peer assumes unmuted media until told otherwise: only changes are sent.
+        if self.local_media_seq > 0 {
             self.send_media_state(out);
         }
     }

@@ -19,6 +19,20 @@ use super::{CallHandle, CallState, Config, Direction, Millis};
 /// that later messages for them are dropped quietly instead of reported as unknown.
 const DROPPED_INVITES_KEPT: usize = 64;
 
+/// How many messages for not-yet-known calls are held, and for how long. A transport may deliver
+/// a call's candidates or hangup ahead of its invite; they are replayed once the invite arrives,
+/// and reported as for an unknown call if it never does.
+const EARLY_MESSAGES_KEPT: usize = 32;
+const EARLY_MESSAGE_TTL_MS: Millis = 5_000;
+
+/// A message held until its call's invite arrives.
+#[derive(Clone, Debug)]
+struct EarlyMessage {
+    received_at: Millis,
+    from: UserId,
+    message: Message,
+}
+
 /// A snapshot of one call, for the app's getters.
 #[derive(Clone, PartialEq, Debug)]
 pub struct CallInfo {
@@ -63,6 +77,7 @@ pub struct CallMachine {
     calls: Vec<Call>,
     next_handle: u64,
     dropped_invites: VecDeque<CallId>,
+    early_messages: VecDeque<EarlyMessage>,
     limiter: InviteRateLimiter,
     out: Outbox,
 }
@@ -77,6 +92,7 @@ impl CallMachine {
             calls: Vec::new(),
             next_handle: 1,
             dropped_invites: VecDeque::new(),
+            early_messages: VecDeque::new(),
         }
     }
 
@@ -92,7 +108,15 @@ impl CallMachine {
 
     /// When [`handle_timeout`](Self::handle_timeout) should next be called.
     pub fn poll_timeout(&self) -> Option<Millis> {
-        self.calls.iter().filter_map(Call::deadline).min()
+        let early = self
+            .early_messages
+            .front()
+            .map(|m| m.received_at + EARLY_MESSAGE_TTL_MS);
+        self.calls
+            .iter()
+            .filter_map(Call::deadline)
+            .chain(early)
+            .min()
     }
 
     /// A snapshot of a call this machine still remembers.
@@ -126,9 +150,12 @@ impl CallMachine {
     }
 
     /// Places a call to `peer`. `call_id` must be 128 random bits from a secure source.
+    ///
+    /// If `peer`'s own call already rings here, that call is accepted and its handle returned:
+    /// both users wanted to talk, and one call must survive.
     pub fn place_call(
         &mut self,
-        _now: Millis,
+        now: Millis,
         peer: &str,
         kind: CallKind,
         call_id: CallId,
@@ -146,6 +173,17 @@ impl CallMachine {
         }
         if self.active_call().is_some() {
             return Err(CommandError::AlreadyInCall);
+        }
+        // Glare seen from this side: the peer's call already rings here. Calling them back means
+        // taking that call, so answer it instead of starting a second one.
+        if let Some(ringing) = self
+            .calls
+            .iter_mut()
+            .find(|c| c.is_ringing_here() && c.peer == peer)
+        {
+            let video = kind == CallKind::Video;
+            ringing.command(now, Command::Accept { video }, &mut self.out)?;
+            return Ok(ringing.handle);
         }
         let handle = self.new_handle();
         let call = Call::outgoing(handle, call_id, peer, kind, metadata, &mut self.out);
@@ -218,6 +256,13 @@ impl CallMachine {
 
     /// Does whatever is due at `now`.
     pub fn handle_timeout(&mut self, now: Millis) {
+        while self
+            .early_messages
+            .front()
+            .is_some_and(|m| now >= m.received_at + EARLY_MESSAGE_TTL_MS)
+        {
+            self.expire_oldest_early_message();
+        }
         let config = &self.config;
         for call in &mut self.calls {
             if call.deadline().is_some_and(|at| at <= now) {
@@ -280,11 +325,45 @@ impl CallMachine {
                 metadata,
             };
             self.on_new_invite(now, invite);
+            self.replay_early_messages(now, call_id);
         } else {
-            self.out
-                .error(None, CallError::UnknownCall { call_id, from });
+            if self.early_messages.len() >= EARLY_MESSAGES_KEPT {
+                self.expire_oldest_early_message();
+            }
+            let message = Message {
+                call_id,
+                party_id,
+                body,
+            };
+            self.early_messages.push_back(EarlyMessage {
+                received_at: now,
+                from,
+                message,
+            });
         }
         self.forget_old_calls();
+    }
+
+    fn expire_oldest_early_message(&mut self) {
+        if let Some(early) = self.early_messages.pop_front() {
+            let error = CallError::UnknownCall {
+                call_id: early.message.call_id,
+                from: early.from,
+            };
+            self.out.error(None, error);
+        }
+    }
+
+    /// The invite of `call_id` was handled: messages that overtook it are applied now, in order
+    /// (or dropped quietly if the invite was declined).
+    fn replay_early_messages(&mut self, now: Millis, call_id: CallId) {
+        let (held, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.early_messages)
+            .into_iter()
+            .partition(|m| m.message.call_id == call_id);
+        self.early_messages = rest.into();
+        for early in held {
+            self.route(now, Ok((early.from, early.message)));
+        }
     }
 
     fn on_new_invite(&mut self, now: Millis, invite: NewInvite) {

@@ -53,7 +53,8 @@ pub struct Negotiation {
     next_op: u32,
     first_valid_op: u32,
     local_seq: u32,
-    last_answered_local: Option<u32>,
+    /// The newest of our offers that was answered or rolled back: answers up to it are stale.
+    last_settled_local: Option<u32>,
     last_remote_offer: Option<u32>,
     pending: bool,
     pending_ice_restart: bool,
@@ -73,7 +74,7 @@ impl Negotiation {
             next_op: 0,
             first_valid_op: 0,
             local_seq: 0,
-            last_answered_local: None,
+            last_settled_local: None,
             last_remote_offer: None,
             pending: false,
             pending_ice_restart: false,
@@ -174,10 +175,10 @@ impl Negotiation {
             let op = self.op();
             self.applying = Some(op);
             self.signaling = Signaling::Stable;
-            self.last_answered_local = Some(seq);
+            self.last_settled_local = Some(seq);
             return RemoteDescription::Apply(Effect::ApplyAnswer { op, sdp });
         }
-        if self.last_answered_local.is_some_and(|last| seq <= last) {
+        if self.last_settled_local.is_some_and(|last| seq <= last) {
             RemoteDescription::Duplicate
         } else {
             RemoteDescription::Unexpected
@@ -201,6 +202,10 @@ impl Negotiation {
             self.pending = true;
             self.pending_ice_restart |= self.offer_restarts_ice;
             self.making_offer = None;
+            if let Signaling::HaveLocalOffer(ours) = self.signaling {
+                // An answer to the rolled-back offer may still arrive: it is stale, not wrong.
+                self.last_settled_local = Some(ours);
+            }
             self.signaling = Signaling::Stable;
         }
         let op = self.op();

@@ -1,0 +1,1221 @@
+//! The simulation: several `CallMachine`s (alice; bob on one or two devices; carol) run against
+//! each other through a simulated network that delays, reorders, drops and duplicates messages,
+//! with a fake executor standing in for the browser's media and peer connections. Many seeded
+//! schedules are explored; after each, invariants are checked.
+//!
+//! `PEERCALL_SIM_SCHEDULES=N` sets how many schedules run (default 100,000);
+//! `PEERCALL_SIM_SEED=S` replays one schedule with a trace.
+#![cfg(not(target_arch = "wasm32"))]
+
+#[path = "support/rng.rs"]
+mod rng;
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
+use std::fmt::Write as _;
+
+use peercall::call::{
+    CallHandle, CallId, CallKind, CallMachine, CallState, Command, Config, DeviceKind, Direction,
+    Effect, EffectResult, EndReason, Event, IceState, MediaError, Millis, Output, StatsSample,
+};
+use peercall::protocol::{IceCandidate, PartyId, UserId};
+use rng::Rng;
+
+const DEFAULT_SCHEDULES: u64 = 100_000;
+
+// ----- the world ------------------------------------------------------------------------------
+
+/// One client instance: a tab or device of a user.
+struct Client {
+    user: UserId,
+    online: bool,
+    machine: CallMachine,
+    mic_error: Option<MediaError>,
+    camera_error: Option<MediaError>,
+}
+
+/// What a user does, at a scheduled time.
+#[derive(Clone, Debug)]
+enum Action {
+    Call(&'static str, CallKind),
+    /// Accept the call that rings here (from this user, if given).
+    Accept(Option<&'static str>, bool),
+    Reject,
+    Hangup,
+    Mute(bool),
+    Camera(bool),
+    ScreenShare(bool),
+    Upgrade,
+    RestartIce,
+    SwitchCamera,
+}
+
+#[derive(Clone, Debug)]
+enum Ev {
+    Deliver {
+        to: usize,
+        from: UserId,
+        json: String,
+    },
+    SendFailed {
+        client: usize,
+        call_id: CallId,
+    },
+    /// An effect's result. `pc` ties it to the peer connection it came from: the driver drops
+    /// results of a connection that was reset or closed since.
+    Result {
+        client: usize,
+        handle: CallHandle,
+        pc: Option<usize>,
+        result: EffectResult,
+    },
+    /// The browser reports an ICE state; dropped if the connection's state moved on meanwhile.
+    Ice {
+        pc: usize,
+        state: IceState,
+    },
+    IceFailCheck {
+        pc: usize,
+        since: u64,
+    },
+    Action {
+        client: usize,
+        action: Action,
+    },
+    Link(bool),
+}
+
+/// A fake RTCPeerConnection: it connects when both sides hold each other's descriptions and at
+/// least one side got a candidate, while the link is up; after `failed` it needs an ICE restart
+/// (fresh descriptions on both sides).
+#[derive(Debug)]
+struct Pc {
+    client: usize,
+    handle: CallHandle,
+    local: bool,
+    remote: Option<usize>,
+    got_candidates: bool,
+    gathered: bool,
+    closed: bool,
+    connected: bool,
+    failed: bool,
+    restarted_local: bool,
+    restarted_remote: bool,
+    down_epoch: u64,
+}
+
+/// What the sim observed of one call handle.
+#[derive(Debug, Default)]
+struct Record {
+    states: Vec<CallState>,
+    ended: Option<EndReason>,
+    missed: bool,
+    connected: bool,
+    released: bool,
+    releases: u32,
+    media_live: bool,
+    pc: Option<usize>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Scenario {
+    Basic,
+    Glare,
+    Busy,
+    Chaos,
+}
+
+struct Faults {
+    drop: f64,
+    duplicate: f64,
+    max_delay: Millis,
+    sdp_fail: f64,
+}
+
+impl Faults {
+    fn lossless(&self) -> bool {
+        self.drop == 0.0
+    }
+}
+
+struct World {
+    now: Millis,
+    rng: Rng,
+    clients: Vec<Client>,
+    queue: BinaryHeap<Reverse<(Millis, u64, usize)>>,
+    events: Vec<Option<Ev>>,
+    seq: u64,
+    pcs: Vec<Pc>,
+    link_up: bool,
+    /// The media path was cut at some point (a network blip).
+    blipped: bool,
+    records: HashMap<(usize, CallHandle), Record>,
+    faults: Faults,
+    violations: Vec<String>,
+    errors: BTreeMap<&'static str, u64>,
+    placed: Vec<(usize, CallHandle)>,
+    trace: Option<String>,
+    sdp_counter: u64,
+    steps: u64,
+}
+
+fn config(user: &str, party: &str) -> Config {
+    Config::new(UserId::new(user).unwrap(), PartyId::new(party).unwrap())
+}
+
+impl World {
+    fn new(rng: Rng, faults: Faults, trace: bool) -> World {
+        World {
+            now: 0,
+            rng,
+            clients: Vec::new(),
+            queue: BinaryHeap::new(),
+            events: Vec::new(),
+            seq: 0,
+            pcs: Vec::new(),
+            link_up: true,
+            blipped: false,
+            records: HashMap::new(),
+            faults,
+            violations: Vec::new(),
+            errors: BTreeMap::new(),
+            placed: Vec::new(),
+            trace: trace.then(String::new),
+            sdp_counter: 0,
+            steps: 0,
+        }
+    }
+
+    fn add_client(&mut self, user: &str, party: &str) -> usize {
+        self.clients.push(Client {
+            user: UserId::new(user).unwrap(),
+            online: true,
+            machine: CallMachine::new(config(user, party)),
+            mic_error: None,
+            camera_error: None,
+        });
+        self.clients.len() - 1
+    }
+
+    fn log(&mut self, line: impl FnOnce() -> String) {
+        if let Some(trace) = &mut self.trace {
+            let _ = writeln!(trace, "{:>7} {}", self.now, line());
+        }
+    }
+
+    fn at(&mut self, time: Millis, ev: Ev) {
+        self.seq += 1;
+        self.events.push(Some(ev));
+        self.queue
+            .push(Reverse((time, self.seq, self.events.len() - 1)));
+    }
+
+    fn after(&mut self, lo: Millis, hi: Millis, ev: Ev) {
+        let delay = self.rng.range(lo, hi);
+        self.at(self.now + delay, ev);
+    }
+
+    fn action(&mut self, time: Millis, client: usize, action: Action) {
+        self.at(time, Ev::Action { client, action });
+    }
+
+    /// Runs until nothing is scheduled before `until`.
+    fn run(&mut self, until: Millis) {
+        loop {
+            let timer = self
+                .clients
+                .iter()
+                .enumerate()
+                .filter_map(|(i, c)| c.machine.poll_timeout().map(|t| (t, i)))
+                .min();
+            let event = self.queue.peek().map(|Reverse((t, _, _))| *t);
+            let next = match (timer, event) {
+                (Some((t, _)), Some(e)) => t.min(e),
+                (Some((t, _)), None) => t,
+                (None, Some(e)) => e,
+                (None, None) => break,
+            };
+            if next > until {
+                break;
+            }
+            self.steps += 1;
+            if self.steps > 200_000 {
+                self.violations.push("livelock: over 200,000 steps".into());
+                break;
+            }
+            if next < self.now {
+                self.violations.push(format!(
+                    "time went backwards: deadline {next} < {}",
+                    self.now
+                ));
+            }
+            self.now = self.now.max(next);
+            match (timer, event) {
+                (Some((t, client)), e) if e.is_none_or(|e| t <= e) => {
+                    self.log(|| format!("[{client}] timeout"));
+                    self.clients[client].machine.handle_timeout(self.now);
+                    self.drain(client);
+                }
+                _ => {
+                    let Reverse((_, _, index)) = self.queue.pop().unwrap();
+                    let ev = self.events[index].take().unwrap();
+                    self.process(ev);
+                }
+            }
+        }
+    }
+
+    fn process(&mut self, ev: Ev) {
+        match ev {
+            Ev::Deliver { to, from, json } => {
+                if !self.clients[to].online {
+                    return;
+                }
+                self.log(|| format!("[{to}] <- {from}: {json}"));
+                self.clients[to]
+                    .machine
+                    .handle_message(self.now, from.as_str(), &json);
+                self.drain(to);
+            }
+            Ev::SendFailed { client, call_id } => {
+                self.log(|| format!("[{client}] send failed {call_id}"));
+                self.clients[client]
+                    .machine
+                    .handle_send_failed(self.now, call_id);
+                self.drain(client);
+            }
+            Ev::Result {
+                client,
+                handle,
+                pc,
+                result,
+            } => {
+                let record = self.records.entry((client, handle)).or_default();
+                if record.released || (pc.is_some() && record.pc != pc) {
+                    return; // The driver drops results of released calls and replaced connections.
+                }
+                if matches!(result, EffectResult::MediaAcquired { .. }) {
+                    record.media_live = true;
+                }
+                self.log(|| format!("[{client}] {handle:?} result {result:?}"));
+                self.clients[client]
+                    .machine
+                    .handle_effect(self.now, handle, result);
+                self.drain(client);
+            }
+            Ev::Ice { pc, state } => {
+                let p = &self.pcs[pc];
+                let current = if p.connected {
+                    IceState::Connected
+                } else if p.failed {
+                    IceState::Failed
+                } else {
+                    IceState::Disconnected
+                };
+                if p.closed || current != state {
+                    return;
+                }
+                let (client, handle) = (p.client, p.handle);
+                self.log(|| format!("[{client}] {handle:?} ice {state:?}"));
+                self.clients[client].machine.handle_effect(
+                    self.now,
+                    handle,
+                    EffectResult::IceStateChanged(state),
+                );
+                self.drain(client);
+            }
+            Ev::IceFailCheck { pc, since } => {
+                let p = &mut self.pcs[pc];
+                if !p.closed && !p.connected && p.down_epoch == since {
+                    p.failed = true;
+                    p.restarted_local = false;
+                    p.restarted_remote = false;
+                    self.after(
+                        0,
+                        5,
+                        Ev::Ice {
+                            pc,
+                            state: IceState::Failed,
+                        },
+                    );
+                }
+            }
+            Ev::Action { client, action } => self.act(client, action),
+            Ev::Link(up) => {
+                self.log(|| format!("link {}", if up { "up" } else { "down" }));
+                self.link_up = up;
+                self.blipped |= !up;
+            }
+        }
+        self.update_links();
+    }
+
+    fn act(&mut self, client: usize, action: Action) {
+        let now = self.now;
+        self.log(|| format!("[{client}] user {action:?}"));
+        let machine = &mut self.clients[client].machine;
+        let live = |m: &CallMachine, pred: &dyn Fn(&peercall::call::CallInfo) -> bool| {
+            m.calls()
+                .filter_map(|h| m.call_info(h))
+                .find(|i| !i.state.is_ended() && pred(i))
+                .map(|i| i.handle)
+        };
+        let active = machine.active_call();
+        let result = match action {
+            Action::Call(to, kind) => {
+                let id = CallId(
+                    self.rng
+                        .next_u64()
+                        .to_le_bytes()
+                        .repeat(2)
+                        .try_into()
+                        .unwrap(),
+                );
+                match machine.place_call(now, to, kind, id, None) {
+                    Ok(handle) => {
+                        self.placed.push((client, handle));
+                        Ok(())
+                    }
+                    Err(e) => Err(e),
+                }
+            }
+            Action::Accept(from, video) => {
+                match live(machine, &|i| {
+                    i.direction == Direction::Incoming
+                        && i.state == CallState::Ringing
+                        && from.is_none_or(|f| i.peer.as_str() == f)
+                }) {
+                    Some(h) => machine.command(now, h, Command::Accept { video }),
+                    None => Ok(()),
+                }
+            }
+            Action::Reject => match live(machine, &|i| i.state == CallState::Ringing) {
+                Some(h) => machine.command(now, h, Command::Reject),
+                None => Ok(()),
+            },
+            Action::Hangup => match active.or_else(|| live(machine, &|_| true)) {
+                Some(h) => machine.command(now, h, Command::Hangup),
+                None => Ok(()),
+            },
+            other => match active {
+                Some(h) => {
+                    let command = match other {
+                        Action::Mute(m) => Command::SetMuted(m),
+                        Action::Camera(on) => Command::SetVideoEnabled(on),
+                        Action::ScreenShare(true) => Command::StartScreenShare,
+                        Action::ScreenShare(false) => Command::StopScreenShare,
+                        Action::Upgrade => Command::UpgradeToVideo,
+                        Action::RestartIce => Command::RestartIce,
+                        _ => Command::SwitchDevice {
+                            kind: DeviceKind::Camera,
+                            device_id: "cam-2".into(),
+                        },
+                    };
+                    machine.command(now, h, command)
+                }
+                None => Ok(()),
+            },
+        };
+        if let Err(error) = result {
+            // Commands that do not fit are expected in random schedules; they must be typed.
+            *self.errors.entry(error.code()).or_default() += 1;
+        }
+        self.drain(client);
+    }
+
+    fn drain(&mut self, client: usize) {
+        while let Some(output) = self.clients[client].machine.poll_output() {
+            match output {
+                Output::Send { to, message } => {
+                    let json = message.to_json();
+                    self.log(|| format!("[{client}] -> {to}: {json}"));
+                    let from = self.clients[client].user.clone();
+                    let targets: Vec<usize> = (0..self.clients.len())
+                        .filter(|&i| self.clients[i].user == to && self.clients[i].online)
+                        .collect();
+                    if targets.is_empty() {
+                        let call_id = message.call_id;
+                        self.after(1, 20, Ev::SendFailed { client, call_id });
+                    }
+                    for to in targets {
+                        if self.rng.chance(self.faults.drop) {
+                            continue;
+                        }
+                        let copies = if self.rng.chance(self.faults.duplicate) {
+                            2
+                        } else {
+                            1
+                        };
+                        for _ in 0..copies {
+                            let ev = Ev::Deliver {
+                                to,
+                                from: from.clone(),
+                                json: json.clone(),
+                            };
+                            self.after(1, self.faults.max_delay, ev);
+                        }
+                    }
+                }
+                Output::Effect { call, effect } => self.execute(client, call, effect),
+                Output::Event(event) => self.observe(client, event),
+            }
+        }
+    }
+
+    fn observe(&mut self, client: usize, event: Event) {
+        self.log(|| format!("[{client}] event {event:?}"));
+        match event {
+            Event::StateChanged { call, state } => {
+                let record = self.records.entry((client, call)).or_default();
+                if record.ended.is_some() {
+                    self.violations
+                        .push(format!("[{client}] {call:?} changed state after it ended"));
+                }
+                record.states.push(state);
+                if state == CallState::Connected {
+                    record.connected = true;
+                }
+            }
+            Event::Ended {
+                call,
+                reason,
+                missed,
+            } => {
+                let record = self.records.entry((client, call)).or_default();
+                if record.ended.is_some() {
+                    self.violations
+                        .push(format!("[{client}] {call:?} ended twice"));
+                }
+                record.ended = Some(reason);
+                record.missed = missed;
+            }
+            Event::Error { error, .. } => {
+                *self.errors.entry(error.code()).or_default() += 1;
+            }
+            _ => {}
+        }
+    }
+
+    fn new_pc(&mut self, client: usize, handle: CallHandle) -> usize {
+        let record = self.records.entry((client, handle)).or_default();
+        if let Some(pc) = record.pc {
+            return pc;
+        }
+        self.pcs.push(Pc {
+            client,
+            handle,
+            local: false,
+            remote: None,
+            got_candidates: false,
+            gathered: false,
+            closed: false,
+            connected: false,
+            failed: false,
+            restarted_local: false,
+            restarted_remote: false,
+            down_epoch: 0,
+        });
+        let pc = self.pcs.len() - 1;
+        self.records.get_mut(&(client, handle)).unwrap().pc = Some(pc);
+        pc
+    }
+
+    fn sdp(&mut self, pc: usize) -> String {
+        self.sdp_counter += 1;
+        format!("v=0 fake pc={pc} n={}", self.sdp_counter)
+    }
+
+    fn parse_pc(sdp: &str) -> Option<usize> {
+        sdp.split(' ')
+            .find_map(|part| part.strip_prefix("pc="))
+            .and_then(|n| n.parse().ok())
+    }
+
+    fn gather(&mut self, client: usize, handle: CallHandle, pc: usize) {
+        self.pcs[pc].gathered = true;
+        let count = self.rng.range(1, 4);
+        let mut delay = 0;
+        for n in 0..count {
+            delay += self.rng.range(1, 15);
+            let result = EffectResult::LocalCandidate(IceCandidate {
+                candidate: format!(
+                    "candidate:{n} 1 udp 2122260223 127.0.0.1 {} typ host",
+                    5000 + n
+                ),
+                sdp_mid: Some("0".into()),
+                sdp_m_line_index: Some(0),
+            });
+            let ev = Ev::Result {
+                client,
+                handle,
+                pc: Some(pc),
+                result,
+            };
+            self.at(self.now + delay, ev);
+        }
+        let ev = Ev::Result {
+            client,
+            handle,
+            pc: Some(pc),
+            result: EffectResult::LocalCandidatesComplete,
+        };
+        let tail = self.rng.range(1, 30);
+        self.at(self.now + delay + tail, ev);
+    }
+
+    fn sdp_result(&mut self, client: usize, handle: CallHandle, pc: usize, ok: EffectResult) {
+        let op = match &ok {
+            EffectResult::OfferCreated { op, .. }
+            | EffectResult::AnswerCreated { op, .. }
+            | EffectResult::AnswerApplied { op } => *op,
+            _ => unreachable!(),
+        };
+        let result = if self.rng.chance(self.faults.sdp_fail) {
+            EffectResult::SdpFailed {
+                op,
+                error: "InvalidStateError (injected)".into(),
+            }
+        } else {
+            ok
+        };
+        let ev = Ev::Result {
+            client,
+            handle,
+            pc: Some(pc),
+            result,
+        };
+        self.after(1, 20, ev);
+    }
+
+    fn execute(&mut self, client: usize, handle: CallHandle, effect: Effect) {
+        self.log(|| format!("[{client}] {handle:?} effect {effect:?}"));
+        let record = self.records.entry((client, handle)).or_default();
+        if record.released {
+            self.violations.push(format!(
+                "[{client}] {handle:?} effect {effect:?} issued after Release"
+            ));
+            return;
+        }
+        let plain = |result| Ev::Result {
+            client,
+            handle,
+            pc: None,
+            result,
+        };
+        match effect {
+            Effect::AcquireMedia { video } => {
+                let c = &self.clients[client];
+                let result = match (&c.mic_error, video, &c.camera_error) {
+                    (Some(e), _, _) => EffectResult::MediaFailed(e.clone()),
+                    (None, true, Some(e)) => EffectResult::MediaAcquired {
+                        video: false,
+                        camera_error: Some(e.clone()),
+                    },
+                    (None, video, _) => EffectResult::MediaAcquired {
+                        video,
+                        camera_error: None,
+                    },
+                };
+                self.after(1, 40, plain(result));
+            }
+            Effect::CreateOffer { op, ice_restart } => {
+                let pc = self.new_pc(client, handle);
+                let p = &mut self.pcs[pc];
+                p.local = true;
+                if p.failed && ice_restart {
+                    p.restarted_local = true;
+                }
+                let gather = !p.gathered || ice_restart;
+                let sdp = self.sdp(pc);
+                self.sdp_result(client, handle, pc, EffectResult::OfferCreated { op, sdp });
+                if gather {
+                    self.gather(client, handle, pc);
+                }
+            }
+            Effect::AcceptOffer { op, sdp } => {
+                let pc = self.new_pc(client, handle);
+                let p = &mut self.pcs[pc];
+                p.remote = World::parse_pc(&sdp);
+                p.local = true;
+                if p.failed {
+                    p.restarted_local = true;
+                    p.restarted_remote = true;
+                }
+                let gather = !p.gathered || p.failed;
+                let sdp = self.sdp(pc);
+                self.sdp_result(client, handle, pc, EffectResult::AnswerCreated { op, sdp });
+                if gather {
+                    self.gather(client, handle, pc);
+                }
+            }
+            Effect::ApplyAnswer { op, sdp } => {
+                let Some(pc) = self.records[&(client, handle)].pc else {
+                    self.violations.push(format!(
+                        "[{client}] {handle:?} ApplyAnswer without a connection"
+                    ));
+                    return;
+                };
+                let p = &mut self.pcs[pc];
+                p.remote = World::parse_pc(&sdp);
+                if p.failed {
+                    p.restarted_remote = true;
+                }
+                self.sdp_result(client, handle, pc, EffectResult::AnswerApplied { op });
+            }
+            Effect::AddRemoteCandidates { candidates, end } => {
+                let pc = self.records[&(client, handle)].pc;
+                match pc {
+                    Some(pc) if self.pcs[pc].remote.is_some() => {
+                        if !candidates.is_empty() {
+                            self.pcs[pc].got_candidates = true;
+                        }
+                    }
+                    _ => self.violations.push(format!(
+                        "[{client}] {handle:?} candidates added before the remote description \
+                         ({} candidates, end {end})",
+                        candidates.len()
+                    )),
+                }
+            }
+            Effect::ResetPeerConnection => {
+                let record = self.records.get_mut(&(client, handle)).unwrap();
+                if let Some(pc) = record.pc.take() {
+                    self.pcs[pc].closed = true;
+                }
+            }
+            Effect::Release => {
+                let record = self.records.get_mut(&(client, handle)).unwrap();
+                record.released = true;
+                record.releases += 1;
+                record.media_live = false;
+                if let Some(pc) = record.pc.take() {
+                    self.pcs[pc].closed = true;
+                }
+            }
+            Effect::CollectStats => {
+                let sample = StatsSample {
+                    rtt_ms: Some(self.rng.range(1, 400) as f64),
+                    jitter_ms: Some(self.rng.range(0, 50) as f64),
+                    packets_received: self.now,
+                    packets_lost: self.now / 100,
+                    bytes_received: self.now * 100,
+                };
+                self.after(1, 10, plain(EffectResult::Stats(sample)));
+            }
+            Effect::StartScreenShare => {
+                let result = if self.rng.chance(0.1) {
+                    EffectResult::ScreenShareFailed(MediaError::PermissionDenied)
+                } else {
+                    EffectResult::ScreenShareStarted
+                };
+                self.after(10, 300, plain(result));
+                self.after(20, 300, plain(EffectResult::NegotiationNeeded));
+            }
+            Effect::AcquireCamera => {
+                let result = match &self.clients[client].camera_error {
+                    Some(e) => EffectResult::CameraFailed(e.clone()),
+                    None => EffectResult::CameraAcquired,
+                };
+                self.after(10, 100, plain(result));
+                self.after(20, 120, plain(EffectResult::NegotiationNeeded));
+            }
+            Effect::SwitchDevice { .. } => {
+                if self.rng.chance(0.2) {
+                    let failed = EffectResult::SwitchDeviceFailed(MediaError::DeviceNotFound);
+                    self.after(5, 50, plain(failed));
+                }
+            }
+            Effect::SetTrackEnabled { .. } | Effect::StopScreenShare => {}
+        }
+    }
+
+    /// Brings every connection's ICE state in line with the model and schedules the browser's
+    /// reports of the changes.
+    fn update_links(&mut self) {
+        for x in 0..self.pcs.len() {
+            if self.pcs[x].closed {
+                continue;
+            }
+            let can_connect = self.link_up
+                && match self.pcs[x].remote {
+                    Some(y) => {
+                        let (a, b) = (&self.pcs[x], &self.pcs[y]);
+                        !b.closed
+                            && b.remote == Some(x)
+                            && a.local
+                            && b.local
+                            && (a.got_candidates || b.got_candidates)
+                            && (!a.failed || (a.restarted_local && a.restarted_remote))
+                            && (!b.failed || (b.restarted_local && b.restarted_remote))
+                    }
+                    None => false,
+                };
+            let p = &mut self.pcs[x];
+            if can_connect && !p.connected {
+                p.connected = true;
+                p.failed = false;
+                self.after(
+                    5,
+                    40,
+                    Ev::Ice {
+                        pc: x,
+                        state: IceState::Connected,
+                    },
+                );
+            } else if !can_connect && p.connected {
+                p.connected = false;
+                p.down_epoch += 1;
+                let since = p.down_epoch;
+                self.after(
+                    500,
+                    3_000,
+                    Ev::Ice {
+                        pc: x,
+                        state: IceState::Disconnected,
+                    },
+                );
+                self.after(8_000, 15_000, Ev::IceFailCheck { pc: x, since });
+            }
+        }
+    }
+}
+
+// ----- scenarios ------------------------------------------------------------------------------
+
+const KINDS: [CallKind; 2] = [CallKind::Audio, CallKind::Video];
+
+fn media_faults(world: &mut World, clients: &[usize]) {
+    let rng = &mut world.rng.fork();
+    for &c in clients {
+        if rng.chance(0.04) {
+            world.clients[c].mic_error = Some(if rng.coin() {
+                MediaError::PermissionDenied
+            } else {
+                MediaError::DeviceBusy
+            });
+        }
+        if rng.chance(0.08) {
+            world.clients[c].camera_error = Some(MediaError::DeviceNotFound);
+        }
+    }
+}
+
+/// Random things a user does during a call, from either side.
+fn mid_call_actions(world: &mut World, clients: &[usize], from: Millis, to: Millis) {
+    let rng = &mut world.rng.fork();
+    let count = rng.range(0, 4);
+    for _ in 0..count {
+        let client = *rng.pick(clients);
+        let time = rng.range(from, to);
+        let action = match rng.below(8) {
+            0 => Action::Mute(true),
+            1 => Action::Mute(false),
+            2 => Action::Camera(false),
+            3 => Action::ScreenShare(true),
+            4 => Action::ScreenShare(false),
+            5 => Action::Upgrade,
+            6 => Action::RestartIce,
+            _ => Action::SwitchCamera,
+        };
+        world.action(time, client, action);
+    }
+    if rng.chance(0.15) {
+        let start = rng.range(from, to);
+        let length = rng.range(300, 30_000);
+        world.at(start, Ev::Link(false));
+        world.at(start + length, Ev::Link(true));
+    }
+}
+
+fn basic(world: &mut World) {
+    let rng = &mut world.rng.fork();
+    let alice = world.add_client("alice", "alice-1");
+    let devices = if rng.chance(0.3) { 2 } else { 1 };
+    let bobs: Vec<usize> = (0..devices)
+        .map(|d| world.add_client("bob", &format!("bob-{d}")))
+        .collect();
+    if rng.chance(0.04) {
+        for &b in &bobs {
+            world.clients[b].online = false;
+        }
+    }
+    let mut everyone = vec![alice];
+    everyone.extend(&bobs);
+    media_faults(world, &everyone);
+    let kind = *rng.pick(&KINDS);
+    world.action(rng.range(0, 100), alice, Action::Call("bob", kind));
+    for &bob in &bobs {
+        let time = rng.range(100, 36_000);
+        match rng.below(10) {
+            0..=5 => world.action(time, bob, Action::Accept(None, rng.coin())),
+            6 | 7 => world.action(time, bob, Action::Reject),
+            _ => {}
+        }
+    }
+    if rng.chance(0.2) {
+        world.action(rng.range(50, 36_000), alice, Action::Hangup);
+    }
+    mid_call_actions(world, &everyone, 500, 60_000);
+    let who = *rng.pick(&everyone);
+    world.action(rng.range(1_000, 70_000), who, Action::Hangup);
+}
+
+fn glare(world: &mut World) {
+    let rng = &mut world.rng.fork();
+    let alice = world.add_client("alice", "alice-1");
+    let bob = world.add_client("bob", "bob-0");
+    let mut everyone = vec![alice, bob];
+    if rng.chance(0.3) {
+        everyone.push(world.add_client("bob", "bob-1"));
+    }
+    media_faults(world, &everyone);
+    let t0 = rng.range(0, 100);
+    let (first, second) = if rng.coin() {
+        (alice, bob)
+    } else {
+        (bob, alice)
+    };
+    let first_peer = if first == alice { "bob" } else { "alice" };
+    let second_peer = if second == alice { "bob" } else { "alice" };
+    world.action(t0, first, Action::Call(first_peer, *rng.pick(&KINDS)));
+    let gap = rng.range(0, 400);
+    world.action(
+        t0 + gap,
+        second,
+        Action::Call(second_peer, *rng.pick(&KINDS)),
+    );
+    mid_call_actions(world, &[alice, bob], 2_000, 20_000);
+    let who = *rng.pick(&[alice, bob]);
+    world.action(rng.range(5_000, 40_000), who, Action::Hangup);
+}
+
+fn busy(world: &mut World) {
+    let rng = &mut world.rng.fork();
+    let alice = world.add_client("alice", "alice-1");
+    let bob = world.add_client("bob", "bob-0");
+    let carol = world.add_client("carol", "carol-1");
+    media_faults(world, &[alice, bob, carol]);
+    world.action(0, alice, Action::Call("bob", *rng.pick(&KINDS)));
+    world.action(
+        rng.range(200, 3_000),
+        bob,
+        Action::Accept(Some("alice"), true),
+    );
+    let t = rng.range(0, 8_000);
+    world.action(t, carol, Action::Call("bob", *rng.pick(&KINDS)));
+    if rng.chance(0.3) {
+        world.action(t + rng.range(100, 5_000), carol, Action::Hangup);
+    }
+    world.action(rng.range(5_000, 30_000), alice, Action::Hangup);
+    world.action(rng.range(35_000, 40_000), carol, Action::Hangup);
+}
+
+fn chaos(world: &mut World) {
+    let rng = &mut world.rng.fork();
+    let mut clients = vec![
+        world.add_client("alice", "alice-1"),
+        world.add_client("bob", "bob-0"),
+        world.add_client("carol", "carol-1"),
+    ];
+    if rng.coin() {
+        clients.push(world.add_client("bob", "bob-1"));
+    }
+    media_faults(world, &clients);
+    let users = ["alice", "bob", "carol"];
+    let count = rng.range(5, 30);
+    for _ in 0..count {
+        let client = *rng.pick(&clients);
+        let time = rng.range(0, 60_000);
+        let action = match rng.below(6) {
+            0 | 1 => Action::Call(rng.pick(&users), *rng.pick(&KINDS)),
+            2 | 3 => Action::Accept(None, rng.coin()),
+            4 => Action::Reject,
+            _ => Action::Hangup,
+        };
+        world.action(time, client, action);
+    }
+    mid_call_actions(world, &clients, 0, 60_000);
+    for &c in &clients {
+        world.action(90_000, c, Action::Hangup);
+    }
+}
+
+// ----- invariants ---------------------------------------------------------------------------
+
+/// Whether a caller's and a callee device's end reasons tell the same story.
+fn consistent(caller: EndReason, callee: EndReason, callee_connected: bool) -> bool {
+    use EndReason::*;
+    // Reasons a side reaches by its own action or its own timer, which can cross the other
+    // side's message on the wire.
+    let own = |r| matches!(r, Hangup | Cancelled | Rejected | Timeout | IceFailed);
+    caller == callee
+        || (caller == Hangup && callee == RemoteHangup)
+        || (caller == RemoteHangup && callee == Hangup)
+        || (own(caller) && own(callee))
+        // A callee device that never connected ended by its own action or its invite's expiry,
+        // or another device of the callee took the call.
+        || (!callee_connected
+            && matches!(callee, Rejected | Hangup | MediaFailed | AnsweredElsewhere | Timeout))
+}
+
+struct CallView {
+    client: usize,
+    direction: Direction,
+    call_id: CallId,
+    state: CallState,
+    connected: bool,
+}
+
+struct Outcome {
+    scenario: Scenario,
+    caller_reasons: Vec<EndReason>,
+    connected_pairs: usize,
+    errors: BTreeMap<&'static str, u64>,
+    steps: u64,
+}
+
+fn check(world: &World, scenario: Scenario) -> (Vec<String>, Outcome) {
+    let mut violations = world.violations.clone();
+    let mut views = Vec::new();
+    for (index, client) in world.clients.iter().enumerate() {
+        let machine = &client.machine;
+        let mut active = 0;
+        for handle in machine.calls() {
+            let info = machine.call_info(handle).unwrap();
+            let record = world.records.get(&(index, handle));
+            let connected = record.is_some_and(|r| r.connected);
+            if !info.state.is_ended() && info.state != CallState::Connected {
+                violations.push(format!(
+                    "[{index}] {handle:?} left {:?} after every timer fired",
+                    info.state
+                ));
+            }
+            if !info.state.is_ended() {
+                active += 1;
+            }
+            match record {
+                Some(r) if info.state.is_ended() => {
+                    if r.releases != 1 {
+                        violations.push(format!(
+                            "[{index}] {handle:?} ended with {} Release effects",
+                            r.releases
+                        ));
+                    }
+                    if r.media_live {
+                        violations.push(format!("[{index}] {handle:?} ended with live tracks"));
+                    }
+                    if let CallState::Ended(reason) = info.state {
+                        if r.ended != Some(reason) {
+                            violations.push(format!("[{index}] {handle:?} Ended event disagrees"));
+                        }
+                    }
+                }
+                None if info.state.is_ended() => {
+                    violations.push(format!("[{index}] {handle:?} ended without events"));
+                }
+                _ => {}
+            }
+            views.push(CallView {
+                client: index,
+                direction: info.direction,
+                call_id: info.call_id,
+                state: info.state,
+                connected,
+            });
+        }
+        if active > 1 {
+            violations.push(format!("[{index}] {active} calls connected at once"));
+        }
+    }
+    let mut caller_reasons = Vec::new();
+    let mut connected_pairs = 0;
+    for caller in views.iter().filter(|v| v.direction == Direction::Outgoing) {
+        let callees: Vec<&CallView> = views
+            .iter()
+            .filter(|v| v.direction == Direction::Incoming && v.call_id == caller.call_id)
+            .collect();
+        if let CallState::Ended(reason) = caller.state {
+            caller_reasons.push(reason);
+        }
+        if caller.connected && callees.iter().any(|c| c.connected) {
+            connected_pairs += 1;
+        }
+        let winners = callees.iter().filter(|c| c.connected).count();
+        if winners > 1 {
+            violations.push(format!(
+                "call {} connected on {winners} devices",
+                caller.call_id
+            ));
+        }
+        if world.faults.lossless() && world.faults.sdp_fail == 0.0 {
+            for callee in &callees {
+                if let (CallState::Ended(a), CallState::Ended(b)) = (caller.state, callee.state) {
+                    if !consistent(a, b, callee.connected) {
+                        violations.push(format!(
+                            "call {}: caller [{}] ended {a}, callee [{}] ended {b}",
+                            caller.call_id, caller.client, callee.client
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    if scenario == Scenario::Glare {
+        let media_ok = world
+            .clients
+            .iter()
+            .all(|c| c.mic_error.is_none() && c.online);
+        if connected_pairs > 1 {
+            violations.push(format!("glare: {connected_pairs} calls connected"));
+        }
+        if world.faults.lossless() && world.faults.sdp_fail == 0.0 && media_ok && !world.blipped {
+            if connected_pairs != 1 {
+                violations.push(format!("glare: {connected_pairs} calls connected, not 1"));
+            }
+            for &(client, handle) in &world.placed {
+                if !world
+                    .records
+                    .get(&(client, handle))
+                    .is_some_and(|r| r.connected)
+                {
+                    violations.push(format!("glare: [{client}]'s own call never connected"));
+                }
+            }
+        }
+    }
+    let outcome = Outcome {
+        scenario,
+        caller_reasons,
+        connected_pairs,
+        errors: world.errors.clone(),
+        steps: world.steps,
+    };
+    (violations, outcome)
+}
+
+fn run_schedule(seed: u64, trace: bool) -> (Vec<String>, Outcome, Option<String>) {
+    let mut rng = Rng::new(seed);
+    let scenario = match rng.below(10) {
+        0..=3 => Scenario::Basic,
+        4..=5 => Scenario::Glare,
+        6..=7 => Scenario::Busy,
+        _ => Scenario::Chaos,
+    };
+    let faults = if rng.chance(0.5) {
+        Faults {
+            drop: 0.0,
+            duplicate: if rng.coin() { 0.0 } else { 0.1 },
+            max_delay: *rng.pick(&[5, 50, 300, 2_000]),
+            sdp_fail: 0.0,
+        }
+    } else {
+        Faults {
+            drop: rng.range(0, 15) as f64 / 100.0,
+            duplicate: rng.range(0, 15) as f64 / 100.0,
+            max_delay: *rng.pick(&[5, 50, 300, 2_000]),
+            sdp_fail: if rng.chance(0.2) { 0.02 } else { 0.0 },
+        }
+    };
+    let mut world = World::new(rng, faults, trace);
+    match scenario {
+        Scenario::Basic => basic(&mut world),
+        Scenario::Glare => glare(&mut world),
+        Scenario::Busy => busy(&mut world),
+        Scenario::Chaos => chaos(&mut world),
+    }
+    // Every scripted action is over by 90 s; give every timer (ring 30 s, ICE give-up 20 s,
+    // connect 20 s) time to fire, then make sure the last calls are hung up.
+    world.run(150_000);
+    for client in 0..world.clients.len() {
+        world.act(client, Action::Hangup);
+    }
+    world.run(400_000);
+    let (violations, outcome) = check(&world, scenario);
+    (violations, outcome, world.trace.take())
+}
+
+fn env_u64(name: &str) -> Option<u64> {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
+}
+
+#[test]
+fn simulated_schedules_keep_every_invariant() {
+    if let Some(seed) = env_u64("PEERCALL_SIM_SEED") {
+        let (violations, _, trace) = run_schedule(seed, true);
+        eprintln!("{}", trace.unwrap_or_default());
+        assert!(violations.is_empty(), "seed {seed}: {violations:#?}");
+        return;
+    }
+    let schedules = env_u64("PEERCALL_SIM_SCHEDULES").unwrap_or(DEFAULT_SCHEDULES);
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()) as u64;
+    let started = std::time::Instant::now();
+    type Failures = Vec<(u64, Vec<String>)>;
+    let results: Vec<(Failures, Vec<Outcome>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|t| {
+                scope.spawn(move || {
+                    let mut failures = Vec::new();
+                    let mut outcomes = Vec::new();
+                    let mut seed = t;
+                    while seed < schedules {
+                        let (violations, outcome, _) = run_schedule(seed, false);
+                        if !violations.is_empty() && failures.len() < 5 {
+                            failures.push((seed, violations));
+                        }
+                        outcomes.push(outcome);
+                        seed += threads;
+                    }
+                    (failures, outcomes)
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    let elapsed = started.elapsed();
+    let mut by_scenario: BTreeMap<String, u64> = BTreeMap::new();
+    let mut reasons: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut errors: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let (mut connected, mut steps, mut count) = (0usize, 0u64, 0u64);
+    let mut failures = Vec::new();
+    for (fails, outcomes) in results {
+        failures.extend(fails);
+        for o in outcomes {
+            count += 1;
+            *by_scenario.entry(format!("{:?}", o.scenario)).or_default() += 1;
+            for r in o.caller_reasons {
+                *reasons.entry(r.as_str()).or_default() += 1;
+            }
+            for (code, n) in o.errors {
+                *errors.entry(code).or_default() += n;
+            }
+            connected += o.connected_pairs;
+            steps += o.steps;
+        }
+    }
+    eprintln!(
+        "simulation: {count} schedules ({} failed) in {:.1} s, {steps} steps, {connected} calls \
+         connected on both sides",
+        failures.len(),
+        elapsed.as_secs_f64()
+    );
+    eprintln!("  scenarios: {by_scenario:?}");
+    eprintln!("  caller outcomes: {reasons:?}");
+    eprintln!("  typed errors reported (dropped messages, refused commands): {errors:?}");
+    for (seed, violations) in &failures {
+        eprintln!("  seed {seed}: {violations:?}");
+    }
+    if let Some((seed, violations)) = failures.first() {
+        let (_, _, trace) = run_schedule(*seed, true);
+        let trace = trace.unwrap_or_default();
+        let tail: Vec<&str> = trace.lines().rev().take(80).collect();
+        let tail: Vec<&str> = tail.into_iter().rev().collect();
+        panic!(
+            "{} schedules broke invariants; first seed {seed} (replay with PEERCALL_SIM_SEED={seed}):\n{violations:#?}\nlast trace lines:\n{}",
+            failures.len(),
+            tail.join("\n")
+        );
+    }
+    assert!(count >= schedules, "ran {count} of {schedules} schedules");
+}
