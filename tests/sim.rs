@@ -927,7 +927,7 @@ fn chaos(world: &mut World) {
         let client = *rng.pick(&clients);
         let time = rng.range(0, 60_000);
         let action = match rng.below(6) {
-            0 | 1 => Action::Call(rng.pick(&users), *rng.pick(&KINDS)),
+            0 | 1 => Action::Call(users[rng.index(users.len())], *rng.pick(&KINDS)),
             2 | 3 => Action::Accept(None, rng.coin()),
             4 => Action::Reject,
             _ => Action::Hangup,
