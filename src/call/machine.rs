@@ -162,6 +162,7 @@ impl CallMachine {
         metadata: Option<Value>,
     ) -> Result<CallHandle, CommandError> {
         let peer = UserId::new(peer).map_err(|_| CommandError::InvalidPeer)?;
+        let metadata = metadata.filter(|m| !m.is_null());
         if peer == self.config.user_id {
             return Err(CommandError::InvalidPeer);
         }

@@ -1,0 +1,314 @@
+//! Property test of the call machine: arbitrary sequences of inputs (well-formed and malformed
+//! messages from known and unknown senders, effect results for any call and any op, commands in
+//! any state, timers) never panic, refuse what does not fit with typed errors, and keep the
+//! machine's promises: one `Release` per ended call and no effect after it, no deadline left in
+//! the past after `handle_timeout`, at most one active call.
+//!
+//! `PEERCALL_FUZZ_SEQUENCES=N` sets how many sequences run (default 20,000 of 60 inputs each).
+#![cfg(not(target_arch = "wasm32"))]
+
+#[path = "support/rng.rs"]
+mod rng;
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use peercall::call::{
+    CallHandle, CallId, CallKind, CallMachine, Command, Config, DeviceKind, Effect, EffectResult,
+    EndReason, Event, IceState, MediaError, Output, SdpOp, StatsSample,
+};
+use peercall::protocol::{Body, IceCandidate, MediaState, Message, PartyId, SdpType, UserId};
+use rng::Rng;
+
+const USERS: [&str; 4] = ["alice", "bob", "carol", "me"];
+const PARTIES: [&str; 3] = ["p1", "p2", "p3"];
+
+fn random_body(rng: &mut Rng) -> Body {
+    let reason = *rng.pick(&EndReason::ALL);
+    match rng.below(9) {
+        0 => Body::Invite {
+            kind: if rng.coin() {
+                CallKind::Audio
+            } else {
+                CallKind::Video
+            },
+            sdp: format!("v=0 {}", rng.below(5)),
+            lifetime_ms: rng.range(1_000, 60_000) as u32,
+            metadata: None,
+        },
+        1 => Body::Ringing,
+        2 => Body::Answer {
+            sdp: "v=0 answer".into(),
+        },
+        3 => Body::SelectAnswer {
+            selected_party_id: PartyId::new(rng.pick_copied(&["me-tab", "p1", "p2"])).unwrap(),
+        },
+        4 => Body::Reject {
+            reason: if reason.is_reject_reason() {
+                reason
+            } else {
+                EndReason::Busy
+            },
+        },
+        5 => Body::Hangup {
+            reason: if reason.can_be_sent() {
+                reason
+            } else {
+                EndReason::Hangup
+            },
+        },
+        6 => Body::Candidates {
+            candidates: (0..rng.below(4))
+                .map(|n| IceCandidate {
+                    candidate: format!("candidate:{n}"),
+                    sdp_mid: None,
+                    sdp_m_line_index: Some(0),
+                })
+                .collect(),
+            end: rng.coin(),
+        },
+        7 => Body::Negotiate {
+            seq: rng.below(4) as u32,
+            sdp_type: if rng.coin() {
+                SdpType::Offer
+            } else {
+                SdpType::Answer
+            },
+            sdp: "v=0 re".into(),
+        },
+        _ => Body::Media {
+            seq: rng.below(5) as u32,
+            state: MediaState {
+                audio_muted: rng.coin(),
+                video_muted: rng.coin(),
+                screen_sharing: rng.coin(),
+            },
+        },
+    }
+}
+
+fn random_result(rng: &mut Rng) -> EffectResult {
+    let op = SdpOp(rng.below(6) as u32);
+    let error = || MediaError::from_dom_name("NotAllowedError");
+    match rng.below(16) {
+        0 => EffectResult::MediaAcquired {
+            video: rng.coin(),
+            camera_error: rng.coin().then(error),
+        },
+        1 => EffectResult::MediaFailed(error()),
+        2 => EffectResult::OfferCreated {
+            op,
+            sdp: "v=0 o".into(),
+        },
+        3 => EffectResult::AnswerCreated {
+            op,
+            sdp: "v=0 a".into(),
+        },
+        4 => EffectResult::AnswerApplied { op },
+        5 => EffectResult::SdpFailed {
+            op,
+            error: "x".into(),
+        },
+        6 => EffectResult::LocalCandidate(IceCandidate {
+            candidate: "candidate:9".into(),
+            sdp_mid: None,
+            sdp_m_line_index: None,
+        }),
+        7 => EffectResult::LocalCandidatesComplete,
+        8 => EffectResult::IceStateChanged(*rng.pick(&[
+            IceState::Checking,
+            IceState::Connected,
+            IceState::Disconnected,
+            IceState::Failed,
+        ])),
+        9 => EffectResult::NegotiationNeeded,
+        10 => EffectResult::Stats(StatsSample {
+            packets_received: rng.below(1000),
+            ..StatsSample::default()
+        }),
+        11 => EffectResult::ScreenShareStarted,
+        12 => EffectResult::ScreenShareEnded,
+        13 => EffectResult::CameraAcquired,
+        14 => EffectResult::CameraFailed(error()),
+        _ => EffectResult::SwitchDeviceFailed(error()),
+    }
+}
+
+fn random_command(rng: &mut Rng) -> Command {
+    match rng.below(10) {
+        0 => Command::Accept { video: rng.coin() },
+        1 => Command::Reject,
+        2 => Command::Hangup,
+        3 => Command::SetMuted(rng.coin()),
+        4 => Command::SetVideoEnabled(rng.coin()),
+        5 => Command::StartScreenShare,
+        6 => Command::StopScreenShare,
+        7 => Command::UpgradeToVideo,
+        8 => Command::SwitchDevice {
+            kind: if rng.coin() {
+                DeviceKind::Camera
+            } else {
+                DeviceKind::Microphone
+            },
+            device_id: "d".into(),
+        },
+        _ => Command::RestartIce,
+    }
+}
+
+#[derive(Default)]
+struct Tally {
+    inputs: u64,
+    command_errors: BTreeMap<&'static str, u64>,
+    event_errors: BTreeMap<&'static str, u64>,
+    ended: BTreeMap<&'static str, u64>,
+}
+
+fn run_sequence(seed: u64, tally: &mut Tally) -> Result<(), String> {
+    let mut rng = Rng::new(seed);
+    let mut config = Config::new(UserId::new("me").unwrap(), PartyId::new("me-tab").unwrap());
+    config.invite_burst = rng.range(1, 5) as u32;
+    let mut machine = CallMachine::new(config);
+    let mut now = 0u64;
+    // A few call ids, so messages often hit the calls that exist.
+    let mut ids: Vec<CallId> = (0..3).map(|n| CallId([n as u8 + 1; 16])).collect();
+    let mut handles: Vec<CallHandle> = vec![CallHandle(1), CallHandle(2), CallHandle(99)];
+    let mut released: HashSet<CallHandle> = HashSet::new();
+    let mut release_count: HashMap<CallHandle, u32> = HashMap::new();
+    for _ in 0..60 {
+        tally.inputs += 1;
+        now += rng.small_size(40_000) as u64;
+        match rng.below(12) {
+            0..=4 => {
+                let message = Message {
+                    call_id: *rng.pick(&ids),
+                    party_id: PartyId::new(rng.pick_copied(&PARTIES)).unwrap(),
+                    body: random_body(&mut rng),
+                };
+                let from = *rng.pick(&USERS);
+                let mut json = message.to_json();
+                if rng.chance(0.1) {
+                    // Corrupt it: truncate, or splice in junk.
+                    let cut = rng.index(json.len());
+                    json.truncate(cut);
+                    json.push_str(rng.pick_copied(&["", "}", "\"", "\u{0}", "ü"]));
+                }
+                machine.handle_message(now, from, &json);
+            }
+            5 | 6 => {
+                let handle = *rng.pick(&handles);
+                machine.handle_effect(now, handle, random_result(&mut rng));
+            }
+            7 | 8 => {
+                let handle = *rng.pick(&handles);
+                if let Err(error) = machine.command(now, handle, random_command(&mut rng)) {
+                    *tally.command_errors.entry(error.code()).or_default() += 1;
+                }
+            }
+            9 => {
+                let id = CallId(rng.next_u64().to_le_bytes().repeat(2).try_into().unwrap());
+                let kind = if rng.coin() {
+                    CallKind::Audio
+                } else {
+                    CallKind::Video
+                };
+                match machine.place_call(now, rng.pick_copied(&USERS), kind, id, None) {
+                    Ok(handle) => {
+                        handles.push(handle);
+                        ids.push(id);
+                    }
+                    Err(error) => *tally.command_errors.entry(error.code()).or_default() += 1,
+                }
+            }
+            10 => machine.handle_send_failed(now, *rng.pick(&ids)),
+            _ => {
+                if let Some(at) = machine.poll_timeout() {
+                    now = now.max(at);
+                }
+                machine.handle_timeout(now);
+                if let Some(next) = machine.poll_timeout() {
+                    if next <= now {
+                        return Err(format!(
+                            "deadline {next} not after now {now} after handle_timeout"
+                        ));
+                    }
+                }
+            }
+        }
+        while let Some(output) = machine.poll_output() {
+            match output {
+                Output::Effect { call, effect } => {
+                    if released.contains(&call) {
+                        return Err(format!("{effect:?} for {call:?} after Release"));
+                    }
+                    if effect == Effect::Release {
+                        released.insert(call);
+                        *release_count.entry(call).or_default() += 1;
+                    }
+                }
+                Output::Event(Event::Incoming { call, .. }) => handles.push(call),
+                Output::Event(Event::Ended { reason, .. }) => {
+                    *tally.ended.entry(reason.as_str()).or_default() += 1;
+                }
+                Output::Event(Event::Error { error, .. }) => {
+                    *tally.event_errors.entry(error.code()).or_default() += 1;
+                    if error.to_string().is_empty() {
+                        return Err("an error without a message".into());
+                    }
+                }
+                Output::Send { message, .. } => {
+                    // Whatever the machine sends must pass the receiver's validation.
+                    if let Err(error) = Message::parse(&message.to_json()) {
+                        return Err(format!("sent an invalid message ({error}): {message:?}"));
+                    }
+                }
+                Output::Event(_) => {}
+            }
+        }
+        let live_active = machine
+            .calls()
+            .filter(|h| machine.active_call() == Some(*h))
+            .count();
+        if live_active > 1 {
+            return Err("two active calls".into());
+        }
+    }
+    for handle in machine.calls() {
+        let info = machine.call_info(handle).unwrap();
+        let releases = release_count.get(&handle).copied().unwrap_or(0);
+        if info.state.is_ended() != (releases == 1) {
+            return Err(format!(
+                "{handle:?} is {:?} with {releases} Release effects",
+                info.state
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn arbitrary_input_sequences_never_break_the_machine() {
+    let sequences = std::env::var("PEERCALL_FUZZ_SEQUENCES")
+        .ok()
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(20_000u64);
+    let mut tally = Tally::default();
+    let started = std::time::Instant::now();
+    for seed in 0..sequences {
+        if let Err(problem) = run_sequence(seed, &mut tally) {
+            panic!("sequence seed {seed}: {problem}");
+        }
+    }
+    eprintln!(
+        "machine fuzz: {sequences} sequences, {} inputs in {:.1} s",
+        tally.inputs,
+        started.elapsed().as_secs_f64()
+    );
+    eprintln!("  refused commands: {:?}", tally.command_errors);
+    eprintln!("  dropped inputs reported: {:?}", tally.event_errors);
+    eprintln!("  calls ended: {:?}", tally.ended);
+    assert!(tally.event_errors.contains_key("bad-message"));
+    assert!(
+        tally.command_errors.contains_key("call-ended")
+            || tally.command_errors.contains_key("unknown-call")
+    );
+}
