@@ -3,7 +3,7 @@
 //! Every peercall message is one JSON object carried by the app's own real-time channel. Each has
 //! the protocol version `v`, a `type`, the 128-bit `callId` (32 lowercase hex digits) and the
 //! sender's `partyId` (one per client instance, so several tabs or devices of one user can ring
-//! at once). The types are:
+//! at once), and, when the sender knows which instance it talks to, `toPartyId`. The types are:
 //!
 //! | `type`          | sent by | fields beyond the common ones                                   |
 //! |-----------------|---------|-----------------------------------------------------------------|
@@ -313,6 +313,10 @@ pub struct Message {
     pub call_id: CallId,
     /// The sending client instance.
     pub party_id: PartyId,
+    /// The receiving client instance, when the sender knows it (`toPartyId`): other instances of
+    /// the user drop the message quietly. Absent on messages meant for every instance (an invite,
+    /// `select-answer`, a caller's hangup before an answer).
+    pub to_party_id: Option<PartyId>,
     /// What the message says.
     pub body: Body,
 }
@@ -586,10 +590,15 @@ impl Message {
         let fields = Fields(object);
         let call_id = CallId::parse(fields.str("callId")?)?;
         let party_id = PartyId::new(fields.str("partyId")?)?;
+        let to_party_id = match object.get("toPartyId") {
+            None | Some(Value::Null) => None,
+            Some(_) => Some(PartyId::new(fields.str("toPartyId")?)?),
+        };
         let body = body_parser(&fields)?;
         Ok(Message {
             call_id,
             party_id,
+            to_party_id,
             body,
         })
     }
@@ -601,6 +610,9 @@ impl Message {
         object.insert("type".into(), self.body.type_name().into());
         object.insert("callId".into(), self.call_id.to_string().into());
         object.insert("partyId".into(), self.party_id.as_str().into());
+        if let Some(to) = &self.to_party_id {
+            object.insert("toPartyId".into(), to.as_str().into());
+        }
         match &self.body {
             Body::Invite {
                 kind,
@@ -933,9 +945,11 @@ mod tests {
         ];
         bodies
             .into_iter()
-            .map(|body| Message {
+            .enumerate()
+            .map(|(i, body)| Message {
                 call_id,
                 party_id: party_id.clone(),
+                to_party_id: (i % 2 == 0).then(|| PartyId::new("phone").unwrap()),
                 body,
             })
             .collect()

@@ -182,6 +182,11 @@ fn run_sequence(seed: u64, tally: &mut Tally) -> Result<(), String> {
                 let message = Message {
                     call_id: *rng.pick(&ids),
                     party_id: PartyId::new(rng.pick_copied(&PARTIES)).unwrap(),
+                    to_party_id: match rng.below(4) {
+                        0 => Some(PartyId::new("me-tab").unwrap()),
+                        1 => Some(PartyId::new("p1").unwrap()),
+                        _ => None,
+                    },
                     body: random_body(&mut rng),
                 };
                 let from = *rng.pick(&USERS);

@@ -943,6 +943,7 @@ fn gen_message(rng: &mut Rng) -> Message {
     Message {
         call_id: gen_call_id(rng),
         party_id: PartyId::new(&gen_party_id(rng)).expect("valid party id"),
+        to_party_id: None,
         body,
     }
 }
@@ -2095,6 +2096,7 @@ fn long_case(ctx: &Ctx, tally: &mut Tally, rng: &mut Rng, variant: u64) {
             let message = Message {
                 call_id: gen_call_id(rng),
                 party_id: PartyId::new(&gen_party_id(rng)).unwrap(),
+                to_party_id: None,
                 body: Body::Answer { sdp },
             };
             let mut value = message.to_value();
@@ -2460,6 +2462,7 @@ fn specific_mutations_give_specific_errors() {
     let message = Message {
         call_id: gen_call_id(&mut rng),
         party_id: PartyId::new("tab-1").unwrap(),
+        to_party_id: None,
         body: Body::Answer { sdp: "v=0".into() },
     };
     let edit = |key: &str, value: Option<Value>| {
@@ -2557,6 +2560,7 @@ fn serde_json_nesting_limit() {
         let mut value = Message {
             call_id: CallId([7; 16]),
             party_id: PartyId::new("p").unwrap(),
+            to_party_id: None,
             body: Body::Invite {
                 kind: CallKind::Audio,
                 sdp: "v=0".into(),

@@ -89,6 +89,16 @@ pub(crate) struct Call {
     remote_media_seq: Option<u32>,
 }
 
+/// The media state each side assumes of the other until told otherwise: microphone on, camera
+/// on for a video call and absent for an audio call, no screen.
+fn assumed_media(kind: CallKind) -> MediaState {
+    MediaState {
+        audio_muted: false,
+        video_muted: kind == CallKind::Audio,
+        screen_sharing: false,
+    }
+}
+
 impl Call {
     fn base(handle: CallHandle, id: CallId, direction: Direction, peer: UserId) -> Call {
         Call {
@@ -132,7 +142,7 @@ impl Call {
         out: &mut Outbox,
     ) -> Call {
         let mut call = Call::base(handle, id, Direction::Outgoing, peer);
-        call.kind = kind;
+        call.set_kind(kind);
         call.metadata = metadata;
         call.media = Media::Acquiring;
         out.event(Event::StateChanged {
@@ -164,7 +174,7 @@ impl Call {
     ) -> Call {
         let mut call = Call::base(handle, id, Direction::Incoming, peer);
         call.peer_party = Some(party);
-        call.kind = kind;
+        call.set_kind(kind);
         call.state = CallState::Ringing;
         call.metadata = metadata.clone();
         call.remote_offer = Some(offer);
@@ -175,8 +185,15 @@ impl Call {
             kind,
             metadata,
         });
-        out.send(&call.peer, id, Body::Ringing);
+        call.send(out, Body::Ringing);
         call
+    }
+
+    /// Sets the kind agreed with the peer, and what each side assumes of the other's media.
+    fn set_kind(&mut self, kind: CallKind) {
+        self.kind = kind;
+        self.local_media = assumed_media(kind);
+        self.remote_media = assumed_media(kind);
     }
 
     /// Whether the call is not over.
@@ -235,8 +252,8 @@ impl Call {
         }
         match notify {
             Notify::Nobody => {}
-            Notify::Hangup(reason) => out.send(&self.peer, self.id, Body::Hangup { reason }),
-            Notify::Reject(reason) => out.send(&self.peer, self.id, Body::Reject { reason }),
+            Notify::Hangup(reason) => self.send(out, Body::Hangup { reason }),
+            Notify::Reject(reason) => self.send(out, Body::Reject { reason }),
         }
         self.ended_at = Some(now);
         self.ring_deadline = None;
@@ -409,7 +426,7 @@ impl Call {
             seq: self.local_media_seq,
             state: self.local_media,
         };
-        out.send(&self.peer, self.id, body);
+        self.send(out, body);
     }
 
     fn renegotiate(&mut self, ice_restart: bool, out: &mut Outbox) {
@@ -424,7 +441,7 @@ impl Call {
     /// it, so the peer merges into our call.
     pub(crate) fn repeat_invite(&self, out: &mut Outbox) {
         if let Some(invite) = &self.invite {
-            out.send(&self.peer, self.id, invite.clone());
+            self.send(out, invite.clone());
         }
     }
 
@@ -443,13 +460,8 @@ impl Call {
     ) {
         if self.signaled {
             // The peer's other devices may ring for our invite: they stop.
-            out.send(
-                &self.peer,
-                self.id,
-                Body::Hangup {
-                    reason: EndReason::AnsweredElsewhere,
-                },
-            );
+            let reason = EndReason::AnsweredElsewhere;
+            self.send(out, Body::Hangup { reason });
         }
         if self.negotiation.has_peer_connection() {
             out.effect(self.handle, Effect::ResetPeerConnection);
@@ -457,7 +469,10 @@ impl Call {
         self.id = id;
         self.direction = Direction::Incoming;
         self.peer_party = Some(party);
-        self.kind = kind;
+        let local_media = self.local_media;
+        self.set_kind(kind);
+        // What this side already did to its media (a mute, a missing camera) still holds.
+        self.local_media = local_media;
         self.remote_offer = Some(offer);
         self.invite = None;
         self.signaled = false;
@@ -487,7 +502,7 @@ impl Call {
     /// have been lost).
     pub(crate) fn on_duplicate_invite(&self, out: &mut Outbox) {
         if self.is_ringing_here() {
-            out.send(&self.peer, self.id, Body::Ringing);
+            self.send(out, Body::Ringing);
         }
     }
 
@@ -607,8 +622,14 @@ impl Call {
             let body = Body::SelectAnswer {
                 selected_party_id: selected.clone(),
             };
-            out.send(&self.peer, self.id, body);
+            // For every device of the callee: the others stop ringing.
+            out.send(&self.peer, None, self.id, body);
         }
+    }
+
+    /// Sends to the peer's device in this call, or to all its devices while none is chosen.
+    fn send(&self, out: &mut Outbox, body: Body) {
+        out.send(&self.peer, self.peer_party.as_ref(), self.id, body);
     }
 
     /// Caller: the first answer wins; the other devices are told with `select-answer`.
@@ -731,7 +752,7 @@ impl Call {
                 OfferCreated::Send(0) if !self.signaled => self.send_invite(now, config, sdp, out),
                 OfferCreated::Send(seq) => {
                     let sdp_type = SdpType::Offer;
-                    out.send(&self.peer, self.id, Body::Negotiate { seq, sdp_type, sdp });
+                    self.send(out, Body::Negotiate { seq, sdp_type, sdp });
                 }
                 OfferCreated::Stale => {}
             },
@@ -741,9 +762,9 @@ impl Call {
                 };
                 if self.signaled {
                     let sdp_type = SdpType::Answer;
-                    out.send(&self.peer, self.id, Body::Negotiate { seq, sdp_type, sdp });
+                    self.send(out, Body::Negotiate { seq, sdp_type, sdp });
                 } else {
-                    out.send(&self.peer, self.id, Body::Answer { sdp });
+                    self.send(out, Body::Answer { sdp });
                     self.after_signaled(now, out);
                     self.ring_deadline = None;
                     self.connect_deadline = Some(now + config.connect_timeout_ms);
@@ -824,7 +845,7 @@ impl Call {
             lifetime_ms,
             metadata: self.metadata.clone(),
         };
-        out.send(&self.peer, self.id, invite.clone());
+        self.send(out, invite.clone());
         self.invite = Some(invite);
         self.ring_deadline = Some(now + Millis::from(lifetime_ms));
         self.after_signaled(now, out);
@@ -834,8 +855,8 @@ impl Call {
     fn after_signaled(&mut self, now: Millis, out: &mut Outbox) {
         self.signaled = true;
         self.flush_candidates(now, out);
-        // The peer assumes unmuted media until told otherwise: only changes are sent.
-        if self.local_media_seq > 0 {
+        // The peer assumes the usual state until told otherwise: only a difference is sent.
+        if self.local_media != assumed_media(self.kind) {
             self.send_media_state(out);
         }
     }
@@ -848,7 +869,7 @@ impl Call {
 
     fn flush_candidates(&mut self, now: Millis, out: &mut Outbox) {
         for (candidates, end) in self.candidates.take_due(now, self.signaled) {
-            out.send(&self.peer, self.id, Body::Candidates { candidates, end });
+            self.send(out, Body::Candidates { candidates, end });
         }
     }
 

@@ -330,10 +330,18 @@ impl Outbox {
         }
     }
 
-    pub(crate) fn send(&mut self, to: &UserId, call_id: crate::protocol::CallId, body: Body) {
+    /// Queues a message to `to`, for its instance `to_party` if known (else for every instance).
+    pub(crate) fn send(
+        &mut self,
+        to: &UserId,
+        to_party: Option<&crate::protocol::PartyId>,
+        call_id: crate::protocol::CallId,
+        body: Body,
+    ) {
         let message = Message {
             call_id,
             party_id: self.party_id.clone(),
+            to_party_id: to_party.cloned(),
             body,
         };
         self.queue.push_back(Output::Send {

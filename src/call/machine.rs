@@ -294,10 +294,18 @@ impl CallMachine {
         if from == self.config.user_id {
             return; // Our own message echoed back by a relay.
         }
+        if message
+            .to_party_id
+            .as_ref()
+            .is_some_and(|to| to != &self.config.party_id)
+        {
+            return; // For another tab or device of this user.
+        }
         let Message {
             call_id,
             party_id,
             body,
+            ..
         } = message;
         let config = &self.config;
         if let Some(call) = self.calls.iter_mut().find(|c| c.id == call_id) {
@@ -334,6 +342,7 @@ impl CallMachine {
             let message = Message {
                 call_id,
                 party_id,
+                to_party_id: None,
                 body,
             };
             self.early_messages.push_back(EarlyMessage {
@@ -401,8 +410,9 @@ impl CallMachine {
         let ringing = self.calls.iter().filter(|c| c.is_ringing_here()).count();
         if self.active_call().is_some() || ringing >= self.config.max_ringing {
             let reason = crate::protocol::EndReason::Busy;
+            let body = Body::Reject { reason };
             self.out
-                .send(&invite.from, invite.call_id, Body::Reject { reason });
+                .send(&invite.from, Some(&invite.party), invite.call_id, body);
             self.out.event(Event::BusyRejected {
                 from: invite.from,
                 kind: invite.kind,

@@ -101,9 +101,12 @@ impl Negotiation {
         self.established
     }
 
-    /// Whether `op` belongs to the current peer connection.
+    /// Whether `op` is an operation still awaited: its failure matters. Operations that were
+    /// rolled back, replaced or already completed are not.
     pub fn is_current(&self, op: SdpOp) -> bool {
-        op.0 >= self.first_valid_op && op.0 < self.next_op
+        self.making_offer == Some(op)
+            || self.answering.is_some_and(|(answering, _)| answering == op)
+            || self.applying == Some(op)
     }
 
     fn op(&mut self) -> SdpOp {
@@ -176,6 +179,8 @@ impl Negotiation {
             self.applying = Some(op);
             self.signaling = Signaling::Stable;
             self.last_settled_local = Some(seq);
+            // The browser queues operations, so a remote offer may follow this answer at once.
+            self.established = true;
             return RemoteDescription::Apply(Effect::ApplyAnswer { op, sdp });
         }
         if self.last_settled_local.is_some_and(|last| seq <= last) {
