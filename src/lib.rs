@@ -9,3 +9,5 @@
 
 pub mod call;
 pub mod protocol;
+#[cfg(target_arch = "wasm32")]
+pub mod web;

@@ -1,0 +1,3 @@
+export * from './peercall.js';
+export { default } from './peercall.js';
+export * from './transports.js';

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds the npm package into pkg/: wasm-pack's release output (--target web, so bundlers and a
+# plain <script type="module"> both work) plus pkg-template/, with the version from Cargo.toml.
+# Needs the toolchain tests/install-toolchain.sh installs (it is sourced here if wasm-pack is
+# missing from PATH).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+if ! command -v wasm-pack >/dev/null || [ ! -x .tools/node/node_modules/.bin/wasm-opt ]; then
+  # shellcheck source=tests/install-toolchain.sh
+  source tests/install-toolchain.sh >/dev/null
+fi
+export PATH="$PWD/.tools/node/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+rm -rf pkg
+wasm-pack build --release --target web --out-dir pkg --out-name peercall --mode no-install --no-pack 2>&1 \
+  | grep -v '^\[INFO\]: Optional fields missing' || true
+[ -f pkg/peercall_bg.wasm ] || { echo "build-pkg: wasm-pack produced no pkg/peercall_bg.wasm" >&2; exit 1; }
+version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
+cp pkg-template/index.js pkg-template/index.d.ts pkg-template/transports.js pkg-template/transports.d.ts pkg/
+cp README.md pkg/README.md
+sed "s/\"version\": \"0.0.0\"/\"version\": \"$version\"/" pkg-template/package.json > pkg/package.json
+rm -f pkg/.gitignore
+echo "build-pkg: pkg/ ready (peercall $version)"

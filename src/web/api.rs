@@ -1,0 +1,583 @@
+//! The JavaScript API: `CallClient` and `Call`.
+
+use std::cell::RefCell;
+use std::rc::{Rc, Weak};
+
+use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::*;
+
+use super::client::{self, Awaited, Client, Shared};
+use super::js;
+use super::media;
+use crate::call::{
+    CallHandle, CallId, CallKind, CallMachine, Command, CommandError, Config, DeviceKind, Direction,
+};
+use crate::protocol::{PartyId, UserId};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** A message channel to other users: yours (Socket.IO, WebSocket, ...) or a built-in one. */
+export interface Transport {
+  /** Delivers `message` to every client of user `to`. May return a Promise that rejects when
+   * `to` cannot be reached: the call then ends with `unreachable`. */
+  send(to: string, message: object): void | Promise<unknown>;
+  /** Calls `onMessage(from, message)` for each message to this user; `from` is the sender as
+   * your server vouches for it. Returns a function that unsubscribes. */
+  subscribe(onMessage: (from: string, message: object | string) => void): () => void;
+}
+
+export interface CallClientOptions {
+  /** This user's id, as the transport knows it. */
+  userId: string;
+  transport: Transport;
+  /** STUN/TURN servers, as for RTCPeerConnection. Default: none (host candidates only). */
+  iceServers?: RTCIceServer[];
+  /** How long an outgoing call rings before it ends with `timeout`. Default 30000. */
+  ringTimeoutMs?: number;
+  /** How long an answered call may take to connect before `ice-failed`. Default 20000. */
+  connectTimeoutMs?: number;
+  /** How long a dropped connection waits before an ICE restart. Default 2000. */
+  iceRestartDelayMs?: number;
+  /** How long a dropped connection may stay down before `ice-failed`. Default 20000. */
+  iceGiveUpMs?: number;
+  /** How often the `quality` event fires while connected. Default 2000. */
+  statsIntervalMs?: number;
+  /** This tab's or device's id among the user's clients. Default: random. */
+  partyId?: string;
+}
+
+export interface CallOptions {
+  /** Turn the camera on (a video call). Default false. */
+  video?: boolean;
+  /** App data the callee receives with the incoming call (JSON, at most 4 KiB). */
+  metadata?: unknown;
+}
+
+export interface AcceptOptions {
+  /** Send video (on a video call). Default: the call's kind. */
+  video?: boolean;
+}
+
+export type CallState = 'calling' | 'ringing' | 'connecting' | 'connected' | 'reconnecting' | 'ended';
+export type CallKind = 'audio' | 'video';
+export type EndReason = 'hangup' | 'remote-hangup' | 'rejected' | 'busy' | 'timeout' | 'cancelled'
+  | 'answered-elsewhere' | 'unreachable' | 'media-failed' | 'ice-failed' | 'protocol-error';
+
+export interface MediaState { audioMuted: boolean; videoMuted: boolean; screenSharing: boolean; }
+export interface Quality {
+  rttMs: number | null; packetLoss: number; jitterMs: number | null; bitrateKbps: number;
+  /** 0 (no media) to 4 (excellent). */
+  level: number;
+}
+export interface Ended { reason: EndReason; /** An incoming call that was never answered. */ missed: boolean; }
+/** Every error peercall throws, rejects with or emits has a stable `code`. */
+export interface PeercallError extends Error { code: string; }
+
+export interface CallEvents {
+  state: (state: CallState) => void;
+  localStream: (stream: MediaStream) => void;
+  remoteStream: (stream: MediaStream) => void;
+  remoteMedia: (media: MediaState) => void;
+  localMedia: (media: MediaState) => void;
+  quality: (quality: Quality) => void;
+  videoUnavailable: (error: PeercallError) => void;
+  ended: (ended: Ended) => void;
+  error: (error: PeercallError) => void;
+}
+
+export interface CallClientEvents {
+  incoming: (call: Call) => void;
+  busy: (info: { from: string; kind: CallKind }) => void;
+  devicechange: () => void;
+  error: (error: PeercallError) => void;
+}
+
+export interface Call {
+  on<K extends keyof CallEvents>(event: K, listener: CallEvents[K]): void;
+  off<K extends keyof CallEvents>(event: K, listener: CallEvents[K]): void;
+}
+export interface CallClient {
+  on<K extends keyof CallClientEvents>(event: K, listener: CallClientEvents[K]): void;
+  off<K extends keyof CallClientEvents>(event: K, listener: CallClientEvents[K]): void;
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `CallClientOptions` in TypeScript.
+    #[wasm_bindgen(typescript_type = "CallClientOptions")]
+    pub type CallClientOptions;
+    /// `CallOptions` in TypeScript.
+    #[wasm_bindgen(typescript_type = "CallOptions | undefined")]
+    pub type CallOptions;
+    /// `AcceptOptions` in TypeScript.
+    #[wasm_bindgen(typescript_type = "AcceptOptions | undefined")]
+    pub type AcceptOptions;
+    /// `Promise<void>` in TypeScript.
+    #[wasm_bindgen(typescript_type = "Promise<void>")]
+    pub type VoidPromise;
+    /// `MediaStream | null` in TypeScript.
+    #[wasm_bindgen(typescript_type = "MediaStream | null")]
+    pub type MaybeStream;
+    /// `MediaState` in TypeScript.
+    #[wasm_bindgen(typescript_type = "MediaState")]
+    pub type MediaStateObject;
+    /// `CallState` in TypeScript.
+    #[wasm_bindgen(typescript_type = "CallState")]
+    pub type CallStateName;
+    /// `CallKind` in TypeScript.
+    #[wasm_bindgen(typescript_type = "CallKind")]
+    pub type CallKindName;
+    /// `EndReason | null` in TypeScript.
+    #[wasm_bindgen(typescript_type = "EndReason | null")]
+    pub type MaybeEndReason;
+    /// `Promise<MediaDeviceInfo[]>` in TypeScript.
+    #[wasm_bindgen(typescript_type = "Promise<MediaDeviceInfo[]>")]
+    pub type DevicesPromise;
+    /// `'microphone' | 'camera'` in TypeScript.
+    #[wasm_bindgen(typescript_type = "'microphone' | 'camera'")]
+    pub type DeviceKindName;
+}
+
+fn command_error(error: CommandError) -> JsValue {
+    js::error(error.code(), &error.to_string())
+}
+
+fn destroyed() -> JsValue {
+    js::error("destroyed", "the client was destroyed")
+}
+
+fn option_u64(options: &JsValue, key: &str) -> Result<Option<u64>, JsValue> {
+    let value = js::get(options, key);
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    match value.as_f64() {
+        Some(n) if n.is_finite() && n >= 0.0 => Ok(Some(n as u64)),
+        _ => Err(js::error(
+            "invalid-option",
+            &format!("option `{key}` must be a non-negative number"),
+        )),
+    }
+}
+
+fn random_hex<const N: usize>() -> Result<String, JsValue> {
+    let bytes: [u8; N] = js::random_bytes()?;
+    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// A client of one user on one transport: places calls and receives them.
+#[wasm_bindgen]
+pub struct CallClient {
+    shared: Shared,
+}
+
+#[wasm_bindgen]
+impl CallClient {
+    /// Creates the client and subscribes to the transport.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: CallClientOptions) -> Result<CallClient, JsValue> {
+        let options: JsValue = options.into();
+        let user = js::get(&options, "userId")
+            .as_string()
+            .and_then(|u| UserId::new(&u).ok())
+            .ok_or_else(|| {
+                js::error(
+                    "invalid-option",
+                    "option `userId` must be a non-empty string",
+                )
+            })?;
+        let party = match js::get(&options, "partyId").as_string() {
+            Some(p) => PartyId::new(&p)
+                .map_err(|e| js::error("invalid-option", &format!("option `partyId`: {e}")))?,
+            None => PartyId::new(&random_hex::<8>()?)
+                .map_err(|e| js::error("invalid-option", &e.to_string()))?,
+        };
+        let transport = js::get(&options, "transport");
+        if !transport.is_object() {
+            return Err(js::error(
+                "invalid-transport",
+                "option `transport` is required",
+            ));
+        }
+        let mut config = Config::new(user, party);
+        if let Some(ms) = option_u64(&options, "ringTimeoutMs")? {
+            config.ring_timeout_ms = ms;
+        }
+        if let Some(ms) = option_u64(&options, "connectTimeoutMs")? {
+            config.connect_timeout_ms = ms;
+        }
+        if let Some(ms) = option_u64(&options, "iceRestartDelayMs")? {
+            config.ice_restart_delay_ms = ms;
+        }
+        if let Some(ms) = option_u64(&options, "iceGiveUpMs")? {
+            config.ice_give_up_ms = ms;
+        }
+        if let Some(ms) = option_u64(&options, "statsIntervalMs")? {
+            config.stats_interval_ms = ms.max(100);
+        }
+        let ice_servers = js::get(&options, "iceServers");
+        let client = Client::new(CallMachine::new(config), transport, ice_servers);
+        let shared = Rc::new(RefCell::new(client));
+        client::start(&shared)?;
+        Ok(CallClient { shared })
+    }
+
+    /// Calls `peer`. Returns the call at once; follow it with its events.
+    pub fn call(&self, peer: &str, options: CallOptions) -> Result<Call, JsValue> {
+        let options: JsValue = options.into();
+        let kind = if js::get(&options, "video").as_bool().unwrap_or(false) {
+            CallKind::Video
+        } else {
+            CallKind::Audio
+        };
+        let metadata = js::get(&options, "metadata");
+        let metadata = if metadata.is_undefined() {
+            None
+        } else {
+            let text = super::bindings::json_stringify(&metadata)
+                .ok()
+                .and_then(|t| t.as_string())
+                .ok_or_else(|| js::error("invalid-option", "`metadata` must be JSON"))?;
+            Some(
+                serde_json::from_str(&text)
+                    .map_err(|_| js::error("invalid-option", "`metadata` must be JSON"))?,
+            )
+        };
+        let call_id = CallId(js::random_bytes()?);
+        let handle = {
+            let mut client = self.shared.try_borrow_mut().map_err(|_| destroyed())?;
+            if client.destroyed {
+                return Err(destroyed());
+            }
+            client
+                .machine
+                .place_call(js::now_ms(), peer, kind, call_id, metadata)
+                .map_err(command_error)?
+        };
+        client::pump(&self.shared);
+        Ok(Call::new(Rc::downgrade(&self.shared), handle))
+    }
+
+    /// Listens for `incoming`, `busy`, `devicechange` or `error`.
+    pub fn on(&self, event: &str, listener: Function) {
+        if let Ok(mut client) = self.shared.try_borrow_mut() {
+            if !client.destroyed {
+                client.emitter.on(event, listener);
+            }
+        }
+    }
+
+    /// Stops listening.
+    pub fn off(&self, event: &str, listener: &Function) {
+        if let Ok(mut client) = self.shared.try_borrow_mut() {
+            client.emitter.off(event, listener);
+        }
+    }
+
+    /// Hangs up every call and releases everything: the transport subscription, the page
+    /// listeners, timers, tracks and peer connections. Safe to call twice.
+    pub fn destroy(&self) {
+        client::destroy(&self.shared);
+    }
+
+    /// This user's id.
+    #[wasm_bindgen(getter, js_name = userId)]
+    pub fn user_id(&self) -> String {
+        self.shared
+            .try_borrow()
+            .map(|c| c.machine.config().user_id.as_str().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// This client's party id.
+    #[wasm_bindgen(getter, js_name = partyId)]
+    pub fn party_id(&self) -> String {
+        self.shared
+            .try_borrow()
+            .map(|c| c.machine.config().party_id.as_str().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// The capture and output devices (`enumerateDevices`).
+    #[wasm_bindgen(js_name = listDevices, unchecked_return_type = "Promise<MediaDeviceInfo[]>")]
+    pub fn list_devices(&self) -> Result<Promise, JsValue> {
+        media::enumerate_devices()
+    }
+}
+
+/// One call, incoming or outgoing.
+#[wasm_bindgen]
+pub struct Call {
+    client: Weak<RefCell<Client>>,
+    handle: CallHandle,
+}
+
+impl Call {
+    pub(crate) fn new(client: Weak<RefCell<Client>>, handle: CallHandle) -> Call {
+        Call { client, handle }
+    }
+
+    fn shared(&self) -> Result<Shared, JsValue> {
+        self.client.upgrade().ok_or_else(destroyed)
+    }
+
+    fn info(&self) -> Option<crate::call::CallInfo> {
+        let shared = self.client.upgrade()?;
+        let client = shared.try_borrow().ok()?;
+        client.machine.call_info(self.handle)
+    }
+
+    fn command(&self, command: Command) -> Result<(), JsValue> {
+        let shared = self.shared()?;
+        let result = {
+            let mut client = shared.try_borrow_mut().map_err(|_| destroyed())?;
+            if client.destroyed {
+                return Err(destroyed());
+            }
+            client.machine.command(js::now_ms(), self.handle, command)
+        };
+        client::pump(&shared);
+        result.map_err(command_error)
+    }
+
+    /// Runs a command whose outcome arrives later, as a Promise.
+    fn command_awaiting(&self, command: Command, awaited: Awaited) -> Promise {
+        let mut callbacks = None;
+        let promise = Promise::new(&mut |resolve, reject| callbacks = Some((resolve, reject)));
+        let Some((resolve, reject)) = callbacks else {
+            return promise;
+        };
+        let outcome = self.shared().and_then(|shared| {
+            if let Ok(mut client) = shared.try_borrow_mut() {
+                client.wait(self.handle, awaited, resolve.clone(), reject.clone());
+            }
+            self.command(command)
+        });
+        if let Err(error) = outcome {
+            let _ = reject.call1(&JsValue::NULL, &error);
+        }
+        promise
+    }
+}
+
+#[wasm_bindgen]
+impl Call {
+    /// Answers an incoming call. Resolves once the microphone (and camera) are open and the
+    /// answer is on its way; rejects with the end reason if the call ends first.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn accept(&self, options: AcceptOptions) -> Promise {
+        let options: JsValue = options.into();
+        let video = js::get(&options, "video")
+            .as_bool()
+            .unwrap_or_else(|| self.info().is_some_and(|i| i.kind == CallKind::Video));
+        self.command_awaiting(Command::Accept { video }, Awaited::Answering)
+    }
+
+    /// Declines an incoming call that rings.
+    pub fn reject(&self) -> Result<(), JsValue> {
+        self.command(Command::Reject)
+    }
+
+    /// Ends the call: cancels it before an answer, declines it while it rings here, hangs up after.
+    pub fn hangup(&self) -> Result<(), JsValue> {
+        self.command(Command::Hangup)
+    }
+
+    /// Mutes or unmutes the microphone; the peer sees `remoteMedia.audioMuted`.
+    #[wasm_bindgen(js_name = setMuted)]
+    pub fn set_muted(&self, muted: bool) -> Result<(), JsValue> {
+        self.command(Command::SetMuted(muted))
+    }
+
+    /// Turns the camera off or on; the peer sees `remoteMedia.videoMuted`.
+    #[wasm_bindgen(js_name = setVideoEnabled)]
+    pub fn set_video_enabled(&self, enabled: bool) -> Result<(), JsValue> {
+        self.command(Command::SetVideoEnabled(enabled))
+    }
+
+    /// Shares the screen in place of the camera (or in addition, on an audio call).
+    #[wasm_bindgen(js_name = startScreenShare, unchecked_return_type = "Promise<void>")]
+    pub fn start_screen_share(&self) -> Promise {
+        if self.info().is_some_and(|i| i.local_media.screen_sharing) {
+            return Promise::resolve(&JsValue::UNDEFINED);
+        }
+        self.command_awaiting(Command::StartScreenShare, Awaited::ScreenShare)
+    }
+
+    /// Stops sharing the screen; the camera comes back.
+    #[wasm_bindgen(js_name = stopScreenShare)]
+    pub fn stop_screen_share(&self) -> Result<(), JsValue> {
+        self.command(Command::StopScreenShare)
+    }
+
+    /// Adds the camera to an audio call (renegotiates).
+    #[wasm_bindgen(js_name = upgradeToVideo, unchecked_return_type = "Promise<void>")]
+    pub fn upgrade_to_video(&self) -> Promise {
+        let has_camera = self
+            .client
+            .upgrade()
+            .and_then(|s| {
+                let (local, _) = s.try_borrow().ok()?.streams(self.handle);
+                local.map(|l| l.get_video_tracks().length() > 0)
+            })
+            .unwrap_or(false);
+        if has_camera {
+            return Promise::resolve(&JsValue::UNDEFINED);
+        }
+        self.command_awaiting(Command::UpgradeToVideo, Awaited::Camera)
+    }
+
+    /// Uses another microphone or camera (a `deviceId` from `listDevices`).
+    #[wasm_bindgen(js_name = switchDevice, unchecked_return_type = "Promise<void>")]
+    pub fn switch_device(&self, kind: DeviceKindName, device_id: String) -> Promise {
+        let kind = match JsValue::from(kind).as_string().as_deref() {
+            Some("microphone" | "audioinput" | "audio") => DeviceKind::Microphone,
+            Some("camera" | "videoinput" | "video") => DeviceKind::Camera,
+            _ => {
+                let error = js::error("invalid-option", "kind must be 'microphone' or 'camera'");
+                return Promise::reject(&error);
+            }
+        };
+        self.command_awaiting(Command::SwitchDevice { kind, device_id }, Awaited::Switch)
+    }
+
+    /// Restarts ICE now (for example when the app knows the network changed).
+    #[wasm_bindgen(js_name = restartIce)]
+    pub fn restart_ice(&self) -> Result<(), JsValue> {
+        self.command(Command::RestartIce)
+    }
+
+    /// Listens for `state`, `localStream`, `remoteStream`, `remoteMedia`, `localMedia`,
+    /// `quality`, `videoUnavailable`, `ended` or `error`.
+    pub fn on(&self, event: &str, listener: Function) {
+        let Some(shared) = self.client.upgrade() else {
+            return;
+        };
+        let Ok(mut client) = shared.try_borrow_mut() else {
+            return;
+        };
+        let live = client
+            .machine
+            .call_info(self.handle)
+            .is_some_and(|i| !i.state.is_ended());
+        if live {
+            client
+                .call_emitters
+                .entry(self.handle)
+                .or_default()
+                .on(event, listener);
+        }
+    }
+
+    /// Stops listening.
+    pub fn off(&self, event: &str, listener: &Function) {
+        if let Some(shared) = self.client.upgrade() {
+            if let Ok(mut client) = shared.try_borrow_mut() {
+                if let Some(emitter) = client.call_emitters.get_mut(&self.handle) {
+                    emitter.off(event, listener);
+                }
+            }
+        }
+    }
+
+    /// The wire call id (32 hex digits).
+    #[wasm_bindgen(getter)]
+    pub fn id(&self) -> String {
+        self.info()
+            .map(|i| i.call_id.to_string())
+            .unwrap_or_default()
+    }
+
+    /// `calling`, `ringing`, `connecting`, `connected`, `reconnecting` or `ended`.
+    #[wasm_bindgen(getter, unchecked_return_type = "CallState")]
+    pub fn state(&self) -> String {
+        self.info()
+            .map_or("ended", |i| client::state_name(i.state))
+            .to_owned()
+    }
+
+    /// Why the call ended, or `null`.
+    #[wasm_bindgen(getter, js_name = endReason, unchecked_return_type = "EndReason | null")]
+    pub fn end_reason(&self) -> Option<String> {
+        match self.info()?.state {
+            crate::call::CallState::Ended(reason) => Some(reason.as_str().to_owned()),
+            _ => None,
+        }
+    }
+
+    /// The other user.
+    #[wasm_bindgen(getter)]
+    pub fn peer(&self) -> String {
+        self.info()
+            .map(|i| i.peer.as_str().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// `audio` or `video`.
+    #[wasm_bindgen(getter, unchecked_return_type = "CallKind")]
+    pub fn kind(&self) -> String {
+        self.info().map_or("audio", |i| i.kind.as_str()).to_owned()
+    }
+
+    /// `outgoing` or `incoming`.
+    #[wasm_bindgen(getter, unchecked_return_type = "'outgoing' | 'incoming'")]
+    pub fn direction(&self) -> String {
+        match self.info().map(|i| i.direction) {
+            Some(Direction::Incoming) => "incoming".into(),
+            _ => "outgoing".into(),
+        }
+    }
+
+    /// The caller's metadata, if any.
+    #[wasm_bindgen(getter)]
+    pub fn metadata(&self) -> JsValue {
+        self.info()
+            .and_then(|i| i.metadata)
+            .and_then(|m| super::bindings::json_parse(&m.to_string()).ok())
+            .unwrap_or(JsValue::NULL)
+    }
+
+    /// The microphone and camera stream, once open.
+    #[wasm_bindgen(getter, js_name = localStream)]
+    pub fn local_stream(&self) -> Option<web_sys::MediaStream> {
+        let shared = self.client.upgrade()?;
+        let client = shared.try_borrow().ok()?;
+        client.streams(self.handle).0
+    }
+
+    /// The peer's stream, once a track arrived.
+    #[wasm_bindgen(getter, js_name = remoteStream)]
+    pub fn remote_stream(&self) -> Option<web_sys::MediaStream> {
+        let shared = self.client.upgrade()?;
+        let client = shared.try_borrow().ok()?;
+        client.streams(self.handle).1
+    }
+
+    /// The peer's mute and sharing state.
+    #[wasm_bindgen(getter, js_name = remoteMedia, unchecked_return_type = "MediaState")]
+    pub fn remote_media(&self) -> JsValue {
+        media_state(self.info().map(|i| i.remote_media).unwrap_or_default())
+    }
+
+    /// This side's mute and sharing state.
+    #[wasm_bindgen(getter, js_name = localMedia, unchecked_return_type = "MediaState")]
+    pub fn local_media(&self) -> JsValue {
+        media_state(self.info().map(|i| i.local_media).unwrap_or_default())
+    }
+
+    /// Milliseconds since media first flowed (0 before), frozen when the call ends.
+    #[wasm_bindgen(getter)]
+    pub fn duration(&self) -> f64 {
+        self.info()
+            .map_or(0.0, |i| i.duration_ms(js::now_ms()) as f64)
+    }
+}
+
+fn media_state(state: crate::protocol::MediaState) -> JsValue {
+    let o = js::object();
+    js::set(&o, "audioMuted", state.audio_muted);
+    js::set(&o, "videoMuted", state.video_muted);
+    js::set(&o, "screenSharing", state.screen_sharing);
+    o.into()
+}

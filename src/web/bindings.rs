@@ -1,0 +1,58 @@
+//! Browser methods web-sys does not bind (or binds only in a form we cannot use).
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen]
+extern "C" {
+    /// An `RTCPeerConnection`, seen through the methods web-sys lacks.
+    #[wasm_bindgen(js_name = RTCPeerConnection)]
+    type PeerConnectionMethods;
+
+    /// `pc.setLocalDescription()` with no argument: creates the offer or answer that fits the
+    /// signaling state and sets it in one operation, so nothing can slip in between.
+    #[wasm_bindgen(method, js_name = setLocalDescription)]
+    fn set_local_description_auto(this: &PeerConnectionMethods) -> js_sys::Promise;
+
+    /// `pc.restartIce()`: the next offer asks for new ICE credentials.
+    #[wasm_bindgen(method, js_name = restartIce)]
+    fn restart_ice(this: &PeerConnectionMethods);
+
+    /// `JSON.parse`, here without a reviver.
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    pub fn json_parse(text: &str) -> Result<JsValue, JsValue>;
+
+    /// `JSON.stringify`.
+    #[wasm_bindgen(js_namespace = JSON, js_name = stringify, catch)]
+    pub fn json_stringify(value: &JsValue) -> Result<JsValue, JsValue>;
+
+    /// `performance.now()`, the monotonic clock.
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    pub fn performance_now() -> f64;
+
+    /// `crypto.getRandomValues(array)`.
+    #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues, catch)]
+    pub fn get_random_values(array: &js_sys::Uint8Array) -> Result<JsValue, JsValue>;
+
+    /// `console.error`.
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    pub fn console_error(message: &JsValue);
+}
+
+/// The methods web-sys lacks, on web-sys's `RtcPeerConnection`.
+pub trait PeerConnectionExt {
+    /// `setLocalDescription()` with no argument.
+    fn set_local_description_auto(&self) -> js_sys::Promise;
+    /// `restartIce()`.
+    fn restart_ice(&self);
+}
+
+impl PeerConnectionExt for web_sys::RtcPeerConnection {
+    fn set_local_description_auto(&self) -> js_sys::Promise {
+        self.unchecked_ref::<PeerConnectionMethods>()
+            .set_local_description_auto()
+    }
+
+    fn restart_ice(&self) {
+        self.unchecked_ref::<PeerConnectionMethods>().restart_ice();
+    }
+}

@@ -1,0 +1,164 @@
+//! Capture devices: microphone and camera (`getUserMedia`), screen (`getDisplayMedia`).
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{MediaStream, MediaStreamTrack};
+
+use super::js;
+use crate::call::{DeviceKind, MediaError};
+
+fn media_devices() -> Result<web_sys::MediaDevices, MediaError> {
+    let window = web_sys::window().ok_or_else(|| MediaError::Other("no window".into()))?;
+    window
+        .navigator()
+        .media_devices()
+        .map_err(|_| MediaError::Other("mediaDevices unavailable (not a secure context?)".into()))
+}
+
+fn to_media_error(error: &JsValue) -> MediaError {
+    MediaError::from_dom_name(&js::error_name(error))
+}
+
+/// The constraint for one kind: `true`, or `{ deviceId: { exact } }` for a chosen device.
+fn constraint(device_id: Option<&str>) -> JsValue {
+    match device_id {
+        None => JsValue::TRUE,
+        Some(id) => {
+            let exact = js::object();
+            js::set(&exact, "exact", id);
+            let c = js::object();
+            js::set(&c, "deviceId", exact);
+            c.into()
+        }
+    }
+}
+
+/// `getUserMedia` with these constraints.
+async fn get_user_media(audio: JsValue, video: JsValue) -> Result<MediaStream, MediaError> {
+    let constraints = js::object();
+    js::set(&constraints, "audio", audio);
+    js::set(&constraints, "video", video);
+    let promise = media_devices()?
+        .get_user_media_with_constraints(constraints.unchecked_ref())
+        .map_err(|e| to_media_error(&e))?;
+    let stream = JsFuture::from(promise)
+        .await
+        .map_err(|e| to_media_error(&e))?;
+    stream
+        .dyn_into::<MediaStream>()
+        .map_err(|_| MediaError::Other("getUserMedia returned no stream".into()))
+}
+
+/// The devices chosen for new captures (`switchDevice` updates them).
+#[derive(Clone, Debug, Default)]
+pub struct DeviceChoice {
+    /// The microphone's `deviceId`, if one was chosen.
+    pub microphone: Option<String>,
+    /// The camera's `deviceId`, if one was chosen.
+    pub camera: Option<String>,
+}
+
+/// What opening the call's media gave.
+pub struct Captured {
+    /// Microphone, and camera if it could be had.
+    pub stream: MediaStream,
+    /// Why the camera asked for is missing.
+    pub camera_error: Option<MediaError>,
+}
+
+/// Opens the microphone, and the camera if `video`. A camera that fails leaves an audio-only
+/// stream and says why; a microphone that fails is the error.
+pub async fn open_call_media(video: bool, devices: &DeviceChoice) -> Result<Captured, MediaError> {
+    let audio = constraint(devices.microphone.as_deref());
+    if video {
+        let camera = constraint(devices.camera.as_deref());
+        match get_user_media(audio.clone(), camera).await {
+            Ok(stream) => {
+                return Ok(Captured {
+                    stream,
+                    camera_error: None,
+                })
+            }
+            Err(camera_error) => {
+                let stream = get_user_media(audio, JsValue::FALSE).await?;
+                return Ok(Captured {
+                    stream,
+                    camera_error: Some(camera_error),
+                });
+            }
+        }
+    }
+    let stream = get_user_media(audio, JsValue::FALSE).await?;
+    Ok(Captured {
+        stream,
+        camera_error: None,
+    })
+}
+
+/// Opens one device of a kind (the camera for an upgrade, a new device for a switch).
+pub async fn open_track(
+    kind: DeviceKind,
+    device_id: Option<&str>,
+) -> Result<MediaStreamTrack, MediaError> {
+    let (audio, video) = match kind {
+        DeviceKind::Microphone => (constraint(device_id), JsValue::FALSE),
+        DeviceKind::Camera => (JsValue::FALSE, constraint(device_id)),
+    };
+    let stream = get_user_media(audio, video).await?;
+    let track = stream
+        .get_tracks()
+        .get(0)
+        .dyn_into::<MediaStreamTrack>()
+        .map_err(|_| MediaError::DeviceNotFound)?;
+    Ok(track)
+}
+
+/// Captures the screen: one video track.
+pub async fn open_screen() -> Result<MediaStreamTrack, MediaError> {
+    let constraints = js::object();
+    js::set(&constraints, "video", true);
+    js::set(&constraints, "audio", false);
+    let promise = media_devices()?
+        .get_display_media_with_constraints(constraints.unchecked_ref())
+        .map_err(|e| to_media_error(&e))?;
+    let stream = JsFuture::from(promise)
+        .await
+        .map_err(|e| to_media_error(&e))?;
+    let stream: MediaStream = stream
+        .dyn_into()
+        .map_err(|_| MediaError::Other("getDisplayMedia returned no stream".into()))?;
+    stream
+        .get_video_tracks()
+        .get(0)
+        .dyn_into::<MediaStreamTrack>()
+        .map_err(|_| MediaError::DeviceNotFound)
+}
+
+/// Stops every track of a stream.
+pub fn stop_all(stream: &MediaStream) {
+    for track in stream.get_tracks().iter() {
+        if let Ok(track) = track.dyn_into::<MediaStreamTrack>() {
+            track.stop();
+        }
+    }
+}
+
+/// The tracks of a stream of one kind.
+pub fn tracks_of(stream: &MediaStream, kind: DeviceKind) -> Vec<MediaStreamTrack> {
+    let list = match kind {
+        DeviceKind::Microphone => stream.get_audio_tracks(),
+        DeviceKind::Camera => stream.get_video_tracks(),
+    };
+    list.iter().filter_map(|t| t.dyn_into().ok()).collect()
+}
+
+/// `navigator.mediaDevices.enumerateDevices()`, as the browser's promise.
+pub fn enumerate_devices() -> Result<js_sys::Promise, JsValue> {
+    let devices = media_devices().map_err(|e| js::error(e.code(), &e.to_string()))?;
+    devices.enumerate_devices()
+}
+
+/// `navigator.mediaDevices`, for its `devicechange` event.
+pub fn devices_target() -> Option<web_sys::EventTarget> {
+    media_devices().ok().map(Into::into)
+}

@@ -1,0 +1,162 @@
+//! One RTCPeerConnection and the listeners that report what it does.
+
+use std::rc::Rc;
+
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    MediaStream, MediaStreamTrack, RtcConfiguration, RtcIceCandidateInit, RtcPeerConnection,
+    RtcPeerConnectionIceEvent, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
+};
+
+use super::bindings::PeerConnectionExt as _;
+use super::js;
+use super::listener::EventListener;
+use crate::call::{EffectResult, IceState};
+use crate::protocol::IceCandidate;
+
+/// What a peer connection reports on its own.
+pub enum PeerEvent {
+    /// A result for the call machine.
+    Result(EffectResult),
+    /// A remote track arrived.
+    Track(MediaStreamTrack),
+}
+
+/// A peer connection, closed (and its listeners removed) on drop.
+pub struct Peer {
+    pub pc: RtcPeerConnection,
+    _listeners: Vec<EventListener>,
+}
+
+impl Peer {
+    /// Creates the connection with the local tracks and starts reporting its events.
+    pub fn new(
+        ice_servers: &JsValue,
+        local: Option<&MediaStream>,
+        report: Rc<dyn Fn(PeerEvent)>,
+    ) -> Result<Peer, JsValue> {
+        let config = RtcConfiguration::new();
+        if !ice_servers.is_undefined() && !ice_servers.is_null() {
+            js::set(&config, "iceServers", ice_servers.clone());
+        }
+        let pc = RtcPeerConnection::new_with_configuration(&config)?;
+        if let Some(stream) = local {
+            for track in stream.get_tracks().iter() {
+                if let Ok(track) = track.dyn_into::<MediaStreamTrack>() {
+                    pc.add_track_0(&track, stream);
+                }
+            }
+        }
+        let target: &web_sys::EventTarget = pc.as_ref();
+        let on_candidate = report.clone();
+        let on_ice = report.clone();
+        let ice_pc = pc.clone();
+        let on_negotiation = report.clone();
+        let on_track = report;
+        let listeners = vec![
+            EventListener::new(target, "icecandidate", move |event| {
+                let Ok(event) = event.dyn_into::<RtcPeerConnectionIceEvent>() else {
+                    return;
+                };
+                let result = match event.candidate() {
+                    Some(c) if !c.candidate().is_empty() => {
+                        EffectResult::LocalCandidate(IceCandidate {
+                            candidate: c.candidate(),
+                            sdp_mid: c.sdp_mid(),
+                            sdp_m_line_index: c.sdp_m_line_index(),
+                        })
+                    }
+                    Some(_) => return, // An empty candidate marks one m-line's end.
+                    None => EffectResult::LocalCandidatesComplete,
+                };
+                on_candidate(PeerEvent::Result(result));
+            }),
+            EventListener::new(target, "iceconnectionstatechange", move |_| {
+                let state = match js::get(&ice_pc, "iceConnectionState")
+                    .as_string()
+                    .as_deref()
+                {
+                    Some("new" | "checking") => IceState::Checking,
+                    Some("connected" | "completed") => IceState::Connected,
+                    Some("disconnected") => IceState::Disconnected,
+                    Some("failed") => IceState::Failed,
+                    _ => return,
+                };
+                on_ice(PeerEvent::Result(EffectResult::IceStateChanged(state)));
+            }),
+            EventListener::new(target, "negotiationneeded", move |_| {
+                on_negotiation(PeerEvent::Result(EffectResult::NegotiationNeeded));
+            }),
+            EventListener::new(target, "track", move |event| {
+                if let Ok(event) = event.dyn_into::<RtcTrackEvent>() {
+                    on_track(PeerEvent::Track(event.track()));
+                }
+            }),
+        ];
+        Ok(Peer {
+            pc,
+            _listeners: listeners,
+        })
+    }
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        self.pc.close();
+    }
+}
+
+fn description(kind: RtcSdpType, sdp: &str) -> RtcSessionDescriptionInit {
+    let init = RtcSessionDescriptionInit::new(kind);
+    init.set_sdp(sdp);
+    init
+}
+
+fn local_sdp(pc: &RtcPeerConnection) -> Result<String, JsValue> {
+    pc.local_description()
+        .map(|d| d.sdp())
+        .ok_or_else(|| JsValue::from_str("no local description"))
+}
+
+/// Creates and sets a local offer in one operation; returns its SDP.
+pub async fn create_offer(pc: RtcPeerConnection, ice_restart: bool) -> Result<String, JsValue> {
+    if ice_restart {
+        pc.restart_ice();
+    }
+    JsFuture::from(pc.set_local_description_auto()).await?;
+    local_sdp(&pc)
+}
+
+/// Sets a remote offer, then creates and sets the answer; returns its SDP.
+pub async fn accept_offer(pc: RtcPeerConnection, sdp: String) -> Result<String, JsValue> {
+    JsFuture::from(pc.set_remote_description(&description(RtcSdpType::Offer, &sdp))).await?;
+    JsFuture::from(pc.set_local_description_auto()).await?;
+    local_sdp(&pc)
+}
+
+/// Sets a remote answer.
+pub async fn apply_answer(pc: RtcPeerConnection, sdp: String) -> Result<(), JsValue> {
+    JsFuture::from(pc.set_remote_description(&description(RtcSdpType::Answer, &sdp))).await?;
+    Ok(())
+}
+
+/// Adds remote candidates; one that the browser refuses is skipped (others may still work).
+pub async fn add_candidates(pc: RtcPeerConnection, candidates: Vec<IceCandidate>) {
+    for candidate in candidates {
+        let init = RtcIceCandidateInit::new(&candidate.candidate);
+        init.set_sdp_mid(candidate.sdp_mid.as_deref());
+        init.set_sdp_m_line_index(candidate.sdp_m_line_index);
+        let promise = pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init));
+        let _ = JsFuture::from(promise).await;
+    }
+}
+
+/// The sender currently carrying a track of `kind` ("audio"/"video"), if any.
+pub fn sender_of_kind(pc: &RtcPeerConnection, kind: &str) -> Option<web_sys::RtcRtpSender> {
+    pc.get_senders().iter().find_map(|sender| {
+        let sender: web_sys::RtcRtpSender = sender.dyn_into().ok()?;
+        let track = sender.track()?;
+        (track.kind() == kind).then_some(sender)
+    })
+}
