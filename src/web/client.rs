@@ -579,11 +579,11 @@ fn execute(shared: &Shared, call: CallHandle, effect: Effect) {
                 };
                 let result = match outcome {
                     Ok(captured) => {
-                        let stream = captured.stream.clone();
+                        let stream = js::same(&captured.stream);
                         let kept = match shared.try_borrow_mut() {
                             Ok(mut c) => match c.resources.get_mut(&call) {
                                 Some(r) => {
-                                    r.local = Some(stream.clone());
+                                    r.local = Some(js::same(&stream));
                                     true
                                 }
                                 None => false,
@@ -594,7 +594,7 @@ fn execute(shared: &Shared, call: CallHandle, effect: Effect) {
                             media::stop_all(&stream); // The call ended meanwhile.
                             return;
                         }
-                        emit_call(&shared, call, "localStream", &stream.clone().into());
+                        emit_call(&shared, call, "localStream", &js::same(&stream).into());
                         EffectResult::MediaAcquired {
                             video: stream.get_video_tracks().length() > 0,
                             camera_error: captured.camera_error,
@@ -804,10 +804,10 @@ fn remote_track(
         return;
     }
     let stream = match &resources.remote {
-        Some(stream) => stream.clone(),
+        Some(stream) => js::same(stream),
         None => match MediaStream::new() {
             Ok(stream) => {
-                resources.remote = Some(stream.clone());
+                resources.remote = Some(js::same(&stream));
                 stream
             }
             Err(_) => return,
@@ -908,7 +908,7 @@ async fn start_screen_share(weak: Weak<RefCell<Client>>, call: CallHandle) {
                         screen_ended(&ended_weak, call);
                     });
                     resources.screen = Some(ScreenShare {
-                        track: track.clone(),
+                        track: js::same(&track),
                         added_sender,
                         _ended: ended,
                     });

@@ -59,3 +59,10 @@ pub fn error_message(error: &JsValue) -> String {
         .or_else(|| error.as_string())
         .unwrap_or_else(|| "unknown error".into())
 }
+
+/// Another handle to the same JS object. `MediaStream` and `MediaStreamTrack` have a JS `clone()`
+/// method that web-sys binds as an inherent `clone`, which shadows `Clone::clone` and copies the
+/// media (new tracks that would then have to be stopped). Use this instead of `.clone()` on them.
+pub fn same<T: Clone>(value: &T) -> T {
+    Clone::clone(value)
+}

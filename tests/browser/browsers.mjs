@@ -1,0 +1,74 @@
+// Launches the system browsers with fake camera and microphone, headless, talking to nothing but
+// 127.0.0.1: Chromium through playwright-core, Firefox ESR through puppeteer-core (WebDriver BiDi).
+// Neither tool downloads a browser.
+import { chromium } from 'playwright-core';
+import puppeteer from 'puppeteer-core';
+
+export const BROWSERS = ['chromium', 'firefox'];
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
+  '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--no-first-run', '--disable-quic', '--disable-features=WebRtcHideLocalIpsWithMdns',
+  '--autoplay-policy=no-user-gesture-required',
+  '--auto-select-desktop-capture-source=Entire screen',
+  '--enable-usermedia-screen-capturing', '--allow-http-screen-capture',
+];
+
+const FIREFOX_PREFS = {
+  'media.navigator.streams.fake': true,
+  'media.navigator.permission.disabled': true,
+  'media.peerconnection.ice.obfuscate_host_addresses': false,
+  'media.autoplay.default': 0,
+  'media.autoplay.block-webaudio': false,
+  'media.getdisplaymedia.enabled': true,
+  'network.captive-portal-service.enabled': false,
+  'app.update.enabled': false,
+  'browser.safebrowsing.malware.enabled': false,
+  'browser.safebrowsing.phishing.enabled': false,
+  'datareporting.policy.dataSubmissionEnabled': false,
+  'toolkit.telemetry.enabled': false,
+};
+
+/** A page wrapper with the same small API whichever tool drives it. */
+function wrapPage(page, name) {
+  const logs = [];
+  page.on('console', (message) => {
+    const type = typeof message.type === 'function' ? message.type() : message.type;
+    logs.push(`[${name} ${type}] ${message.text()}`);
+  });
+  page.on('pageerror', (error) => logs.push(`[${name} pageerror] ${error.message ?? error}`));
+  return {
+    logs,
+    goto: (url) => page.goto(url),
+    evaluate: (fn, arg) => page.evaluate(fn, arg),
+    close: () => page.close(),
+  };
+}
+
+export async function launch(name) {
+  if (name === 'chromium') {
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+    const context = await browser.newContext();
+    return {
+      name,
+      newPage: async () => wrapPage(await context.newPage(), name),
+      close: () => browser.close(),
+    };
+  }
+  if (name === 'firefox') {
+    const browser = await puppeteer.launch({
+      browser: 'firefox',
+      executablePath: '/usr/bin/firefox-esr',
+      headless: true,
+      extraPrefsFirefox: FIREFOX_PREFS,
+    });
+    return {
+      name,
+      newPage: async () => wrapPage(await browser.newPage(), name),
+      close: () => browser.close(),
+    };
+  }
+  throw new Error(`unknown browser ${name}`);
+}

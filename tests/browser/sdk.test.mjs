@@ -1,0 +1,47 @@
+// The SDK in real headless browsers: every scenario of pages/sdk.js, in Chromium and in Firefox,
+// against the built package (pkg/). Run by tests/run.sh after scripts/build-pkg.sh.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BROWSERS, launch } from './browsers.mjs';
+import { startServer } from './server.mjs';
+
+// Screen capture needs a display source; headless Firefox has none.
+const SKIP = { firefox: { screenShare: 'headless Firefox offers no screen to capture' } };
+
+let server;
+before(async () => { server = await startServer(); });
+after(async () => { await server?.close(); });
+
+for (const name of BROWSERS) {
+  describe(name, () => {
+    let browser;
+    let page;
+    before(async () => {
+      browser = await launch(name);
+      page = await browser.newPage();
+      await page.goto(`${server.url}/tests/browser/pages/sdk.html`);
+      await page.evaluate(() => new Promise((done, fail) => {
+        const start = Date.now();
+        (function poll() {
+          if (window.sdkReady) done();
+          else if (Date.now() - start > 30000) fail(new Error('the SDK page did not load'));
+          else setTimeout(poll, 50);
+        })();
+      }));
+    });
+    after(async () => { await browser?.close(); });
+
+    const scenarios = ['audioCall', 'videoCall', 'reject', 'busy', 'cancel', 'ringTimeout', 'mute', 'cameraOff',
+      'screenShare', 'upgradeToVideo', 'glare', 'cameraDenied', 'microphoneDenied', 'unreachable', 'fiftyCalls'];
+    for (const scenario of scenarios) {
+      const skip = SKIP[name]?.[scenario];
+      test(scenario, { skip, timeout: 180000 }, async () => {
+        const outcome = await page.evaluate((s) => window.runScenario(s), scenario);
+        if (!outcome.ok) {
+          assert.fail(`${scenario} in ${name}: ${outcome.error}\n--- page log ---\n${page.logs.slice(-30).join('\n')}`);
+        }
+        console.log(`${name} ${scenario}: ${JSON.stringify(outcome.result)}`);
+      });
+    }
+  });
+}
