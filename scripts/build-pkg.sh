@@ -15,6 +15,10 @@ wasm-pack build --release --target web --out-dir pkg --out-name peercall --mode 
   | grep -v '^\[INFO\]: Optional fields missing' || true
 [ -f pkg/peercall_bg.wasm ] || { echo "build-pkg: wasm-pack produced no pkg/peercall_bg.wasm" >&2; exit 1; }
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
+# wasm-bindgen declares `[Symbol.dispose]()` on the classes, which type-checks only with
+# lib "esnext": drop it from the declarations (the method itself stays) so a consumer on an
+# older lib still compiles.
+sed -i '/\[Symbol\.dispose\]()/d' pkg/peercall.d.ts
 cp pkg-template/index.js pkg-template/index.d.ts pkg-template/transports.js pkg-template/transports.d.ts pkg/
 cp README.md pkg/README.md
 sed "s/\"version\": \"0.0.0\"/\"version\": \"$version\"/" pkg-template/package.json > pkg/package.json

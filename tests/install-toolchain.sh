@@ -160,6 +160,17 @@ _tc_geckodriver() {
   fi
 }
 
+_tc_test_node_modules() {
+  # The JS test tools (tests/package.json): browser drivers for the system browsers, TypeScript
+  # and Vite for the package tests. Reinstalled when the lockfile changed.
+  local dir="$PEERCALL_ROOT/tests"
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    _tc_step "npm ci in tests/ (playwright-core, puppeteer-core, typescript, vite)"
+    _tc_timed "npm ci (tests)" npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error ||
+      _tc_die "npm ci in tests/ failed"
+  fi
+}
+
 _tc_first_line() {
   # A tool's version banner: the first line it prints on stdout (Debian's chromium wrapper script
   # also prints a shell warning on stderr). A tool that cannot report a version is broken.
@@ -198,4 +209,5 @@ _tc_wasm_bindgen
 _tc_wasm_opt
 _tc_browsers
 _tc_geckodriver
+_tc_test_node_modules
 _tc_report

@@ -4,8 +4,9 @@
 #
 #   tests/run.sh            (from any directory; CI runs it through .ci/run)
 #
-# Tiers: install, format, clippy (host), clippy (wasm32), native cargo test, browser tests in
-# headless Chromium, browser tests in headless Firefox. Each tier's output streams as it runs and
+# Tiers: install, format, clippy (host), clippy (wasm32), native cargo test, wasm-bindgen browser
+# tests in headless Chromium and Firefox, the npm package build, the package as a user installs it
+# (npm pack, TypeScript, Vite), and the SDK's scenarios in headless Chromium and Firefox. Each tier's output streams as it runs and
 # is also kept in target/run-logs/; its runner's summary lines ("test result: ...") are collected
 # and printed again at the end, so the closing lines are the runners' own counts.
 #
@@ -60,11 +61,12 @@ tier() {
   set -e
   TIER_NAMES+=("$name")
   TIER_TIMES+=("$(fmt_secs $(($(now_ms) - start)))$([ "$status" -eq 0 ] || echo " FAILED (exit $status)")")
-  # Each "test result:" line with the "Running <target>" line that names it.
-  if grep -q '^test result:' "$log"; then
+  # Each "test result:" line with the "Running <target>" line that names it; node's test runner
+  # closes with "# tests N", "# pass N", "# fail N" ... lines.
+  if grep -qE '^test result:|^# (tests|pass) [0-9]+$' "$log"; then
     {
       echo "-- $name"
-      grep -E '^ *(Running|Doc-tests) |^test result:' "$log"
+      grep -E '^ *(Running|Doc-tests) |^test result:|^# (tests|pass|fail|cancelled|skipped) [0-9]+$' "$log"
     } >>"$SUMMARY_FILE"
   fi
   echo "---- $name: $([ "$status" -eq 0 ] && echo ok || echo "FAILED (exit $status)") in ${TIER_TIMES[-1]%% FAILED*}"
@@ -113,5 +115,8 @@ tier "clippy (wasm32)" cargo clippy --target wasm32-unknown-unknown --all-target
 tier "native tests" cargo test -- --show-output
 tier "browser tests (chromium)" wasm_pack_test chromium --chrome --chromedriver /usr/bin/chromedriver
 tier "browser tests (firefox)" wasm_pack_test firefox --firefox --geckodriver "$(command -v geckodriver)"
+tier "build package" scripts/build-pkg.sh
+tier "npm package" node --test --test-reporter=tap tests/package/
+tier "SDK in browsers" node --test --test-reporter=tap --test-concurrency=1 tests/browser/
 
 recap

@@ -256,6 +256,10 @@ impl Call {
             Notify::Reject(reason) => self.send(out, Body::Reject { reason }),
         }
         self.ended_at = Some(now);
+        // An ended call is remembered for a while (late messages, getters): keep it small.
+        self.invite = None;
+        self.remote_offer = None;
+        self.candidates.reset();
         self.ring_deadline = None;
         self.connect_deadline = None;
         self.stats_at = None;

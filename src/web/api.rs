@@ -44,6 +44,10 @@ export interface CallClientOptions {
   statsIntervalMs?: number;
   /** This tab's or device's id among the user's clients. Default: random. */
   partyId?: string;
+  /** Invites one caller may place in a burst before the rest are dropped. Default 5. */
+  inviteBurst?: number;
+  /** After the burst, one more invite per this many milliseconds. Default 4000. */
+  inviteRefillMs?: number;
 }
 
 export interface CallOptions {
@@ -139,6 +143,8 @@ extern "C" {
     pub type DeviceKindName;
 }
 
+type StreamPair = (Option<web_sys::MediaStream>, Option<web_sys::MediaStream>);
+
 fn command_error(error: CommandError) -> JsValue {
     js::error(error.code(), &error.to_string())
 }
@@ -216,6 +222,12 @@ impl CallClient {
         if let Some(ms) = option_u64(&options, "statsIntervalMs")? {
             config.stats_interval_ms = ms.max(100);
         }
+        if let Some(burst) = option_u64(&options, "inviteBurst")? {
+            config.invite_burst = burst.clamp(1, 10_000) as u32;
+        }
+        if let Some(ms) = option_u64(&options, "inviteRefillMs")? {
+            config.invite_refill_ms = ms;
+        }
         let ice_servers = js::get(&options, "iceServers");
         let client = Client::new(CallMachine::new(config), transport, ice_servers);
         let shared = Rc::new(RefCell::new(client));
@@ -259,7 +271,8 @@ impl CallClient {
         Ok(Call::new(Rc::downgrade(&self.shared), handle))
     }
 
-    /// Listens for `incoming`, `busy`, `devicechange` or `error`.
+    /// Listens for `incoming`, `busy`, `devicechange` or `error` (typed in `CallClientEvents`).
+    #[wasm_bindgen(skip_typescript)]
     pub fn on(&self, event: &str, listener: Function) {
         if let Ok(mut client) = self.shared.try_borrow_mut() {
             if !client.destroyed {
@@ -269,6 +282,7 @@ impl CallClient {
     }
 
     /// Stops listening.
+    #[wasm_bindgen(skip_typescript)]
     pub fn off(&self, event: &str, listener: &Function) {
         if let Ok(mut client) = self.shared.try_borrow_mut() {
             client.emitter.off(event, listener);
@@ -320,6 +334,14 @@ impl Call {
 
     fn shared(&self) -> Result<Shared, JsValue> {
         self.client.upgrade().ok_or_else(destroyed)
+    }
+
+    /// One of the call's streams, or `null`.
+    fn stream(&self, pick: impl Fn(StreamPair) -> Option<web_sys::MediaStream>) -> JsValue {
+        self.client
+            .upgrade()
+            .and_then(|shared| pick(shared.try_borrow().ok()?.streams(self.handle)))
+            .map_or(JsValue::NULL, JsValue::from)
     }
 
     fn info(&self) -> Option<crate::call::CallInfo> {
@@ -449,7 +471,8 @@ impl Call {
     }
 
     /// Listens for `state`, `localStream`, `remoteStream`, `remoteMedia`, `localMedia`,
-    /// `quality`, `videoUnavailable`, `ended` or `error`.
+    /// `quality`, `videoUnavailable`, `ended` or `error` (typed in `CallEvents`).
+    #[wasm_bindgen(skip_typescript)]
     pub fn on(&self, event: &str, listener: Function) {
         let Some(shared) = self.client.upgrade() else {
             return;
@@ -471,6 +494,7 @@ impl Call {
     }
 
     /// Stops listening.
+    #[wasm_bindgen(skip_typescript)]
     pub fn off(&self, event: &str, listener: &Function) {
         if let Some(shared) = self.client.upgrade() {
             if let Ok(mut client) = shared.try_borrow_mut() {
@@ -499,10 +523,10 @@ impl Call {
 
     /// Why the call ended, or `null`.
     #[wasm_bindgen(getter, js_name = endReason, unchecked_return_type = "EndReason | null")]
-    pub fn end_reason(&self) -> Option<String> {
-        match self.info()?.state {
-            crate::call::CallState::Ended(reason) => Some(reason.as_str().to_owned()),
-            _ => None,
+    pub fn end_reason(&self) -> JsValue {
+        match self.info().map(|i| i.state) {
+            Some(crate::call::CallState::Ended(reason)) => JsValue::from_str(reason.as_str()),
+            _ => JsValue::NULL,
         }
     }
 
@@ -539,19 +563,15 @@ impl Call {
     }
 
     /// The microphone and camera stream, once open.
-    #[wasm_bindgen(getter, js_name = localStream)]
-    pub fn local_stream(&self) -> Option<web_sys::MediaStream> {
-        let shared = self.client.upgrade()?;
-        let client = shared.try_borrow().ok()?;
-        client.streams(self.handle).0
+    #[wasm_bindgen(getter, js_name = localStream, unchecked_return_type = "MediaStream | null")]
+    pub fn local_stream(&self) -> JsValue {
+        self.stream(|(local, _)| local)
     }
 
     /// The peer's stream, once a track arrived.
-    #[wasm_bindgen(getter, js_name = remoteStream)]
-    pub fn remote_stream(&self) -> Option<web_sys::MediaStream> {
-        let shared = self.client.upgrade()?;
-        let client = shared.try_borrow().ok()?;
-        client.streams(self.handle).1
+    #[wasm_bindgen(getter, js_name = remoteStream, unchecked_return_type = "MediaStream | null")]
+    pub fn remote_stream(&self) -> JsValue {
+        self.stream(|(_, remote)| remote)
     }
 
     /// The peer's mute and sharing state.

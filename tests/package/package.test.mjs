@@ -1,0 +1,85 @@
+// The npm package as a user gets it: `npm pack` of pkg/, installed into a fresh project, then
+// imported by Node, type-checked by a strict TypeScript consumer, bundled by Vite with no
+// configuration, and the bundle run in headless Chromium.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync, copyFileSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { launch } from '../browser/browsers.mjs';
+import { startServer } from '../browser/server.mjs';
+
+const ROOT = resolve(new URL('../..', import.meta.url).pathname);
+const TOOLS = join(ROOT, 'tests', 'node_modules', '.bin');
+const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+const project = mkdtempSync(join(tmpdir(), 'peercall-consumer-'));
+let tarball;
+
+test('npm pack yields a tarball with the files package.json lists', () => {
+  const out = run('npm', ['pack', '--json', '--pack-destination', project, join(ROOT, 'pkg')], ROOT);
+  const [info] = JSON.parse(out);
+  tarball = join(project, info.filename);
+  const files = info.files.map((f) => f.path).sort();
+  for (const required of ['index.js', 'index.d.ts', 'peercall.js', 'peercall.d.ts', 'peercall_bg.wasm', 'transports.js', 'transports.d.ts', 'package.json', 'README.md']) {
+    assert.ok(files.includes(required), `${required} in the tarball (${files})`);
+  }
+  console.log(`tarball ${info.filename}: ${info.size} bytes packed, ${info.unpackedSize} unpacked, ${files.length} files`);
+});
+
+test('installs into a fresh project and imports in Node', () => {
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  run('npm', ['install', '--no-audit', '--no-fund', '--offline', tarball], project);
+  const pkg = JSON.parse(readFileSync(join(project, 'node_modules', 'peercall', 'package.json'), 'utf8'));
+  assert.equal(pkg.type, 'module');
+  assert.equal(pkg.sideEffects, false);
+  const out = run('node', ['--input-type=module', '-e',
+    "import * as p from 'peercall'; console.log(Object.keys(p).sort().join(','))"], project);
+  for (const name of ['CallClient', 'Call', 'default', 'broadcastChannelTransport', 'webSocketTransport', 'socketIoTransport']) {
+    assert.ok(out.split(',').map((s) => s.trim()).includes(name), `export ${name} (${out.trim()})`);
+  }
+});
+
+test('a strict TypeScript consumer type-checks', () => {
+  copyFileSync(new URL('./consumer.ts', import.meta.url), join(project, 'consumer.ts'));
+  writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { strict: true, noEmit: true, target: 'es2022', module: 'esnext', moduleResolution: 'bundler', lib: ['es2022', 'dom'], skipLibCheck: false },
+    files: ['consumer.ts'],
+  }));
+  try {
+    run(join(TOOLS, 'tsc'), ['-p', project], project);
+  } catch (error) {
+    assert.fail(`tsc --strict failed:\n${error.stdout}${error.stderr}`);
+  }
+});
+
+test('Vite bundles it with no configuration and the bundle runs in Chromium', async () => {
+  copyFileSync(new URL('./index.html', import.meta.url), join(project, 'index.html'));
+  copyFileSync(new URL('./main.js', import.meta.url), join(project, 'main.js'));
+  const outDir = join(ROOT, 'tests', 'fixtures', 'bundle-dist');
+  run(join(TOOLS, 'vite'), ['build', '--logLevel', 'warn', '--outDir', outDir, '--emptyOutDir', '--base', './', project], project);
+  const assets = readdirSync(join(outDir, 'assets'));
+  const wasm = assets.find((f) => f.endsWith('.wasm'));
+  assert.ok(wasm, `the wasm is emitted as an asset (${assets})`);
+  const js = assets.filter((f) => f.endsWith('.js')).reduce((n, f) => n + statSync(join(outDir, 'assets', f)).size, 0);
+  console.log(`vite bundle: ${js} bytes of JS, ${statSync(join(outDir, 'assets', wasm)).size} bytes of wasm`);
+  const server = await startServer();
+  const browser = await launch('chromium');
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/tests/fixtures/bundle-dist/index.html`);
+    const result = await page.evaluate(() => new Promise((done) => {
+      const start = Date.now();
+      (function poll() {
+        if (window.bundleResult || Date.now() - start > 15000) done(window.bundleResult ?? { ok: false, error: 'timeout' });
+        else setTimeout(poll, 50);
+      })();
+    }));
+    assert.ok(result.ok, `bundled app ran: ${JSON.stringify(result)}\n${page.logs.join('\n')}`);
+    assert.match(result.partyId, /^[0-9a-f]{16}$/);
+  } finally {
+    await browser.close();
+    await server.close();
+  }
+});
