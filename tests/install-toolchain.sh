@@ -144,6 +144,8 @@ _tc_browsers() {
   [ -x /usr/bin/chromium ] || pkgs+=(chromium)
   [ -x /usr/bin/chromedriver ] || pkgs+=(chromium-driver)
   command -v firefox-esr >/dev/null 2>&1 || pkgs+=(firefox-esr)
+  # brotli: scripts/size.sh reports the shipped bytes as brotli 11.
+  command -v brotli >/dev/null 2>&1 || pkgs+=(brotli)
   if [ "${#pkgs[@]}" -gt 0 ]; then
     _tc_apt_install "${pkgs[@]}"
   fi
@@ -165,7 +167,7 @@ _tc_test_node_modules() {
   # and Vite for the package tests. Reinstalled when the lockfile changed.
   local dir="$PEERCALL_ROOT/tests"
   if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
-    _tc_step "npm ci in tests/ (playwright-core, puppeteer-core, typescript, vite)"
+    _tc_step "npm ci in tests/ (playwright-core, puppeteer-core, typescript, vite, ws, socket.io)"
     _tc_timed "npm ci (tests)" npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error ||
       _tc_die "npm ci in tests/ failed"
   fi

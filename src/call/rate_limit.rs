@@ -1,7 +1,5 @@
 //! The per-sender rate limit on incoming invites: a token bucket for each sender.
 
-use std::collections::HashMap;
-
 use crate::protocol::UserId;
 
 use super::Millis;
@@ -14,7 +12,8 @@ const MAX_SENDERS: usize = 256;
 pub struct InviteRateLimiter {
     burst: u32,
     refill_ms: Millis,
-    buckets: HashMap<UserId, Bucket>,
+    /// A short list (at most [`MAX_SENDERS`]): a linear scan is cheap and keeps the wasm small.
+    buckets: Vec<(UserId, Bucket)>,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -29,20 +28,28 @@ impl InviteRateLimiter {
         InviteRateLimiter {
             burst: burst.max(1),
             refill_ms: refill_ms.max(1),
-            buckets: HashMap::new(),
+            buckets: Vec::new(),
         }
     }
 
     /// Takes a token for an invite from `from`; false when the sender is over the limit.
     pub fn allow(&mut self, now: Millis, from: &UserId) -> bool {
-        if !self.buckets.contains_key(from) && self.buckets.len() >= MAX_SENDERS {
-            self.forget_oldest();
-        }
         let (burst, refill_ms) = (self.burst, self.refill_ms);
-        let bucket = self.buckets.entry(from.clone()).or_insert(Bucket {
-            tokens: burst,
-            refilled_at: now,
-        });
+        let index = match self.buckets.iter().position(|(user, _)| user == from) {
+            Some(index) => index,
+            None => {
+                if self.buckets.len() >= MAX_SENDERS {
+                    self.forget_oldest();
+                }
+                let bucket = Bucket {
+                    tokens: burst,
+                    refilled_at: now,
+                };
+                self.buckets.push((from.clone(), bucket));
+                self.buckets.len() - 1
+            }
+        };
+        let bucket = &mut self.buckets[index].1;
         let gained = now.saturating_sub(bucket.refilled_at) / refill_ms;
         if gained > 0 {
             bucket.tokens = (u64::from(bucket.tokens) + gained).min(u64::from(burst)) as u32;
@@ -62,10 +69,11 @@ impl InviteRateLimiter {
         if let Some(oldest) = self
             .buckets
             .iter()
-            .min_by_key(|(_, bucket)| bucket.refilled_at)
-            .map(|(user, _)| user.clone())
+            .enumerate()
+            .min_by_key(|(_, (_, bucket))| bucket.refilled_at)
+            .map(|(index, _)| index)
         {
-            self.buckets.remove(&oldest);
+            self.buckets.swap_remove(oldest);
         }
     }
 }

@@ -485,11 +485,7 @@ impl Call {
             .call_info(self.handle)
             .is_some_and(|i| !i.state.is_ended());
         if live {
-            client
-                .call_emitters
-                .entry(self.handle)
-                .or_default()
-                .on(event, listener);
+            client.call_emitters.entry(self.handle).on(event, listener);
         }
     }
 

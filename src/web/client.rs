@@ -7,7 +7,7 @@
 //! reaches them, in order.
 
 use std::cell::RefCell;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
@@ -29,6 +29,53 @@ use crate::call::{
     MediaError, Output,
 };
 use crate::protocol::{MediaState, Message, UserId};
+
+/// A small map keyed by call: a client has a handful of calls, and a vector keeps the wasm smaller
+/// than a tree map would.
+pub struct ByCall<T>(Vec<(CallHandle, T)>);
+
+impl<T> Default for ByCall<T> {
+    fn default() -> Self {
+        ByCall(Vec::new())
+    }
+}
+
+impl<T: Default> ByCall<T> {
+    /// The entry of `call`, created empty if missing.
+    pub fn entry(&mut self, call: CallHandle) -> &mut T {
+        let index = match self.0.iter().position(|(c, _)| *c == call) {
+            Some(index) => index,
+            None => {
+                self.0.push((call, T::default()));
+                self.0.len() - 1
+            }
+        };
+        &mut self.0[index].1
+    }
+}
+
+impl<T> ByCall<T> {
+    /// The entry of `call`.
+    pub fn get(&self, call: &CallHandle) -> Option<&T> {
+        self.0.iter().find(|(c, _)| c == call).map(|(_, t)| t)
+    }
+
+    /// The entry of `call`, mutably.
+    pub fn get_mut(&mut self, call: &CallHandle) -> Option<&mut T> {
+        self.0.iter_mut().find(|(c, _)| c == call).map(|(_, t)| t)
+    }
+
+    /// Takes the entry of `call` out.
+    pub fn remove(&mut self, call: &CallHandle) -> Option<T> {
+        let index = self.0.iter().position(|(c, _)| c == call)?;
+        Some(self.0.swap_remove(index).1)
+    }
+
+    /// Drops every entry.
+    pub fn clear(&mut self) {
+        self.0.clear();
+    }
+}
 
 /// The client, shared by the JS objects and the callbacks that report to it.
 pub type Shared = Rc<RefCell<Client>>;
@@ -122,9 +169,9 @@ pub struct Client {
     transport: JsValue,
     ice_servers: JsValue,
     devices: DeviceChoice,
-    resources: BTreeMap<CallHandle, CallResources>,
+    resources: ByCall<CallResources>,
     pub(crate) emitter: Emitter,
-    pub(crate) call_emitters: BTreeMap<CallHandle, Emitter>,
+    pub(crate) call_emitters: ByCall<Emitter>,
     waiters: Vec<Waiter>,
     inbox: VecDeque<Input>,
     pumping: bool,
@@ -142,9 +189,9 @@ impl Client {
             transport,
             ice_servers,
             devices: DeviceChoice::default(),
-            resources: BTreeMap::new(),
+            resources: ByCall::default(),
             emitter: Emitter::default(),
-            call_emitters: BTreeMap::new(),
+            call_emitters: ByCall::default(),
             waiters: Vec::new(),
             inbox: VecDeque::new(),
             pumping: false,
@@ -564,7 +611,7 @@ fn execute(shared: &Shared, call: CallHandle, effect: Effect) {
     }
     let ice_servers = client.ice_servers.clone();
     let devices = client.devices.clone();
-    let resources = client.resources.entry(call).or_default();
+    let resources = client.resources.entry(call);
     let generation = resources.generation;
     match effect {
         Effect::AcquireMedia { video } => {

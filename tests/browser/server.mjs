@@ -9,7 +9,7 @@ const TYPES = {
   '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
   '.wasm': 'application/wasm', '.json': 'application/json', '.css': 'text/css', '.ts': 'text/plain',
 };
-const ALLOWED = ['/pkg/', '/tests/browser/pages/', '/tests/fixtures/'];
+const ALLOWED = ['/pkg/', '/tests/browser/pages/', '/tests/fixtures/', '/tests/node_modules/socket.io/client-dist/'];
 
 export async function startServer(port = 0) {
   const server = createServer(async (req, res) => {
@@ -28,5 +28,9 @@ export async function startServer(port = 0) {
   });
   await new Promise((done) => server.listen(port, '127.0.0.1', done));
   const { port: actual } = server.address();
-  return { url: `http://127.0.0.1:${actual}`, close: () => new Promise((done) => server.close(done)) };
+  return {
+    url: `http://127.0.0.1:${actual}`,
+    server,
+    close: () => new Promise((done) => { server.closeAllConnections?.(); server.close(done); }),
+  };
 }
