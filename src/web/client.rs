@@ -749,33 +749,22 @@ fn execute(shared: &Shared, call: CallHandle, effect: Effect) {
             spawn_local(async move {
                 let outcome =
                     media::open_track(DeviceKind::Camera, devices.camera.as_deref()).await;
-                let result = match outcome {
-                    Err(error) => EffectResult::CameraFailed(error),
-                    Ok(track) => {
-                        let Some(shared) = weak.upgrade() else {
-                            track.stop();
-                            return;
-                        };
-                        let Some(stream) = add_local_track(&shared, call, &track) else {
-                            track.stop();
-                            return;
-                        };
-                        emit_call(&shared, call, "localStream", &stream.into());
-                        settle(&shared, call, Some(Awaited::Camera), Ok(JsValue::UNDEFINED));
-                        EffectResult::CameraAcquired
-                    }
+                let Some((shared, track)) = opened_track(
+                    &weak,
+                    call,
+                    outcome,
+                    Awaited::Camera,
+                    EffectResult::CameraFailed,
+                ) else {
+                    return;
                 };
-                if let EffectResult::CameraFailed(error) = &result {
-                    if let Some(shared) = weak.upgrade() {
-                        settle(
-                            &shared,
-                            call,
-                            Some(Awaited::Camera),
-                            Err(js::error(error.code(), &error.to_string())),
-                        );
-                    }
-                }
-                report(&weak, call, None, result);
+                let Some(stream) = add_local_track(&shared, call, &track) else {
+                    track.stop();
+                    return;
+                };
+                emit_call(&shared, call, "localStream", &stream.into());
+                settle(&shared, call, Some(Awaited::Camera), Ok(JsValue::UNDEFINED));
+                report(&weak, call, None, EffectResult::CameraAcquired);
             });
         }
         Effect::SwitchDevice { kind, device_id } => {
@@ -914,21 +903,43 @@ fn add_local_track(
     Some(local)
 }
 
-async fn start_screen_share(weak: Weak<RefCell<Client>>, call: CallHandle) {
-    let outcome = media::open_screen().await;
+/// Takes a freshly opened track for `call`: the track and the client when both are still there.
+/// A failure rejects the Promise waiting for `awaited` and reports `failed(error)`; a track whose
+/// client is gone is stopped at once.
+fn opened_track(
+    weak: &Weak<RefCell<Client>>,
+    call: CallHandle,
+    outcome: Result<MediaStreamTrack, MediaError>,
+    awaited: Awaited,
+    failed: fn(MediaError) -> EffectResult,
+) -> Option<(Shared, MediaStreamTrack)> {
     let Some(shared) = weak.upgrade() else {
         if let Ok(track) = outcome {
             track.stop();
         }
-        return;
+        return None;
     };
-    let track = match outcome {
-        Ok(track) => track,
+    match outcome {
+        Ok(track) => Some((shared, track)),
         Err(error) => {
             let value = js::error(error.code(), &error.to_string());
-            settle(&shared, call, Some(Awaited::ScreenShare), Err(value));
-            return report(&weak, call, None, EffectResult::ScreenShareFailed(error));
+            settle(&shared, call, Some(awaited), Err(value));
+            report(weak, call, None, failed(error));
+            None
         }
+    }
+}
+
+async fn start_screen_share(weak: Weak<RefCell<Client>>, call: CallHandle) {
+    let outcome = media::open_screen().await;
+    let Some((shared, track)) = opened_track(
+        &weak,
+        call,
+        outcome,
+        Awaited::ScreenShare,
+        EffectResult::ScreenShareFailed,
+    ) else {
+        return;
     };
     let started = {
         let Ok(mut client) = shared.try_borrow_mut() else {
@@ -1034,19 +1045,14 @@ async fn switch_device(
     device_id: String,
 ) {
     let outcome = media::open_track(kind, Some(&device_id)).await;
-    let Some(shared) = weak.upgrade() else {
-        if let Ok(track) = outcome {
-            track.stop();
-        }
+    let Some((shared, track)) = opened_track(
+        &weak,
+        call,
+        outcome,
+        Awaited::Switch,
+        EffectResult::SwitchDeviceFailed,
+    ) else {
         return;
-    };
-    let track = match outcome {
-        Ok(track) => track,
-        Err(error) => {
-            let value = js::error(error.code(), &error.to_string());
-            settle(&shared, call, Some(Awaited::Switch), Err(value));
-            return report(&weak, call, None, EffectResult::SwitchDeviceFailed(error));
-        }
     };
     let local = {
         let Ok(mut client) = shared.try_borrow_mut() else {

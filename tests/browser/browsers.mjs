@@ -43,7 +43,8 @@ function wrapPage(page, name) {
     logs,
     goto: (url) => page.goto(url),
     evaluate: (fn, arg) => page.evaluate(fn, arg),
-    close: () => page.close(),
+    // runBeforeUnload: close as a person closes a tab, running the page's unload handlers.
+    close: (options) => page.close(options),
   };
 }
 
