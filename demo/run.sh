@@ -1,7 +1,13 @@
 #!/usr/bin/env bash
-# Runs the two-tab demo. The demo (its page and Socket.IO server) is not built yet: it arrives
-# with the browser SDK and demo milestones. Until then this says so and exits non-zero.
+# Runs the two-tab chat demo on http://127.0.0.1:8080 (PORT=... to change). Installs what it
+# needs on a fresh machine (the wasm toolchain, the package build, socket.io), then serves until
+# Ctrl-C.
 set -euo pipefail
-echo "peercall demo: not built yet (the browser SDK and the demo page are the next milestones)." >&2
-echo "Run tests/run.sh to run the test suite." >&2
-exit 1
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+if [ ! -f pkg/peercall_bg.wasm ]; then
+  scripts/build-pkg.sh
+fi
+if [ ! -d demo/node_modules/socket.io ]; then
+  npm install --prefix demo --no-audit --no-fund --no-save --loglevel=error
+fi
+exec node demo/server.mjs --port "${PORT:-8080}"

@@ -175,6 +175,16 @@ _tc_test_node_modules() {
   fi
 }
 
+_tc_demo_node_modules() {
+  # The demo server's one dependency (socket.io), for the end-to-end tests and demo/run.sh.
+  local dir="$PEERCALL_ROOT/demo"
+  if [ ! -f "$dir/node_modules/socket.io/package.json" ]; then
+    _tc_step "npm install in demo/ (socket.io)"
+    _tc_timed "npm install (demo)" npm install --prefix "$dir" --no-audit --no-fund --no-save --loglevel=error ||
+      _tc_die "npm install in demo/ failed"
+  fi
+}
+
 _tc_first_line() {
   # A tool's version banner: the first line it prints on stdout (Debian's chromium wrapper script
   # also prints a shell warning on stderr). A tool that cannot report a version is broken.
@@ -214,4 +224,5 @@ _tc_wasm_opt
 _tc_browsers
 _tc_geckodriver
 _tc_test_node_modules
+_tc_demo_node_modules
 _tc_report

@@ -6,7 +6,8 @@
 #
 # Tiers: install, format, clippy (host), clippy (wasm32), native cargo test, wasm-bindgen browser
 # tests in headless Chromium and Firefox, the npm package build, the package as a user installs it
-# (npm pack, TypeScript, Vite), and the SDK's scenarios in headless Chromium and Firefox. Each tier's output streams as it runs and
+# (npm pack, TypeScript, Vite), the SDK's scenarios in headless Chromium and Firefox, and the demo
+# driven end to end. Each tier's output streams as it runs and
 # is also kept in target/run-logs/; its runner's summary lines ("test result: ...") are collected
 # and printed again at the end, so the closing lines are the runners' own counts.
 #
@@ -118,5 +119,6 @@ tier "browser tests (firefox)" wasm_pack_test firefox --firefox --geckodriver "$
 tier "build package" scripts/build-pkg.sh
 tier "npm package" node --test --test-reporter=tap tests/package/
 tier "SDK in browsers" node --test --test-reporter=tap --test-concurrency=1 tests/browser/
+tier "demo end to end" node --test --test-reporter=tap tests/e2e/
 
 recap

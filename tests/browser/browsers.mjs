@@ -43,6 +43,8 @@ function wrapPage(page, name) {
     logs,
     goto: (url) => page.goto(url),
     evaluate: (fn, arg) => page.evaluate(fn, arg),
+    screenshot: (path) => page.screenshot({ path }),
+    setViewport: (width, height) => (page.setViewportSize ? page.setViewportSize({ width, height }) : page.setViewport({ width, height })),
     // runBeforeUnload: close as a person closes a tab, running the page's unload handlers.
     close: (options) => page.close(options),
   };

@@ -1,0 +1,344 @@
+// The demo chat: plain JS over peercall, as an existing chat app would add calls.
+//   ?user=alice              log in as alice (otherwise a name is asked for)
+//   &transport=broadcast     call between tabs over BroadcastChannel (the server only serves files)
+import init, { CallClient, socketIoTransport, broadcastChannelTransport } from '/pkg/index.js';
+
+const $ = (id) => document.getElementById(id);
+const params = new URLSearchParams(location.search);
+const viaBroadcast = params.get('transport') === 'broadcast';
+
+const state = {
+  me: null,
+  online: [],
+  peer: null,
+  history: new Map(), // peer -> [{ kind: 'chat' | 'call', text, mine }]
+  client: null,
+  call: null,
+  socket: null,
+};
+
+// ----- login and the real-time channel --------------------------------------------------------
+
+async function login(name) {
+  if (viaBroadcast) return { name, transport: broadcastChannelTransport(name, 'peercall-demo'), presence: broadcastPresence(name) };
+  const response = await fetch('/login', { method: 'POST', body: JSON.stringify({ name }) });
+  const body = await response.json();
+  if (!response.ok) throw new Error(body.error);
+  const { io } = await import('/socket.io-client/socket.io.esm.min.js');
+  const socket = io({ auth: { token: body.token } });
+  state.socket = socket;
+  socket.on('presence', (users) => setOnline(users));
+  socket.on('chat', ({ from, message }) => addLine(from, { kind: 'chat', text: String(message.text ?? ''), mine: false }));
+  await new Promise((done, fail) => { socket.once('connect', done); socket.once('connect_error', fail); });
+  return { name: body.name, transport: socketIoTransport(socket) };
+}
+
+/** Presence between tabs without a server: each tab says hello and answers hellos. */
+function broadcastPresence(name) {
+  const channel = new BroadcastChannel('peercall-demo-presence');
+  const seen = new Map();
+  const announce = () => channel.postMessage({ hello: name });
+  channel.onmessage = ({ data }) => {
+    if (data.bye) seen.delete(data.bye);
+    if (data.hello && data.hello !== name) {
+      if (!seen.has(data.hello)) announce();
+      seen.set(data.hello, Date.now());
+    }
+    if (data.chat && data.to === name) addLine(data.from, { kind: 'chat', text: String(data.chat), mine: false });
+    setOnline([name, ...seen.keys()]);
+  };
+  addEventListener('pagehide', () => channel.postMessage({ bye: name }));
+  announce();
+  return { send: (to, text) => channel.postMessage({ chat: text, to, from: name }) };
+}
+
+function sendChat(text) {
+  if (!state.peer || !text) return;
+  if (viaBroadcast) state.presence.send(state.peer, text);
+  else state.socket.emit('chat', { to: state.peer, message: { text } });
+  addLine(state.peer, { kind: 'chat', text, mine: true });
+}
+
+// ----- contacts and conversation ------------------------------------------------------------
+
+const initial = (name) => (name ?? '?').slice(0, 1).toUpperCase();
+
+function setAvatar(el, name) {
+  el.textContent = initial(name);
+  el.style.background = `hsl(${[...(name ?? '')].reduce((h, c) => h + c.charCodeAt(0) * 37, 0) % 360} 55% 45%)`;
+}
+
+function setOnline(users) {
+  state.online = users.filter((u) => u !== state.me);
+  const list = $('contact-list');
+  list.replaceChildren(...state.online.map((user) => {
+    const item = document.createElement('li');
+    const button = document.createElement('button');
+    button.className = `contact${user === state.peer ? ' selected' : ''}`;
+    button.setAttribute('aria-label', `Chat with ${user}`);
+    const avatar = document.createElement('span');
+    avatar.className = 'avatar';
+    setAvatar(avatar, user);
+    const label = document.createElement('span');
+    label.textContent = user;
+    const dot = document.createElement('span');
+    dot.className = 'online-dot';
+    dot.setAttribute('aria-label', 'online');
+    button.append(avatar, label, dot);
+    button.onclick = () => openConversation(user);
+    item.append(button);
+    return item;
+  }));
+  $('contacts-hint').hidden = state.online.length > 0;
+  if (!state.peer && state.online.length) openConversation(state.online[0]);
+  renderHeader();
+}
+
+function openConversation(peer) {
+  state.peer = peer;
+  setOnline([state.me, ...state.online]);
+  renderMessages();
+}
+
+function renderHeader() {
+  const peer = state.peer;
+  $('peer-name').textContent = peer ?? 'Pick a contact';
+  setAvatar($('peer-avatar'), peer ?? '');
+  const online = peer && state.online.includes(peer);
+  $('peer-status').textContent = peer ? (online ? 'online' : 'offline') : '';
+  for (const id of ['audio-call', 'video-call']) $(id).disabled = !peer || !!state.call;
+  $('message-input').disabled = !peer;
+  $('send').disabled = !peer;
+}
+
+function addLine(peer, line) {
+  if (!state.history.has(peer)) state.history.set(peer, []);
+  state.history.get(peer).push(line);
+  if (!state.peer) state.peer = peer;
+  if (peer === state.peer) renderMessages();
+}
+
+function renderMessages() {
+  const lines = state.history.get(state.peer) ?? [];
+  $('messages').replaceChildren(...lines.map((line) => {
+    const item = document.createElement('li');
+    item.className = `${line.kind} ${line.mine ? 'mine' : 'theirs'}`;
+    item.textContent = line.text;
+    return item;
+  }));
+  $('messages').lastElementChild?.scrollIntoView({ block: 'end' });
+  renderHeader();
+}
+
+// ----- calls --------------------------------------------------------------------------------
+
+const STATUS = { calling: 'Calling…', ringing: 'Ringing…', connecting: 'Connecting…', connected: 'Connected', reconnecting: 'Reconnecting…', ended: 'Call ended' };
+const minutes = (ms) => `${Math.floor(ms / 60000)}:${String(Math.floor(ms / 1000) % 60).padStart(2, '0')}`;
+
+/** The history line a finished call leaves in the conversation. */
+function historyLine(call, { reason, missed }) {
+  const kind = call.kind === 'video' ? 'video call' : 'audio call';
+  const Kind = kind[0].toUpperCase() + kind.slice(1);
+  if (missed) return `Missed ${kind}`;
+  if (call.duration > 0) return `${Kind} · ${minutes(call.duration)}`;
+  switch (reason) {
+    case 'rejected': return call.direction === 'outgoing' ? `${Kind} declined` : 'Call declined';
+    case 'busy': return `${call.peer} is busy`;
+    case 'timeout': return `${Kind} · no answer`;
+    case 'unreachable': return `${call.peer} is offline`;
+    case 'media-failed': return 'Call failed: microphone unavailable';
+    case 'answered-elsewhere': return `${Kind} answered on another device`;
+    case 'cancelled': return `${Kind} cancelled`;
+    default: return `${Kind} ended (${reason})`;
+  }
+}
+
+let ringer = null;
+function ring(on) {
+  if (!on) { ringer?.stop(); ringer = null; return; }
+  if (ringer) return;
+  // A generated two-tone ring: no audio file needed.
+  const context = new AudioContext();
+  const gain = context.createGain();
+  gain.gain.value = 0;
+  gain.connect(context.destination);
+  const oscillator = context.createOscillator();
+  oscillator.frequency.value = 440;
+  oscillator.connect(gain);
+  oscillator.start();
+  const timer = setInterval(() => {
+    const t = context.currentTime;
+    gain.gain.setValueAtTime(0.15, t);
+    oscillator.frequency.setValueAtTime(440, t);
+    oscillator.frequency.setValueAtTime(480, t + 0.4);
+    gain.gain.setValueAtTime(0, t + 1);
+  }, 2000);
+  ringer = { stop: () => { clearInterval(timer); oscillator.stop(); context.close(); } };
+}
+
+function notice(text) {
+  $('call-notice').textContent = text;
+  $('call-notice').hidden = !text;
+}
+
+function follow(call) {
+  state.call = call;
+  renderHeader();
+  showCall(call);
+  call.on('state', (s) => { $('call-status').textContent = STATUS[s]; updateCallView(call); });
+  call.on('localStream', (stream) => { $('local-video').srcObject = stream; updateCallView(call); });
+  call.on('remoteStream', (stream) => {
+    const video = $('remote-video');
+    video.srcObject = stream;
+    video.play().catch(() => notice('Tap anywhere to hear the call'));
+  });
+  call.on('remoteMedia', () => updateCallView(call));
+  call.on('localMedia', () => updateCallView(call));
+  call.on('quality', ({ level }) => {
+    $('call-quality').hidden = false;
+    $('call-quality').textContent = '▮'.repeat(level) + '▯'.repeat(4 - level);
+    $('call-quality').setAttribute('aria-label', `Call quality ${level} of 4`);
+  });
+  call.on('videoUnavailable', () => notice('Camera unavailable, continuing with audio only'));
+  call.on('error', (error) => console.warn('call error', error.code, error.message));
+  call.on('ended', (ended) => {
+    ring(false);
+    $('incoming').hidden = true;
+    addLine(call.peer, { kind: 'call', text: historyLine(call, ended), mine: call.direction === 'outgoing' });
+    hideCall();
+    state.call = null;
+    renderHeader();
+  });
+}
+
+function showCall(call) {
+  $('call').hidden = call.state === 'ringing' && call.direction === 'incoming';
+  $('call-peer').textContent = call.peer;
+  setAvatar($('call-avatar'), call.peer);
+  $('call-status').textContent = STATUS[call.state];
+  notice('');
+  updateCallView(call);
+}
+
+function updateCallView(call) {
+  const video = call.kind === 'video';
+  const remote = call.remoteMedia;
+  const local = call.localMedia;
+  $('call').classList.toggle('audio-only', !video || remote.videoMuted);
+  $('local-video').hidden = !video || local.videoMuted;
+  $('mute').setAttribute('aria-pressed', String(local.audioMuted));
+  $('mute').setAttribute('aria-label', local.audioMuted ? 'Unmute microphone' : 'Mute microphone');
+  $('camera').setAttribute('aria-pressed', String(local.videoMuted));
+  $('camera').setAttribute('aria-label', local.videoMuted ? 'Turn camera on' : 'Turn camera off');
+  $('camera').disabled = !video;
+  $('switch-camera').disabled = !video;
+  $('share').setAttribute('aria-pressed', String(local.screenSharing));
+  $('share').setAttribute('aria-label', local.screenSharing ? 'Stop sharing screen' : 'Share screen');
+  const flags = [remote.audioMuted && `${call.peer} is muted`, video && remote.videoMuted && 'camera off', remote.screenSharing && 'sharing screen'].filter(Boolean);
+  $('peer-flags').hidden = flags.length === 0;
+  $('peer-flags').textContent = flags.join(' · ');
+  if (call.state !== 'ringing' || call.direction === 'outgoing') $('call').hidden = false;
+}
+
+function hideCall() {
+  $('call').hidden = true;
+  $('remote-video').srcObject = null;
+  $('local-video').srcObject = null;
+  $('call-timer').hidden = true;
+  $('call-quality').hidden = true;
+}
+
+setInterval(() => {
+  if (state.call?.state === 'connected' || state.call?.state === 'reconnecting') {
+    $('call-timer').hidden = false;
+    $('call-timer').textContent = minutes(state.call.duration);
+  }
+}, 500);
+
+function startCall(video) {
+  if (!state.peer || state.call) return;
+  try {
+    follow(state.client.call(state.peer, { video }));
+  } catch (error) {
+    addLine(state.peer, { kind: 'call', text: `Could not call: ${error.message}`, mine: true });
+  }
+}
+
+function onIncoming(call) {
+  if (state.call) return; // peercall declines as busy by itself while a call is active
+  state.peer = call.peer;
+  renderMessages();
+  setAvatar($('incoming-avatar'), call.peer);
+  $('incoming-title').textContent = `${call.peer} is calling (${call.kind})`;
+  $('accept-video').hidden = call.kind !== 'video';
+  $('incoming').hidden = false;
+  ring(true);
+  follow(call);
+  const answer = (video) => {
+    ring(false);
+    $('incoming').hidden = true;
+    $('call').hidden = false;
+    call.accept({ video }).catch((error) => notice(`Could not answer: ${error.code}`));
+  };
+  $('accept-audio').onclick = () => answer(false);
+  $('accept-video').onclick = () => answer(true);
+  $('decline').onclick = () => { ring(false); $('incoming').hidden = true; call.reject(); };
+  $('accept-video').hidden ? $('accept-audio').focus() : $('accept-video').focus();
+}
+
+// ----- controls -----------------------------------------------------------------------------
+
+$('audio-call').onclick = () => startCall(false);
+$('video-call').onclick = () => startCall(true);
+$('hangup').onclick = () => state.call?.hangup();
+$('mute').onclick = () => state.call?.setMuted(!state.call.localMedia.audioMuted);
+$('camera').onclick = () => state.call?.setVideoEnabled(state.call.localMedia.videoMuted);
+$('share').onclick = async () => {
+  const call = state.call;
+  if (!call) return;
+  if (call.localMedia.screenSharing) call.stopScreenShare();
+  else await call.startScreenShare().catch((error) => notice(`Screen share failed: ${error.code}`));
+};
+$('switch-camera').onclick = async () => {
+  const cameras = (await state.client.listDevices()).filter((d) => d.kind === 'videoinput');
+  const current = state.call?.localStream?.getVideoTracks()[0]?.getSettings().deviceId;
+  const next = cameras[(cameras.findIndex((c) => c.deviceId === current) + 1) % cameras.length];
+  if (next && state.call) await state.call.switchDevice('camera', next.deviceId).catch((e) => notice(`Switch failed: ${e.code}`));
+};
+$('composer').onsubmit = (event) => {
+  event.preventDefault();
+  sendChat($('message-input').value.trim());
+  $('message-input').value = '';
+};
+document.addEventListener('click', () => $('remote-video').play().catch(() => {}), { capture: true });
+
+// ----- start --------------------------------------------------------------------------------
+
+async function start(name) {
+  state.me = name; // presence may arrive while logging in
+  await init();
+  const session = await login(name);
+  state.me = session.name;
+  state.presence = session.presence;
+  state.client = new CallClient({ userId: state.me, transport: session.transport, iceServers: [] });
+  state.client.on('incoming', onIncoming);
+  state.client.on('busy', ({ from, kind }) => addLine(from, { kind: 'call', text: `Missed ${kind} call (you were busy)`, mine: false }));
+  $('me-name').textContent = state.me;
+  setAvatar($('me-avatar'), state.me);
+  document.title = `${state.me} · peercall demo`;
+  $('login').hidden = true;
+  $('app').hidden = false;
+  if (!viaBroadcast) setOnline(state.online.length ? [state.me, ...state.online] : [state.me]);
+  window.demo = state; // for the end-to-end tests
+}
+
+const preset = params.get('user');
+if (preset) {
+  start(preset).catch((error) => { $('login').hidden = false; $('login-error').textContent = error.message; });
+} else {
+  $('login').hidden = false;
+  $('login-form').onsubmit = (event) => {
+    event.preventDefault();
+    start($('login-name').value).catch((error) => { $('login-error').textContent = error.message; });
+  };
+}
