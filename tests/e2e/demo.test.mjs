@@ -170,4 +170,107 @@ describe('demo', () => {
     await waitIn(bob, 'document.getElementById("call").hidden', 'the call to end');
     await close();
   });
+
+  test('busy: carol calls bob during his call with alice', async () => {
+    const { alice, bob, close } = await pair();
+    const carol = await open('carol');
+    await click(alice, 'audio-call');
+    await waitIn(bob, '!document.getElementById("incoming").hidden', 'bob to ring');
+    await click(bob, 'accept-audio');
+    await waitIn(bob, "document.getElementById('call-status').textContent === 'Connected'", 'connected');
+    await carol.evaluate(() => { window.demo.peer = 'bob'; });
+    await carol.evaluate(() => document.getElementById('audio-call').click());
+    await waitIn(carol, 'window.demo.call === null && document.getElementById("call").hidden', "carol's call to end");
+    assert.equal(await lastHistoryLine(carol), 'bob is busy');
+    assert.equal(await bob.evaluate(() => window.demo.call?.state), 'connected', 'bob stays in his call');
+    await click(alice, 'hangup');
+    await carol.close();
+    await close();
+  });
+
+  test('bob in two tabs: both ring, one answers, the other stops', async () => {
+    const { alice, bob, close } = await pair();
+    const bob2 = await open('bob');
+    await click(alice, 'video-call');
+    await waitIn(bob, '!document.getElementById("incoming").hidden', 'the first tab to ring');
+    await waitIn(bob2, '!document.getElementById("incoming").hidden', 'the second tab to ring');
+    await click(bob2, 'accept-audio');
+    await waitIn(bob2, "document.getElementById('call-status').textContent === 'Connected'", 'the second tab connected');
+    await waitIn(bob, 'document.getElementById("incoming").hidden', 'the first tab to stop ringing');
+    assert.equal(await lastHistoryLine(bob), 'Video call answered on another device');
+    await click(alice, 'hangup');
+    await bob2.close();
+    await close();
+  });
+
+  test('ring timeout: nobody answers', async () => {
+    const alice = await open('alice', '&ringTimeoutMs=2000');
+    const bob = await open('bob');
+    await waitIn(alice, "window.demo.online.includes('bob')", 'bob online');
+    await click(alice, 'audio-call');
+    await waitIn(bob, '!document.getElementById("incoming").hidden', 'bob to ring');
+    await waitIn(alice, 'window.demo.call === null', 'the ring to time out', 10000);
+    await waitIn(bob, 'document.getElementById("incoming").hidden', 'bob to stop ringing');
+    assert.equal(await lastHistoryLine(alice), 'Audio call · no answer');
+    assert.equal(await lastHistoryLine(bob), 'Missed audio call');
+    await alice.close();
+    await bob.close();
+  });
+
+  test("closing alice's tab mid-call ends bob's call; reloading a ringing tab leaves no ghost call", async () => {
+    const { alice, bob, close } = await pair();
+    await click(alice, 'video-call');
+    await waitIn(bob, '!document.getElementById("incoming").hidden', 'bob to ring');
+    await click(bob, 'accept-video');
+    await waitIn(bob, "document.getElementById('call-status').textContent === 'Connected'", 'connected');
+    await click(alice, 'camera');
+    await waitIn(bob, "document.getElementById('peer-flags').textContent.includes('camera off')", 'bob to see alice camera off');
+    const left = Date.now();
+    await alice.goto('about:blank');
+    await waitIn(bob, 'window.demo.call === null', "bob's call to end", 5000);
+    console.log(`bob's call ended ${Date.now() - left} ms after alice's tab left`);
+
+    const carol = await open('carol');
+    await carol.evaluate(() => { window.demo.peer = 'bob'; });
+    await carol.evaluate(() => document.getElementById('audio-call').click());
+    await waitIn(bob, '!document.getElementById("incoming").hidden', 'bob to ring');
+    await bob.goto(`${server.url}/?user=bob`);
+    await waitIn(carol, 'window.demo.call === null', "carol's call to end when bob's ringing tab reloads", 10000);
+    await waitIn(bob, 'window.demo?.client', 'bob back');
+    assert.equal(await bob.evaluate(() => window.demo.call), null, 'no ghost call after the reload');
+    assert.equal(await bob.evaluate(() => document.getElementById('incoming').hidden), true, 'not ringing');
+    await carol.close();
+    await close();
+  });
+
+  test('cross-browser: a Chromium tab calls a Firefox tab, media both ways', async () => {
+    const firefox = await launch('firefox');
+    try {
+      const alice = await open('alice');
+      const bob = await firefox.newPage();
+      await bob.goto(`${server.url}/?user=bob`);
+      await waitIn(bob, 'window.demo?.client && !document.getElementById("app").hidden', 'bob (Firefox) to log in');
+      await waitIn(alice, "window.demo.online.includes('bob')", 'alice to see bob');
+      await click(alice, 'video-call');
+      await waitIn(bob, '!document.getElementById("incoming").hidden', 'Firefox to ring');
+      await click(bob, 'accept-video');
+      await waitIn(alice, "document.getElementById('call-status').textContent === 'Connected'", 'Chromium connected');
+      await waitIn(bob, "document.getElementById('call-status').textContent === 'Connected'", 'Firefox connected');
+      const inChromium = await remoteMedia(alice);
+      const inFirefox = await remoteMedia(bob);
+      assert.ok(inChromium.width > 0 && inChromium.advanced > 0.5, `Chromium sees Firefox's video: ${JSON.stringify(inChromium)}`);
+      assert.ok(inChromium.level > 0.01, `Chromium hears Firefox: ${JSON.stringify(inChromium)}`);
+      assert.ok(inFirefox.width > 0 && inFirefox.advanced > 0.5, `Firefox sees Chromium's video: ${JSON.stringify(inFirefox)}`);
+      // Headless Firefox runs no Web Audio; its remote audio track must at least be live and unmuted.
+      const audio = await bob.evaluate(() => document.getElementById('remote-video').srcObject.getAudioTracks().map((t) => [t.readyState, t.muted]));
+      assert.deepEqual(audio, [['live', false]], 'Firefox receives Chromium audio');
+      console.log(`cross-browser: Chromium sees ${inChromium.width}x${inChromium.height}, hears ${inChromium.level.toFixed(3)}; Firefox sees ${inFirefox.width}x${inFirefox.height}`);
+      await click(bob, 'hangup');
+      await waitIn(alice, 'window.demo.call === null', 'the call to end');
+      await alice.close();
+    } finally {
+      await firefox.close();
+    }
+  });
 });
+
