@@ -62,7 +62,9 @@ export function startDemoServer({ port = 8080, host = '127.0.0.1' } = {}) {
     return serveFile(res, join(PUBLIC, path));
   });
 
-  const io = new Server(http, { maxHttpBufferSize: MAX_MESSAGE_BYTES });
+  // Frames up to 1 MB reach the handler, which drops messages over 64 KiB with a log line (beyond
+  // 1 MB socket.io itself closes the connection).
+  const io = new Server(http, { maxHttpBufferSize: 1024 * 1024 });
   io.use((socket, next) => {
     const name = tokens.get(socket.handshake.auth?.token);
     if (!name) return next(new Error('not logged in'));

@@ -272,5 +272,30 @@ describe('demo', () => {
       await firefox.close();
     }
   });
+
+  test('bad input from a socket is dropped; the server stays up and calls still work', async () => {
+    const { alice, bob, close } = await pair();
+    const answers = await alice.evaluate(async () => {
+      const socket = window.demo.socket;
+      const ask = (event, data) => new Promise((done) => {
+        socket.emit(event, data, (answer) => done(answer));
+        setTimeout(() => done('no answer'), 2000);
+      });
+      return [
+        await ask('peercall', 'not an object'),
+        await ask('peercall', { to: '../../etc', message: {} }),
+        await ask('peercall', { to: 'bob', message: 'a string, not a message' }),
+        await ask('chat', { to: 'bob' }),
+        await ask('peercall', { to: 'bob', message: { padding: 'x'.repeat(70000) } }),
+      ];
+    });
+    assert.deepEqual(answers, Array(5).fill({ error: 'bad-request' }), JSON.stringify(answers));
+    // bob's peercall client got nothing it had to reject, and a real call still goes through.
+    await click(alice, 'audio-call');
+    await waitIn(bob, '!document.getElementById("incoming").hidden', 'bob to ring');
+    await click(bob, 'decline');
+    await waitIn(alice, 'window.demo.call === null', 'the call to end');
+    await close();
+  });
 });
 
