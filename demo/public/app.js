@@ -228,7 +228,7 @@ function updateCallView(call) {
   $('local-video').hidden = !video || local.videoMuted;
   $('mute').setAttribute('aria-pressed', String(local.audioMuted));
   $('mute').setAttribute('aria-label', local.audioMuted ? 'Unmute microphone' : 'Mute microphone');
-  $('camera').setAttribute('aria-pressed', String(local.videoMuted));
+  $('camera').setAttribute('aria-pressed', String(video && local.videoMuted));
   $('camera').setAttribute('aria-label', local.videoMuted ? 'Turn camera on' : 'Turn camera off');
   $('camera').disabled = !video;
   $('switch-camera').disabled = !video;
