@@ -75,3 +75,22 @@ export async function launch(name) {
   }
   throw new Error(`unknown browser ${name}`);
 }
+
+/**
+ * Polls in the page until `condition` (a JS expression, or a function run in the page) is true;
+ * resolves with the milliseconds it took, rejects naming `what` after `timeoutMs`.
+ */
+export function waitIn(page, condition, what, timeoutMs = 15000) {
+  const source = typeof condition === 'function' ? `(${condition})()` : condition;
+  return page.evaluate(({ source, what, timeoutMs }) => new Promise((done, fail) => {
+    const check = new Function(`return (${source})`);
+    const start = Date.now();
+    (function poll() {
+      let ok = false;
+      try { ok = check(); } catch { ok = false; }
+      if (ok) done(Date.now() - start);
+      else if (Date.now() - start > timeoutMs) fail(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      else setTimeout(poll, 20);
+    })();
+  }), { source, what, timeoutMs });
+}

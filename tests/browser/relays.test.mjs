@@ -5,20 +5,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { launch } from './browsers.mjs';
+import { launch, waitIn } from './browsers.mjs';
 import { startServer } from './server.mjs';
 import { startWebSocketRelay } from '../relays/ws-relay.mjs';
 import { startSocketIoRelay } from '../relays/socketio-relay.mjs';
-
-const waitIn = (page, source, what, timeoutMs = 15000) => page.evaluate(({ source, what, timeoutMs }) => new Promise((done, fail) => {
-  const check = new Function(`return (${source})`);
-  const start = Date.now();
-  (function poll() {
-    if (check()) done(Date.now() - start);
-    else if (Date.now() - start > timeoutMs) fail(new Error(`timed out waiting for ${what}`));
-    else setTimeout(poll, 20);
-  })();
-}), { source, what, timeoutMs });
 
 // Test authentication: the user named in the connection URL or handshake. A real app checks a
 // session; the relay only ever uses what this returns, never what a message claims.

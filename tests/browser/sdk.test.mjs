@@ -2,7 +2,7 @@
 // against the built package (pkg/). Run by tests/run.sh after scripts/build-pkg.sh.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BROWSERS, launch } from './browsers.mjs';
+import { BROWSERS, launch, waitIn } from './browsers.mjs';
 import { startServer } from './server.mjs';
 
 // Screen capture needs a display source; headless Firefox has none.
@@ -20,14 +20,7 @@ for (const name of BROWSERS) {
       browser = await launch(name);
       page = await browser.newPage();
       await page.goto(`${server.url}/tests/browser/pages/sdk.html`);
-      await page.evaluate(() => new Promise((done, fail) => {
-        const start = Date.now();
-        (function poll() {
-          if (window.sdkReady) done();
-          else if (Date.now() - start > 30000) fail(new Error('the SDK page did not load'));
-          else setTimeout(poll, 50);
-        })();
-      }));
+      await waitIn(page, 'window.sdkReady === true', 'the SDK page to load', 30000);
     });
     after(async () => { await browser?.close(); });
 

@@ -3,18 +3,8 @@
 // give-up.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BROWSERS, launch } from './browsers.mjs';
+import { BROWSERS, launch, waitIn } from './browsers.mjs';
 import { startServer } from './server.mjs';
-
-const waitIn = (page, predicate, what, timeoutMs = 15000) => page.evaluate(({ source, what, timeoutMs }) => new Promise((done, fail) => {
-  const check = new Function(`return (${source})()`);
-  const start = Date.now();
-  (function poll() {
-    if (check()) done(Date.now() - start);
-    else if (Date.now() - start > timeoutMs) fail(new Error(`timed out waiting for ${what}`));
-    else setTimeout(poll, 20);
-  })();
-}), { source: predicate.toString(), what, timeoutMs });
 
 let server;
 before(async () => { server = await startServer(); });

@@ -4,25 +4,11 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
-import { launch } from '../browser/browsers.mjs';
+import { launch, waitIn } from '../browser/browsers.mjs';
 import { startDemoServer } from '../../demo/server.mjs';
 
 const ARTIFACTS = new URL('./artifacts/', import.meta.url).pathname;
 mkdirSync(ARTIFACTS, { recursive: true });
-
-async function waitIn(page, source, what, timeoutMs = 15000) {
-  return page.evaluate(({ source, what, timeoutMs }) => new Promise((done, fail) => {
-    const check = new Function(`return (${source})`);
-    const start = Date.now();
-    (function poll() {
-      let ok = false;
-      try { ok = check(); } catch { ok = false; }
-      if (ok) done(Date.now() - start);
-      else if (Date.now() - start > timeoutMs) fail(new Error(`timed out waiting for ${what}`));
-      else setTimeout(poll, 25);
-    })();
-  }), { source, what, timeoutMs });
-}
 
 const click = (page, id) => page.evaluate((id) => {
   const button = document.getElementById(id);
