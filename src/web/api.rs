@@ -377,6 +377,12 @@ impl Call {
             self.command(command)
         });
         if let Err(error) = outcome {
+            // Refused at once: the Promise rejects now and nothing stays registered for it.
+            if let Some(shared) = self.client.upgrade() {
+                if let Ok(mut client) = shared.try_borrow_mut() {
+                    client.forget_waiter(&reject);
+                }
+            }
             let _ = reject.call1(&JsValue::NULL, &error);
         }
         promise

@@ -226,6 +226,12 @@ impl Client {
         });
     }
 
+    /// Drops the waiter whose Promise rejects with `reject` (its command was refused).
+    pub fn forget_waiter(&mut self, reject: &Function) {
+        self.waiters
+            .retain(|w| !js_sys::Object::is(&w.reject, reject));
+    }
+
     fn apply(&mut self, input: Input) {
         let now = js::now_ms();
         match input {

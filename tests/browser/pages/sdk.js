@@ -246,6 +246,8 @@ const scenarios = {
     check(audible(atBob), `bob hears alice (${JSON.stringify(atBob)})`);
     check(audible(atAlice), `alice hears bob (${JSON.stringify(atAlice)})`);
     check(incoming.duration > 0, 'duration runs');
+    const twice = await incoming.accept().then(() => 'resolved', (e) => e.code);
+    check(twice === 'invalid-state', `accepting an answered call rejects with invalid-state (${twice})`);
     const localTracks = [...outgoing.localStream.getTracks(), ...incoming.localStream.getTracks()];
     incoming.hangup();
     check((await ended(outgoing, aLog)).reason === 'remote-hangup', `alice: ${JSON.stringify(aLog.ended)}`);
