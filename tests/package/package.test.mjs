@@ -22,7 +22,8 @@ test('npm pack yields a tarball with the files package.json lists', () => {
   const [info] = JSON.parse(out);
   tarball = join(project, info.filename);
   const files = info.files.map((f) => f.path).sort();
-  for (const required of ['index.js', 'index.d.ts', 'peercall.js', 'peercall.d.ts', 'peercall_bg.wasm', 'transports.js', 'transports.d.ts', 'package.json', 'README.md']) {
+  for (const required of ['index.js', 'index.d.ts', 'peercall.js', 'peercall.d.ts', 'peercall_bg.wasm', 'transports.js', 'transports.d.ts',
+    'react.js', 'react.d.ts', 'vue.js', 'vue.d.ts', 'package.json', 'README.md']) {
     assert.ok(files.includes(required), `${required} in the tarball (${files})`);
   }
   console.log(`tarball ${info.filename}: ${info.size} bytes packed, ${info.unpackedSize} unpacked, ${files.length} files`);
@@ -41,11 +42,14 @@ test('installs into a fresh project and imports in Node', () => {
   }
 });
 
-test('a strict TypeScript consumer type-checks', () => {
-  copyFileSync(new URL('./consumer.ts', import.meta.url), join(project, 'consumer.ts'));
+test('strict TypeScript consumers of peercall, peercall/react and peercall/vue type-check', () => {
+  // React and Vue as a user's app has them (the npm cache already holds them from tests/).
+  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', 'react@18', '@types/react@18', 'vue@3'], project);
+  const files = ['consumer.ts', 'consumer-react.ts', 'consumer-vue.ts'];
+  for (const file of files) copyFileSync(new URL(`./${file}`, import.meta.url), join(project, file));
   writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
     compilerOptions: { strict: true, noEmit: true, target: 'es2022', module: 'esnext', moduleResolution: 'bundler', lib: ['es2022', 'dom'], skipLibCheck: false },
-    files: ['consumer.ts'],
+    files,
   }));
   try {
     run(join(TOOLS, 'tsc'), ['-p', project], project);

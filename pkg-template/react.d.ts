@@ -1,0 +1,40 @@
+import type { VideoHTMLAttributes, ReactElement } from 'react';
+import type { Call, CallClient, CallClientOptions, CallKind, CallOptions, AcceptOptions, EndReason, MediaState, PeercallError, Quality } from './peercall.js';
+
+/** Loads the WebAssembly once per page. */
+export function ready(): Promise<unknown>;
+/** One CallClient for this component tree; `null` until the wasm is loaded. */
+export function useCallClient(options: CallClientOptions | null | undefined): CallClient | null;
+
+export interface CallView {
+  state: 'idle' | 'calling' | 'ringing' | 'connecting' | 'connected' | 'reconnecting' | 'ended';
+  peer: string | null;
+  kind: CallKind | null;
+  direction: 'outgoing' | 'incoming' | null;
+  localStream: MediaStream | null;
+  remoteStream: MediaStream | null;
+  remoteMedia: MediaState | null;
+  localMedia: MediaState | null;
+  quality: Quality | null;
+  endReason: EndReason | null;
+  missed: boolean;
+  /** Milliseconds connected. */
+  duration: number;
+  error: PeercallError | null;
+  call: Call | null;
+  /** The call that rings here, if any. */
+  incoming: Call | null;
+  place(peer: string, options?: CallOptions): Call;
+  accept(options?: AcceptOptions): Promise<void> | undefined;
+  reject(): void;
+  hangup(): void;
+  setMuted(muted: boolean): void;
+  setVideoEnabled(enabled: boolean): void;
+  startScreenShare(): Promise<void> | undefined;
+  stopScreenShare(): void;
+}
+/** The client's current call as React state, with the actions. */
+export function useCall(client: CallClient | null): CallView;
+
+/** A <video> element showing a stream. */
+export function MediaStreamVideo(props: { stream: MediaStream | null } & Omit<VideoHTMLAttributes<HTMLVideoElement>, 'ref'>): ReactElement;

@@ -1,0 +1,38 @@
+import type { Ref, ShallowRef, DefineComponent, MaybeRefOrGetter } from 'vue';
+import type { Call, CallClient, CallClientOptions, CallKind, CallOptions, AcceptOptions, EndReason, MediaState, PeercallError, Quality } from './peercall.js';
+
+/** Loads the WebAssembly once per page. */
+export function ready(): Promise<unknown>;
+/** A CallClient for the current scope; `null` until the wasm is loaded. */
+export function useCallClient(options: MaybeRefOrGetter<CallClientOptions | null | undefined>): ShallowRef<CallClient | null>;
+
+export interface CallRefs {
+  call: ShallowRef<Call | null>;
+  state: Ref<'idle' | 'calling' | 'ringing' | 'connecting' | 'connected' | 'reconnecting' | 'ended'>;
+  peer: Ref<string | null>;
+  kind: Ref<CallKind | null>;
+  direction: Ref<'outgoing' | 'incoming' | null>;
+  localStream: ShallowRef<MediaStream | null>;
+  remoteStream: ShallowRef<MediaStream | null>;
+  remoteMedia: Ref<MediaState | null>;
+  localMedia: Ref<MediaState | null>;
+  quality: Ref<Quality | null>;
+  endReason: Ref<EndReason | null>;
+  missed: Ref<boolean>;
+  duration: Ref<number>;
+  error: ShallowRef<PeercallError | null>;
+  incoming: ShallowRef<Call | null>;
+  place(peer: string, options?: CallOptions): Call;
+  accept(options?: AcceptOptions): Promise<void> | undefined;
+  reject(): void;
+  hangup(): void;
+  setMuted(muted: boolean): void;
+  setVideoEnabled(enabled: boolean): void;
+  startScreenShare(): Promise<void> | undefined;
+  stopScreenShare(): void;
+}
+/** The client's current call as refs, with the actions. */
+export function useCall(client: Ref<CallClient | null>): CallRefs;
+
+/** A video element showing a stream: `<MediaStreamVideo :stream="s" muted />`. */
+export const MediaStreamVideo: DefineComponent<{ stream?: MediaStream | null }>;
