@@ -38,7 +38,11 @@ async function readBody(req, limit = 4096) {
   return body;
 }
 
-export function startDemoServer({ port = 8080, host = '127.0.0.1' } = {}) {
+/**
+ * Starts the server. `apps` maps URL prefixes to more static folders (the tests serve the React
+ * and Vue fixture builds this way, on the same origin as the relay).
+ */
+export function startDemoServer({ port = 8080, host = '127.0.0.1', apps = {} } = {}) {
   const http = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
     if (req.method === 'POST' && path === '/login') {
@@ -55,6 +59,10 @@ export function startDemoServer({ port = 8080, host = '127.0.0.1' } = {}) {
       return;
     }
     if (path.startsWith('/pkg/')) return serveFile(res, join(ROOT, path));
+    if (path === '/favicon.ico') return res.writeHead(204).end(); // no icon, and no 404 in the console
+    for (const [prefix, folder] of Object.entries(apps)) {
+      if (path.startsWith(prefix)) return serveFile(res, join(folder, path.slice(prefix.length) || 'index.html'));
+    }
     if (path === '/' || path === '/index.html') return serveFile(res, join(PUBLIC, 'index.html'));
     if (path.startsWith('/socket.io-client/')) {
       return serveFile(res, join(ROOT, 'demo', 'node_modules', 'socket.io', 'client-dist', path.slice('/socket.io-client/'.length)));
