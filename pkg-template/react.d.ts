@@ -1,12 +1,14 @@
 import type { VideoHTMLAttributes, ReactElement } from 'react';
-import type { Call, CallClient, CallClientOptions, CallKind, CallOptions, AcceptOptions, EndReason, MediaState, PeercallError, Quality } from './peercall.js';
+import type { Call, CallClient, CallClientOptions, CallKind, EndReason, MediaState, PeercallError, Quality } from './peercall.js';
+import type { CallActions } from './call-actions.js';
+export type { CallActions };
 
 /** Loads the WebAssembly once per page. */
 export function ready(): Promise<unknown>;
 /** One CallClient for this component tree; `null` until the wasm is loaded. */
 export function useCallClient(options: CallClientOptions | null | undefined): CallClient | null;
 
-export interface CallView {
+export interface CallView extends CallActions {
   state: 'idle' | 'calling' | 'ringing' | 'connecting' | 'connected' | 'reconnecting' | 'ended';
   peer: string | null;
   kind: CallKind | null;
@@ -24,14 +26,6 @@ export interface CallView {
   call: Call | null;
   /** The call that rings here, if any. */
   incoming: Call | null;
-  place(peer: string, options?: CallOptions): Call;
-  accept(options?: AcceptOptions): Promise<void> | undefined;
-  reject(): void;
-  hangup(): void;
-  setMuted(muted: boolean): void;
-  setVideoEnabled(enabled: boolean): void;
-  startScreenShare(): Promise<void> | undefined;
-  stopScreenShare(): void;
 }
 /** The client's current call as React state, with the actions. */
 export function useCall(client: CallClient | null): CallView;

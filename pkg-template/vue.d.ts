@@ -1,12 +1,14 @@
 import type { Ref, ShallowRef, DefineComponent, MaybeRefOrGetter } from 'vue';
-import type { Call, CallClient, CallClientOptions, CallKind, CallOptions, AcceptOptions, EndReason, MediaState, PeercallError, Quality } from './peercall.js';
+import type { Call, CallClient, CallClientOptions, CallKind, EndReason, MediaState, PeercallError, Quality } from './peercall.js';
+import type { CallActions } from './call-actions.js';
+export type { CallActions };
 
 /** Loads the WebAssembly once per page. */
 export function ready(): Promise<unknown>;
 /** A CallClient for the current scope; `null` until the wasm is loaded. */
 export function useCallClient(options: MaybeRefOrGetter<CallClientOptions | null | undefined>): ShallowRef<CallClient | null>;
 
-export interface CallRefs {
+export interface CallRefs extends CallActions {
   call: ShallowRef<Call | null>;
   state: Ref<'idle' | 'calling' | 'ringing' | 'connecting' | 'connected' | 'reconnecting' | 'ended'>;
   peer: Ref<string | null>;
@@ -22,14 +24,6 @@ export interface CallRefs {
   duration: Ref<number>;
   error: ShallowRef<PeercallError | null>;
   incoming: ShallowRef<Call | null>;
-  place(peer: string, options?: CallOptions): Call;
-  accept(options?: AcceptOptions): Promise<void> | undefined;
-  reject(): void;
-  hangup(): void;
-  setMuted(muted: boolean): void;
-  setVideoEnabled(enabled: boolean): void;
-  startScreenShare(): Promise<void> | undefined;
-  stopScreenShare(): void;
 }
 /** The client's current call as refs, with the actions. */
 export function useCall(client: Ref<CallClient | null>): CallRefs;

@@ -116,13 +116,18 @@ function nextIncoming(c, timeoutMs = 10000) {
   });
 }
 
-/** Places a call from `a` to `b` and has `b` accept it; resolves when both are connected. */
-async function connect(a, b, bId, { video = false } = {}) {
+/** Places a call from `a` to `b`; resolves once it rings at `b`, with both sides recorded. */
+async function ring(a, b, bId, { video = false } = {}) {
   const incoming = nextIncoming(b);
   const outgoing = a.call(bId, { video });
   const aLog = record(outgoing);
   const call = await incoming;
-  const bLog = record(call);
+  return { outgoing, call, aLog, bLog: record(call) };
+}
+
+/** Places a call from `a` to `b` and has `b` accept it; resolves when both are connected. */
+async function connect(a, b, bId, { video = false } = {}) {
+  const { outgoing, call, aLog, bLog } = await ring(a, b, bId, { video });
   await call.accept({ video });
   await waitFor(() => outgoing.state === 'connected' && call.state === 'connected', 'both sides connected');
   return { outgoing, incoming: call, aLog, bLog };
@@ -285,11 +290,7 @@ const scenarios = {
     const hub = createHub();
     const alice = client(hub, 'alice');
     const bob = client(hub, 'bob');
-    const incoming = nextIncoming(bob);
-    const outgoing = alice.call('bob');
-    const aLog = record(outgoing);
-    const call = await incoming;
-    const bLog = record(call);
+    const { outgoing, call, aLog, bLog } = await ring(alice, bob, 'bob');
     await waitFor(() => outgoing.state === 'ringing', 'alice to hear it ring');
     call.reject();
     await ended(outgoing, aLog);
@@ -322,10 +323,7 @@ const scenarios = {
     const hub = createHub();
     const alice = client(hub, 'alice');
     const bob = client(hub, 'bob');
-    const incoming = nextIncoming(bob);
-    const outgoing = alice.call('bob');
-    const aLog = record(outgoing);
-    const bLog = record(await incoming);
+    const { outgoing, aLog, bLog } = await ring(alice, bob, 'bob');
     await waitFor(() => outgoing.state === 'ringing', 'ringing');
     outgoing.hangup();
     await waitFor(() => bLog.ended !== null, 'bob to stop ringing');
@@ -482,11 +480,7 @@ const scenarios = {
     const hub = createHub();
     const alice = client(hub, 'alice');
     const bob = client(hub, 'bob');
-    const incoming = nextIncoming(bob);
-    const outgoing = alice.call('bob');
-    const aLog = record(outgoing);
-    const call = await incoming;
-    const bLog = record(call);
+    const { outgoing, call, aLog, bLog } = await ring(alice, bob, 'bob');
     refuse = { audio: 'NotAllowedError' };
     let rejected = null;
     await call.accept().catch((e) => { rejected = e.code; });
