@@ -100,6 +100,15 @@ export interface Call {
   on<K extends keyof CallEvents>(event: K, listener: CallEvents[K]): void;
   off<K extends keyof CallEvents>(event: K, listener: CallEvents[K]): void;
 }
+/** What the WebAssembly engine holds: see `memoryUsage()`. */
+export interface MemoryUsage {
+  /** Bytes the engine's allocator has handed out and not taken back. Flat over many calls. */
+  liveBytes: number;
+  /** Allocations not yet freed. */
+  liveAllocations: number;
+  /** The size of the WebAssembly memory, which grows in 64 KiB pages and never shrinks. */
+  memoryBytes: number;
+}
 export interface CallClient {
   on<K extends keyof CallClientEvents>(event: K, listener: CallClientEvents[K]): void;
   off<K extends keyof CallClientEvents>(event: K, listener: CallClientEvents[K]): void;
@@ -170,6 +179,25 @@ fn option_u64(options: &JsValue, key: &str) -> Result<Option<u64>, JsValue> {
 fn random_hex<const N: usize>() -> Result<String, JsValue> {
     let bytes: [u8; N] = js::random_bytes()?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+/// What the engine holds right now, for leak checks and diagnostics: live heap bytes and
+/// allocations (exact, from the counting allocator) and the WebAssembly memory size.
+#[wasm_bindgen(js_name = memoryUsage, unchecked_return_type = "MemoryUsage")]
+pub fn memory_usage() -> JsValue {
+    let usage = js::object();
+    js::set(&usage, "liveBytes", super::heap::live_bytes() as f64);
+    js::set(
+        &usage,
+        "liveAllocations",
+        super::heap::live_allocations() as f64,
+    );
+    let memory_bytes = wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map(|memory| js_sys::ArrayBuffer::from(memory.buffer()).byte_length() as f64)
+        .unwrap_or(0.0);
+    js::set(&usage, "memoryBytes", memory_bytes);
+    usage.into()
 }
 
 /// A client of one user on one transport: places calls and receives them.

@@ -9,6 +9,7 @@ pub mod api;
 mod bindings;
 mod client;
 mod emitter;
+mod heap;
 mod js;
 mod listener;
 mod media;

@@ -25,7 +25,7 @@ for (const name of BROWSERS) {
     after(async () => { await browser?.close(); });
 
     const scenarios = ['audioCall', 'videoCall', 'reject', 'busy', 'cancel', 'ringTimeout', 'mute', 'cameraOff',
-      'screenShare', 'upgradeToVideo', 'glare', 'cameraDenied', 'microphoneDenied', 'unreachable', 'fiftyCalls'];
+      'screenShare', 'upgradeToVideo', 'glare', 'cameraDenied', 'microphoneDenied', 'unreachable', 'hundredCalls'];
     for (const scenario of scenarios) {
       const skip = SKIP[name]?.[scenario];
       test(scenario, { skip, timeout: 180000 }, async () => {
