@@ -6,7 +6,8 @@ import puppeteer from 'puppeteer-core';
 
 export const BROWSERS = ['chromium', 'firefox'];
 
-const CHROMIUM_ARGS = [
+/** The flags every Chromium of the tests and the benchmark starts with. */
+export const CHROMIUM_ARGS = [
   '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
   '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',

@@ -1,0 +1,190 @@
+// The benchmark: peercall beside simple-peer 9.11.1, PeerJS 1.5.5 and a raw RTCPeerConnection
+// pair, measured in one run on one machine, in headless Chromium on 127.0.0.1. Run it with
+// tests/bench/run.sh, which installs what it needs first.
+//
+// It prints one table and writes every figure to tests/bench/results/latest.json. Nothing here is
+// a pass/fail test: the goals (README, "Benchmarks") are reported beside the figures, never
+// asserted. Counts can be lowered for a quick look: PEERCALL_BENCH_CALLS (call setups per
+// contender, default 20), PEERCALL_BENCH_LOADS (cold loads per library, 20), PEERCALL_BENCH_SOAK
+// (soak calls, 200).
+import { spawnSync } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { chromium } from 'playwright-core';
+import { CHROMIUM_ARGS } from '../browser/browsers.mjs';
+import { buildBundles } from './bundles.mjs';
+import { measureSizes } from './size.mjs';
+import { measureLoad } from './load.mjs';
+import { CONTENDERS, measureCallSetup, openPair, soak } from './calls.mjs';
+import { startBenchServer } from './server.mjs';
+
+const ROOT = new URL('../..', import.meta.url).pathname;
+const count = (name, fallback) => Number(process.env[name] ?? fallback);
+const CALLS = count('PEERCALL_BENCH_CALLS', 20);
+const LOADS = count('PEERCALL_BENCH_LOADS', 20);
+const SOAK = count('PEERCALL_BENCH_SOAK', 200);
+const log = (line) => process.stderr.write(`${line}\n`);
+
+// ----- figures ----------------------------------------------------------------------------------
+
+/** median, min and max of a list of numbers. */
+function spread(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { median, min: sorted[0], max: sorted[sorted.length - 1], n: sorted.length };
+}
+/** Messages of each type per call, averaged over the calls. */
+function meanKinds(list) {
+  const total = {};
+  for (const kinds of list) for (const [k, n] of Object.entries(kinds)) total[k] = (total[k] ?? 0) + n;
+  return Object.fromEntries(Object.entries(total).map(([k, n]) => [k, Math.round((n / list.length) * 10) / 10]));
+}
+const ms = (s) => `${s.median.toFixed(0)} ms (${s.min.toFixed(0)}–${s.max.toFixed(0)})`;
+const kb = (bytes) => `${(bytes / 1000).toFixed(1)} KB`;
+const ratio = (a, b) => `${(a / b).toFixed(2)}×`;
+
+function table(title, head, rows) {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => String(r[i]).length)));
+  const line = (cells) => `  ${cells.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ')}`;
+  return [`\n${title}`, line(head), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)].join('\n');
+}
+
+/** Messages per second through the sans-IO core, from its release-build bench. */
+function coreThroughput() {
+  const run = spawnSync('cargo', ['bench', '--quiet', '--bench', 'core_throughput'], { cwd: ROOT, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`cargo bench failed:\n${run.stdout}\n${run.stderr}`);
+  const line = run.stdout.split('\n').find((l) => l.startsWith('BENCH_JSON '));
+  if (!line) throw new Error(`cargo bench printed no BENCH_JSON line:\n${run.stdout}`);
+  return JSON.parse(line.slice('BENCH_JSON '.length));
+}
+
+// ----- the run ----------------------------------------------------------------------------------
+
+const started = Date.now();
+log('bench: bundling the libraries with esbuild');
+const bundles = await buildBundles();
+const size = measureSizes(bundles);
+
+log('bench: native core throughput (cargo bench, release profile)');
+const core = coreThroughput();
+
+const server = await startBenchServer();
+const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+let load;
+let setup;
+let soakSamples;
+try {
+  log(`bench: ${LOADS} cold loads per library, taking turns`);
+  load = await measureLoad({ browser, baseUrl: server.url, runs: LOADS });
+  const pair = await openPair(browser, server);
+  try {
+    log(`bench: ${CALLS} video calls per contender, taking turns`);
+    setup = await measureCallSetup(pair, server, { calls: CALLS, log });
+    log(`bench: soak, ${SOAK} peercall calls in one pair of pages`);
+    soakSamples = SOAK > 0 ? await soak(pair, server, { calls: SOAK, every: Math.max(1, Math.min(50, Math.floor(SOAK / 4))), log }) : [];
+    const errors = [...pair.alice.errors, ...pair.bob.errors];
+    if (errors.length) log(`bench: the pages logged errors:\n  ${errors.slice(0, 10).join('\n  ')}`);
+  } finally {
+    await pair.close();
+  }
+} finally {
+  await browser.close();
+  await server.close();
+}
+
+// ----- summarise --------------------------------------------------------------------------------
+
+const setupFigures = Object.fromEntries(CONTENDERS.map((lib) => {
+  const samples = setup[lib];
+  return [lib, {
+    connectedMs: spread(samples.map((s) => s.connectedMs)),
+    firstFrameMs: spread(samples.map((s) => s.firstFrameMs)),
+    acceptToFrameMs: spread(samples.map((s) => s.acceptToFrameMs)),
+    messages: spread(samples.map((s) => s.messages)),
+    bytes: spread(samples.map((s) => s.bytes)),
+    kinds: meanKinds(samples.map((s) => s.kinds)),
+  }];
+}));
+const soakGrowth = (() => {
+  if (soakSamples.length < 3) return null;
+  // Growth per call from the first sample after the engine's ended-call memory fills (64 calls)
+  // to the last: the level the soak settles at, not the warm-up to it.
+  const from = soakSamples.find((s) => s.calls >= 100) ?? soakSamples[1];
+  const to = soakSamples[soakSamples.length - 1];
+  const calls = to.calls - from.calls;
+  const per = (side, key) => (to[side][key] - from[side][key]) / calls;
+  return {
+    fromCalls: from.calls, toCalls: to.calls,
+    jsHeapBytesPerCall: { alice: per('alice', 'jsHeapBytes'), bob: per('bob', 'jsHeapBytes') },
+    wasmLiveBytesPerCall: { alice: per('alice', 'wasmLiveBytes'), bob: per('bob', 'wasmLiveBytes') },
+    wasmMemoryBytesPerCall: { alice: per('alice', 'wasmMemoryBytes'), bob: per('bob', 'wasmMemoryBytes') },
+  };
+})();
+
+const results = {
+  date: new Date().toISOString(),
+  command: 'tests/bench/run.sh',
+  machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGB: Math.round(os.totalmem() / 2 ** 30), node: process.version, chromium: browser.version() },
+  counts: { callsPerContender: CALLS, coldLoadsPerLibrary: LOADS, soakCalls: SOAK },
+  size,
+  load,
+  setup: setupFigures,
+  setupSamples: setup,
+  soak: { samples: soakSamples, growth: soakGrowth },
+  core,
+  seconds: Math.round((Date.now() - started) / 1000),
+};
+await mkdir(new URL('./results/', import.meta.url), { recursive: true });
+await writeFile(new URL('./results/latest.json', import.meta.url), `${JSON.stringify(results, null, 2)}\n`);
+
+// ----- print ------------------------------------------------------------------------------------
+
+const out = [];
+out.push(`peercall benchmark, ${results.date.slice(0, 10)}: ${results.machine.cpus} × ${results.machine.cpuModel}, Chromium ${results.machine.chromium}, Node ${process.version}`);
+const sizeRow = (name, s) => [name, s.raw, s.gzip, s.brotli];
+out.push(table('Shipped size (bytes; esbuild --bundle --minify --format=esm --platform=browser)', ['library', 'raw', 'gzip -9', 'brotli 11'], [
+  sizeRow('peercall (wasm + minified JS)', size.peercall),
+  sizeRow('peercall as in pkg/ (unminified JS)', size.peercallAsShipped),
+  sizeRow('simple-peer 9.11.1', size['simple-peer']),
+  sizeRow('PeerJS 1.5.5', size.peerjs),
+]));
+out.push(`  peercall / PeerJS in brotli: ${ratio(size.peercall.brotli, size.peerjs.brotli)} (goal: below 1×)`);
+out.push(table(`Load, module start to ready (median of ${LOADS} cold loads, min–max)`, ['library', 'time'],
+  ['peercall', 'simple-peer', 'peerjs'].map((lib) => [lib, ms(load.summary[lib])])));
+const raw = setupFigures.raw;
+out.push(table(`Call setup, video, callee answers at once (median of ${CALLS} calls each, min–max; ratio of medians to raw)`,
+  ['contender', 'call() → both connected', 'ratio', 'call() → first frame both', 'ratio', 'accept → first frame', 'ratio'],
+  CONTENDERS.map((lib) => {
+    const f = setupFigures[lib];
+    return [lib, ms(f.connectedMs), ratio(f.connectedMs.median, raw.connectedMs.median),
+      ms(f.firstFrameMs), ratio(f.firstFrameMs.median, raw.firstFrameMs.median),
+      ms(f.acceptToFrameMs), ratio(f.acceptToFrameMs.median, raw.acceptToFrameMs.median)];
+  })));
+out.push(table('Signaling per call setup (client → relay, until 500 ms after both show video)', ['contender', 'messages', 'bytes', 'by type (mean)'],
+  CONTENDERS.map((lib) => {
+    const f = setupFigures[lib];
+    return [lib, `${f.messages.median} (${f.messages.min}–${f.messages.max})`, `${kb(f.bytes.median)} (${kb(f.bytes.min)}–${kb(f.bytes.max)})`,
+      Object.entries(f.kinds).map(([k, n]) => `${k} ${n}`).join(', ')];
+  })));
+if (soakSamples.length) {
+  out.push(table(`Soak: ${SOAK} peercall calls in one pair of pages (alice / bob)`,
+    ['after calls', 'live PCs', 'live tracks', 'wasm live heap', 'wasm memory', 'JS heap'],
+    soakSamples.map((s) => [s.calls,
+      `${s.alice.livePeerConnections} / ${s.bob.livePeerConnections}`, `${s.alice.liveTracks} / ${s.bob.liveTracks}`,
+      `${kb(s.alice.wasmLiveBytes)} / ${kb(s.bob.wasmLiveBytes)}`, `${kb(s.alice.wasmMemoryBytes)} / ${kb(s.bob.wasmMemoryBytes)}`,
+      `${kb(s.alice.jsHeapBytes)} / ${kb(s.bob.jsHeapBytes)}`])));
+  if (soakGrowth) {
+    const g = soakGrowth;
+    const b = (x) => `${x.alice.toFixed(0)} / ${x.bob.toFixed(0)} B`;
+    out.push(`  growth per call from call ${g.fromCalls} to ${g.toCalls}: wasm live heap ${b(g.wasmLiveBytesPerCall)}, wasm memory ${b(g.wasmMemoryBytesPerCall)}, JS heap ${b(g.jsHeapBytesPerCall)}`);
+  }
+}
+out.push(table('Native core (release build, one core): whole video calls between two CallMachines, JSON both ways', ['figure', 'value'], [
+  ['calls / s', Math.round(core.callsPerSec).toLocaleString('en')],
+  ['signaling messages / s', Math.round(core.messagesPerSec).toLocaleString('en')],
+  ['µs per call', core.usPerCall.toFixed(1)],
+  ['protocol parse, messages / s', Math.round(core.parse.messagesPerSec).toLocaleString('en')],
+]));
+out.push(`\nbench: done in ${results.seconds} s; figures in tests/bench/results/latest.json`);
+console.log(out.join('\n'));

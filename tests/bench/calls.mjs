@@ -1,0 +1,91 @@
+// Call setup, signaling cost and soak: two pages (alice calls, bob answers at once) in one
+// headless Chromium with fake devices, signaling through the bench server's one WebSocket relay.
+// See pages/call.js for how each contender is written and timed.
+
+export const CONTENDERS = ['peercall', 'simple-peer', 'raw'];
+
+/** Opens alice's and bob's pages and waits until all three contenders are ready in each. */
+export async function openPair(browser, server) {
+  const context = await browser.newContext();
+  const open = async (user) => {
+    const page = await context.newPage();
+    const errors = [];
+    page.on('pageerror', (error) => errors.push(String(error)));
+    page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
+    await page.goto(`${server.url}/tests/bench/pages/call.html?user=${user}&relay=${encodeURIComponent(server.wsUrl)}`);
+    await page.waitForFunction(() => window.benchReady === true, null, { timeout: 30000 });
+    return { page, errors };
+  };
+  const alice = await open('alice');
+  const bob = await open('bob');
+  return { context, alice, bob, close: () => context.close() };
+}
+
+/**
+ * One call with `lib`: bob is armed to answer, alice calls; both report when they were connected
+ * and showed a first remote frame. What went through the relay is read after a 500 ms settle (so
+ * late trickle candidates count), then alice hangs up and both sides must release everything.
+ */
+export async function oneCall({ alice, bob }, server, lib) {
+  await bob.page.evaluate((lib) => window.bench.arm(lib, 'alice'), lib);
+  server.resetCounters();
+  const [caller, callee] = await Promise.all([
+    alice.page.evaluate((lib) => window.bench.call(lib, 'bob'), lib),
+    bob.page.evaluate((lib) => window.bench.answered(lib), lib),
+  ]);
+  await new Promise((done) => setTimeout(done, 500));
+  const signaling = server.counters();
+  await alice.page.evaluate((lib) => window.bench.hangup(lib), lib);
+  await Promise.all([
+    alice.page.evaluate((lib) => window.bench.settled(lib), lib),
+    bob.page.evaluate((lib) => window.bench.settled(lib), lib),
+  ]);
+  return {
+    // call() to both sides connected / to a first remote frame on both sides.
+    connectedMs: Math.max(caller.connected, callee.connected) - caller.start,
+    firstFrameMs: Math.max(caller.firstFrame, callee.firstFrame) - caller.start,
+    // What a person feels after pressing Accept: until the caller's video shows.
+    acceptToFrameMs: callee.firstFrame - callee.accepted,
+    messages: signaling.messages,
+    bytes: signaling.bytes,
+    kinds: signaling.kinds,
+  };
+}
+
+/** `calls` calls per contender, taking turns (the first of each round rotates). */
+export async function measureCallSetup(pair, server, { calls = 20, warmup = 1, log = () => {} } = {}) {
+  const samples = Object.fromEntries(CONTENDERS.map((lib) => [lib, []]));
+  for (let round = -warmup; round < calls; round++) {
+    const shift = ((round % CONTENDERS.length) + CONTENDERS.length) % CONTENDERS.length;
+    const order = [...CONTENDERS.slice(shift), ...CONTENDERS.slice(0, shift)];
+    for (const lib of order) {
+      const sample = await oneCall(pair, server, lib);
+      if (round >= 0) samples[lib].push(sample); // warm-up rounds are not counted
+    }
+    if (round >= 0) log(`  call setup round ${round + 1}/${calls}`);
+  }
+  return samples;
+}
+
+/** Heap figures of one page after a full garbage collection, through the DevTools protocol. */
+async function pageMemory(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('HeapProfiler.collectGarbage');
+  const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+  await cdp.detach();
+  const { counts, memory } = await page.evaluate(() => ({ counts: window.bench.counts(), memory: window.bench.memory() }));
+  return { jsHeapBytes: usedSize, ...counts, wasmLiveBytes: memory.liveBytes, wasmMemoryBytes: memory.memoryBytes };
+}
+
+/** `calls` peercall calls in a row in the same two pages; memory and live objects every `every`. */
+export async function soak(pair, server, { calls = 200, every = 50, log = () => {} } = {}) {
+  const samples = [{ calls: 0, alice: await pageMemory(pair.alice.page), bob: await pageMemory(pair.bob.page) }];
+  for (let i = 1; i <= calls; i++) {
+    await oneCall(pair, server, 'peercall');
+    if (i % every === 0) {
+      samples.push({ calls: i, alice: await pageMemory(pair.alice.page), bob: await pageMemory(pair.bob.page) });
+      log(`  soak: ${i}/${calls} calls`);
+    }
+  }
+  return samples;
+}

@@ -1,0 +1,283 @@
+// One side of the call-setup benchmark. Three contenders, each written as an app would use it:
+//
+// - peercall: `client.call(peer, { video: true })`; the callee accepts in its `incoming` handler.
+// - simple-peer: getUserMedia, then `new SimplePeer({ initiator, stream })`, signals relayed as
+//   they come (trickle); the callee answers on the offer, queueing candidates that arrive first.
+// - raw: an RTCPeerConnection pair with nothing around it: getUserMedia, addTrack, offer, answer,
+//   one message per ICE candidate. The lower bound: only the browser's own work.
+//
+// All three use the same instruments: every RTCPeerConnection is wrapped to time its
+// `connectionState` reaching "connected" (and to count live ones); every getUserMedia track is
+// kept to count live ones; a remote stream is shown in a <video> and its first frame timed with
+// requestVideoFrameCallback. Times are absolute (timeOrigin + now) so two pages compare.
+//
+// Each contender has its own WebSocket to the one relay, as user `<name>.<lib>`, so no message
+// needs a tag saying which library it is for.
+
+const now = () => performance.timeOrigin + performance.now();
+const params = new URLSearchParams(location.search);
+const me = params.get('user');
+const RELAY = params.get('relay');
+const ICE = { iceServers: [] }; // loopback host candidates only, for all three
+
+// ----- instruments ----------------------------------------------------------------------------
+
+const NativePeerConnection = window.RTCPeerConnection;
+const livePeerConnections = new Set();
+let connectedAt = null; // when the current call's peer connection first reached "connected"
+window.RTCPeerConnection = class extends NativePeerConnection {
+  constructor(...args) {
+    super(...args);
+    livePeerConnections.add(this);
+    this.addEventListener('connectionstatechange', () => {
+      if (this.connectionState === 'connected' && connectedAt === null) connectedAt = now();
+      if (this.connectionState === 'closed') livePeerConnections.delete(this);
+    });
+  }
+  close() {
+    livePeerConnections.delete(this);
+    return super.close();
+  }
+};
+
+const localTracks = [];
+const nativeGetUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+navigator.mediaDevices.getUserMedia = async (constraints) => {
+  const stream = await nativeGetUserMedia(constraints);
+  localTracks.push(...stream.getTracks());
+  return stream;
+};
+const liveTracks = () => localTracks.filter((t) => t.readyState === 'live').length;
+
+const video = document.createElement('video');
+video.muted = true;
+video.autoplay = true;
+video.playsInline = true;
+document.body.append(video);
+let firstFrameAt = null;
+let shownStream = null;
+/** Shows a remote stream and times its first video frame (once per call). */
+function showRemote(stream) {
+  if (shownStream === stream) return;
+  shownStream = stream;
+  video.srcObject = stream;
+  video.play().catch(() => {});
+  video.requestVideoFrameCallback(() => {
+    if (firstFrameAt === null) firstFrameAt = now();
+  });
+}
+
+function resetCall() {
+  connectedAt = null;
+  firstFrameAt = null;
+  shownStream = null;
+  video.srcObject = null;
+}
+
+const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+async function waitFor(predicate, what, timeoutMs = 20000) {
+  const start = performance.now();
+  while (!predicate()) {
+    if (performance.now() - start > timeoutMs) throw new Error(`${me}: timed out waiting for ${what}`);
+    await sleep(2);
+  }
+}
+
+/** One WebSocket to the relay per contender, in the README relay's envelope. */
+async function openSocket(lib) {
+  const ws = new WebSocket(`${RELAY}/?user=${encodeURIComponent(`${me}.${lib}`)}`);
+  await new Promise((done, fail) => {
+    ws.addEventListener('open', done, { once: true });
+    ws.addEventListener('error', () => fail(new Error(`${lib}: relay connection failed`)), { once: true });
+  });
+  return ws;
+}
+/** For simple-peer and raw: send JSON to a peer; hand messages from the relay to `onMessage`. */
+function channel(ws, onMessage) {
+  ws.addEventListener('message', (event) => {
+    const data = JSON.parse(event.data);
+    if (data.from && data.message) onMessage(data.message);
+  });
+  return (to, message) => ws.send(JSON.stringify({ to, message }));
+}
+
+// ----- the contenders -------------------------------------------------------------------------
+
+const peercall = await import('/tests/bench/dist/peercall.js');
+await peercall.default();
+const { default: SimplePeer } = await import('/tests/bench/dist/simple-peer.js');
+
+/** Each contender: `call(peer)` starts a call (caller); `answerNext()` arms the callee, whose
+ * accept time it records; `hangup()` ends the current call on this side. */
+const contenders = {};
+
+contenders.peercall = await (async () => {
+  const ws = await openSocket('peercall');
+  // Hundreds of calls in a row from one caller: lift the anti-abuse invite limit.
+  const client = new peercall.CallClient({
+    userId: `${me}.peercall`, transport: peercall.webSocketTransport(ws), iceServers: [],
+    inviteBurst: 100000,
+  });
+  let current = null;
+  let acceptedAt = null;
+  let answering = false;
+  const attach = (call) => {
+    current = call;
+    call.on('remoteStream', (stream) => showRemote(stream));
+    if (call.remoteStream) showRemote(call.remoteStream);
+  };
+  client.on('incoming', (call) => {
+    if (!answering) return;
+    answering = false;
+    attach(call);
+    acceptedAt = now();
+    call.accept({ video: true }).catch(() => {});
+  });
+  return {
+    call(peer) { attach(client.call(`${peer}.peercall`, { video: true })); },
+    answerNext() { answering = true; acceptedAt = null; },
+    acceptedAt: () => acceptedAt,
+    hangup() { current?.hangup(); current = null; },
+    ended: () => current === null || current.state === 'ended',
+  };
+})();
+
+contenders['simple-peer'] = await (async () => {
+  let peer = null;
+  let queued = [];
+  let acceptedAt = null;
+  let answering = false;
+  let stream = null;
+  const wire = (p, to) => {
+    p.on('signal', (data) => send(to, data));
+    p.on('stream', (s) => showRemote(s));
+    p.on('error', () => {});
+    p.on('close', () => { if (peer === p) end(); });
+  };
+  const end = () => {
+    peer?.destroy();
+    peer = null;
+    stream?.getTracks().forEach((t) => t.stop());
+    stream = null;
+    queued = [];
+  };
+  const send = channel(await openSocket('simple-peer'), async (message) => {
+    if (message.bye) return end();
+    if (peer) return peer.signal(message);
+    queued.push(message);
+    if (message.type !== 'offer' || !answering) return;
+    // The offer is the incoming call: accept at once.
+    answering = false;
+    acceptedAt = now();
+    stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+    peer = new SimplePeer({ initiator: false, stream, config: ICE });
+    wire(peer, callerOf);
+    for (const m of queued) peer.signal(m);
+    queued = [];
+  });
+  let callerOf = null;
+  let remote = null;
+  return {
+    async call(to) {
+      remote = `${to}.simple-peer`;
+      stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+      peer = new SimplePeer({ initiator: true, stream, config: ICE });
+      wire(peer, remote);
+    },
+    answerNext(from) { answering = true; acceptedAt = null; callerOf = `${from}.simple-peer`; remote = callerOf; },
+    acceptedAt: () => acceptedAt,
+    hangup() { if (remote) send(remote, { bye: true }); end(); },
+    ended: () => peer === null,
+  };
+})();
+
+contenders.raw = await (async () => {
+  let pc = null;
+  let stream = null;
+  let remote = null;
+  let answering = false;
+  let acceptedAt = null;
+  let pending = []; // candidates that came before the remote description
+  const end = () => {
+    pc?.close();
+    pc = null;
+    stream?.getTracks().forEach((t) => t.stop());
+    stream = null;
+    pending = [];
+  };
+  const open = async () => {
+    stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+    pc = new RTCPeerConnection(ICE);
+    pc.onicecandidate = (e) => send(remote, { candidate: e.candidate ? e.candidate.toJSON() : null });
+    pc.ontrack = (e) => showRemote(e.streams[0]);
+    for (const track of stream.getTracks()) pc.addTrack(track, stream);
+  };
+  const addCandidate = (c) => pc.addIceCandidate(c ?? undefined).catch(() => {});
+  const send = channel(await openSocket('raw'), async (message) => {
+    if (message.bye) return end();
+    if (message.candidate !== undefined) {
+      if (pc?.remoteDescription) addCandidate(message.candidate);
+      else pending.push(message.candidate);
+      return;
+    }
+    if (message.sdp?.type === 'offer' && answering) {
+      answering = false;
+      acceptedAt = now();
+      await open();
+      await pc.setRemoteDescription(message.sdp);
+      await pc.setLocalDescription(await pc.createAnswer());
+      send(remote, { sdp: pc.localDescription.toJSON() });
+    } else if (message.sdp?.type === 'answer' && pc) {
+      await pc.setRemoteDescription(message.sdp);
+    } else {
+      return;
+    }
+    for (const c of pending) addCandidate(c);
+    pending = [];
+  });
+  return {
+    async call(to) {
+      remote = `${to}.raw`;
+      await open();
+      await pc.setLocalDescription(await pc.createOffer());
+      send(remote, { sdp: pc.localDescription.toJSON() });
+    },
+    answerNext(from) { answering = true; acceptedAt = null; remote = `${from}.raw`; },
+    acceptedAt: () => acceptedAt,
+    hangup() { if (remote) send(remote, { bye: true }); end(); },
+    ended: () => pc === null,
+  };
+})();
+
+// ----- what the orchestrator calls --------------------------------------------------------------
+
+window.bench = {
+  /** Caller: places a call with `lib`; resolves with its timings once connected and a remote
+   * frame has been shown. */
+  async call(lib, peer) {
+    resetCall();
+    const start = now();
+    await contenders[lib].call(peer);
+    await waitFor(() => connectedAt !== null && firstFrameAt !== null, `${lib} call to connect and show a frame`);
+    return { start, connected: connectedAt, firstFrame: firstFrameAt };
+  },
+  /** Callee: arms `lib` to answer the next call from `peer` at once. */
+  arm(lib, peer) {
+    resetCall();
+    contenders[lib].answerNext(peer);
+  },
+  /** Callee: resolves with its timings once the armed call is connected and shows a frame. */
+  async answered(lib) {
+    await waitFor(() => connectedAt !== null && firstFrameAt !== null, `${lib} call to be answered, connect and show a frame`);
+    return { accepted: contenders[lib].acceptedAt(), connected: connectedAt, firstFrame: firstFrameAt };
+  },
+  hangup(lib) { contenders[lib].hangup(); },
+  /** Resolves once this side holds nothing of a call: no live peer connection or local track. */
+  async settled(lib) {
+    await waitFor(() => contenders[lib].ended() && livePeerConnections.size === 0 && liveTracks() === 0,
+      `${lib} call to be released`);
+  },
+  counts: () => ({ livePeerConnections: livePeerConnections.size, liveTracks: liveTracks() }),
+  memory: () => peercall.memoryUsage(),
+};
+window.benchReady = true;

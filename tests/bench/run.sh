@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The benchmark, one command: peercall beside simple-peer, PeerJS and a raw RTCPeerConnection pair
+# in headless Chromium on 127.0.0.1 (see bench.mjs for what is measured and how).
+#
+#   tests/bench/run.sh
+#
+# Installs what is missing first (the toolchain and browsers as tests/run.sh does, then this
+# directory's npm packages: simple-peer 9.11.1, peerjs 1.5.5, esbuild, playwright-core, ws),
+# builds the package, and prints one table; the figures go to tests/bench/results/latest.json.
+# PEERCALL_BENCH_CALLS, PEERCALL_BENCH_LOADS and PEERCALL_BENCH_SOAK lower the counts.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+
+# Sourced, so the PATH it sets (cargo bin, project-local wasm-opt) applies below.
+# shellcheck source=../install-toolchain.sh
+source tests/install-toolchain.sh
+
+if [ ! -d tests/bench/node_modules/simple-peer ] || [ tests/bench/package.json -nt tests/bench/node_modules/.package-lock.json ]; then
+  echo "bench: npm install in tests/bench"
+  npm install --prefix tests/bench --no-audit --no-fund --loglevel=error
+fi
+
+echo "bench: building the package"
+mkdir -p target
+scripts/build-pkg.sh >target/bench-build-pkg.log 2>&1 || { cat target/bench-build-pkg.log; exit 1; }
+
+exec node tests/bench/bench.mjs
