@@ -32,7 +32,7 @@
 //! the like); the same code compiled to wasm32 and run by a browser is slower by some factor, but
 //! what dominates (JSON text in and out, SDP copies) is the same.
 //!
-//! `PEERCALL_BENCH_CALLS=N` sets the number of timed calls (default 20,000, after a 1,000-call
+//! `PEERCALL_CORE_CALLS=N` sets the number of timed calls (default 20,000, after a 1,000-call
 //! warm-up); the parse loop runs that many rounds of its three-message mix. The last output line is
 //! `BENCH_JSON {...}`, one JSON object for scripts. MB means 10^6 bytes.
 //!
@@ -758,8 +758,8 @@ mod native {
     }
 
     pub fn main() {
-        let calls = env_u64("PEERCALL_BENCH_CALLS").unwrap_or(DEFAULT_CALLS);
-        assert!(calls > 0, "PEERCALL_BENCH_CALLS must be at least 1");
+        let calls = env_u64("PEERCALL_CORE_CALLS").unwrap_or(DEFAULT_CALLS);
+        assert!(calls > 0, "PEERCALL_CORE_CALLS must be at least 1");
 
         let mut world = World::new();
         for _ in 0..WARMUP_CALLS {

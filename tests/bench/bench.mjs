@@ -6,7 +6,7 @@
 // a pass/fail test: the goals (README, "Benchmarks") are reported beside the figures, never
 // asserted. Counts can be lowered for a quick look: PEERCALL_BENCH_CALLS (call setups per
 // contender, default 20), PEERCALL_BENCH_LOADS (cold loads per library, 20), PEERCALL_BENCH_SOAK
-// (soak calls, 200).
+// (soak calls, 200), PEERCALL_CORE_CALLS (whole calls through the native core, 20,000).
 import { spawnSync } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -74,6 +74,7 @@ const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', arg
 let load;
 let setup;
 let soakSamples;
+let rawSoakSamples;
 try {
   log(`bench: ${LOADS} cold loads per library, taking turns`);
   load = await measureLoad({ browser, baseUrl: server.url, runs: LOADS });
@@ -82,7 +83,12 @@ try {
     log(`bench: ${CALLS} video calls per contender, taking turns`);
     setup = await measureCallSetup(pair, server, { calls: CALLS, log });
     log(`bench: soak, ${SOAK} peercall calls in one pair of pages`);
-    soakSamples = SOAK > 0 ? await soak(pair, server, { calls: SOAK, every: Math.max(1, Math.min(50, Math.floor(SOAK / 4))), log }) : [];
+    const every = Math.max(1, Math.min(50, Math.floor(SOAK / 4)));
+    soakSamples = SOAK > 0 ? await soak(pair, server, { calls: SOAK, every, log }) : [];
+    // The same for the raw pair, half as long: how much the JS heap moves with nothing but the
+    // browser's own objects, the yardstick for peercall's figure.
+    log(`bench: reference soak, ${SOAK / 2} raw RTCPeerConnection calls in the same pages`);
+    rawSoakSamples = SOAK > 1 ? await soak(pair, server, { lib: 'raw', calls: Math.floor(SOAK / 2), every, log }) : [];
     const errors = [...pair.alice.errors, ...pair.bob.errors];
     if (errors.length) log(`bench: the pages logged errors:\n  ${errors.slice(0, 10).join('\n  ')}`);
   } finally {
@@ -106,21 +112,24 @@ const setupFigures = Object.fromEntries(CONTENDERS.map((lib) => {
     kinds: meanKinds(samples.map((s) => s.kinds)),
   }];
 }));
-const soakGrowth = (() => {
-  if (soakSamples.length < 3) return null;
-  // Growth per call from the first sample after the engine's ended-call memory fills (64 calls)
-  // to the last: the level the soak settles at, not the warm-up to it.
-  const from = soakSamples.find((s) => s.calls >= 100) ?? soakSamples[1];
-  const to = soakSamples[soakSamples.length - 1];
+/** Growth per call between the first sample at or after `fromCalls` and the last one. */
+function growthPerCall(samples, fromCalls) {
+  if (samples.length < 3) return null;
+  const from = samples.find((s) => s.calls >= fromCalls && s !== samples[samples.length - 1]) ?? samples[1];
+  const to = samples[samples.length - 1];
   const calls = to.calls - from.calls;
-  const per = (side, key) => (to[side][key] - from[side][key]) / calls;
+  const per = (key) => ({ alice: (to.alice[key] - from.alice[key]) / calls, bob: (to.bob[key] - from.bob[key]) / calls });
   return {
     fromCalls: from.calls, toCalls: to.calls,
-    jsHeapBytesPerCall: { alice: per('alice', 'jsHeapBytes'), bob: per('bob', 'jsHeapBytes') },
-    wasmLiveBytesPerCall: { alice: per('alice', 'wasmLiveBytes'), bob: per('bob', 'wasmLiveBytes') },
-    wasmMemoryBytesPerCall: { alice: per('alice', 'wasmMemoryBytes'), bob: per('bob', 'wasmMemoryBytes') },
+    jsHeapBytesPerCall: per('jsHeapBytes'),
+    wasmLiveBytesPerCall: per('wasmLiveBytes'),
+    wasmMemoryBytesPerCall: per('wasmMemoryBytes'),
   };
-})();
+}
+// peercall: from call 100, once the engine's memory of 64 ended calls is full (the level the soak
+// settles at, not the climb to it). raw: after its first sample.
+const soakGrowth = growthPerCall(soakSamples, 100);
+const rawSoakGrowth = growthPerCall(rawSoakSamples, 1);
 
 const results = {
   date: new Date().toISOString(),
@@ -131,7 +140,7 @@ const results = {
   load,
   setup: setupFigures,
   setupSamples: setup,
-  soak: { samples: soakSamples, growth: soakGrowth },
+  soak: { samples: soakSamples, growth: soakGrowth, raw: { samples: rawSoakSamples, growth: rawSoakGrowth } },
   core,
   seconds: Math.round((Date.now() - started) / 1000),
 };
@@ -174,10 +183,15 @@ if (soakSamples.length) {
       `${s.alice.livePeerConnections} / ${s.bob.livePeerConnections}`, `${s.alice.liveTracks} / ${s.bob.liveTracks}`,
       `${kb(s.alice.wasmLiveBytes)} / ${kb(s.bob.wasmLiveBytes)}`, `${kb(s.alice.wasmMemoryBytes)} / ${kb(s.bob.wasmMemoryBytes)}`,
       `${kb(s.alice.jsHeapBytes)} / ${kb(s.bob.jsHeapBytes)}`])));
+  const b = (x) => `${x.alice.toFixed(0)} / ${x.bob.toFixed(0)} B`;
   if (soakGrowth) {
     const g = soakGrowth;
-    const b = (x) => `${x.alice.toFixed(0)} / ${x.bob.toFixed(0)} B`;
     out.push(`  growth per call from call ${g.fromCalls} to ${g.toCalls}: wasm live heap ${b(g.wasmLiveBytesPerCall)}, wasm memory ${b(g.wasmMemoryBytesPerCall)}, JS heap ${b(g.jsHeapBytesPerCall)}`);
+  }
+  if (rawSoakGrowth) {
+    const g = rawSoakGrowth;
+    const last = rawSoakSamples[rawSoakSamples.length - 1];
+    out.push(`  reference, raw pair in the same pages, calls ${g.fromCalls} to ${g.toCalls}: JS heap ${b(g.jsHeapBytesPerCall)} per call; live PCs ${last.alice.livePeerConnections} / ${last.bob.livePeerConnections}, tracks ${last.alice.liveTracks} / ${last.bob.liveTracks}`);
   }
 }
 out.push(table('Native core (release build, one core): whole video calls between two CallMachines, JSON both ways', ['figure', 'value'], [

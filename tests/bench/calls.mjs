@@ -23,17 +23,17 @@ export async function openPair(browser, server) {
 
 /**
  * One call with `lib`: bob is armed to answer, alice calls; both report when they were connected
- * and showed a first remote frame. What went through the relay is read after a 500 ms settle (so
+ * and showed a first remote frame. What went through the relay is read after `settleMs` (so
  * late trickle candidates count), then alice hangs up and both sides must release everything.
  */
-export async function oneCall({ alice, bob }, server, lib) {
+export async function oneCall({ alice, bob }, server, lib, { settleMs = 500 } = {}) {
   await bob.page.evaluate((lib) => window.bench.arm(lib, 'alice'), lib);
   server.resetCounters();
   const [caller, callee] = await Promise.all([
     alice.page.evaluate((lib) => window.bench.call(lib, 'bob'), lib),
     bob.page.evaluate((lib) => window.bench.answered(lib), lib),
   ]);
-  await new Promise((done) => setTimeout(done, 500));
+  await new Promise((done) => setTimeout(done, settleMs));
   const signaling = server.counters();
   await alice.page.evaluate((lib) => window.bench.hangup(lib), lib);
   await Promise.all([
@@ -77,14 +77,14 @@ async function pageMemory(page) {
   return { jsHeapBytes: usedSize, ...counts, wasmLiveBytes: memory.liveBytes, wasmMemoryBytes: memory.memoryBytes };
 }
 
-/** `calls` peercall calls in a row in the same two pages; memory and live objects every `every`. */
-export async function soak(pair, server, { calls = 200, every = 50, log = () => {} } = {}) {
+/** `calls` calls with `lib` in a row in the same two pages; memory and live objects every `every`. */
+export async function soak(pair, server, { lib = 'peercall', calls = 200, every = 50, log = () => {} } = {}) {
   const samples = [{ calls: 0, alice: await pageMemory(pair.alice.page), bob: await pageMemory(pair.bob.page) }];
   for (let i = 1; i <= calls; i++) {
-    await oneCall(pair, server, 'peercall');
+    await oneCall(pair, server, lib, { settleMs: 0 }); // no signaling counts wanted here
     if (i % every === 0) {
       samples.push({ calls: i, alice: await pageMemory(pair.alice.page), bob: await pageMemory(pair.bob.page) });
-      log(`  soak: ${i}/${calls} calls`);
+      log(`  soak (${lib}): ${i}/${calls} calls`);
     }
   }
   return samples;

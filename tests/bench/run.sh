@@ -7,7 +7,8 @@
 # Installs what is missing first (the toolchain and browsers as tests/run.sh does, then this
 # directory's npm packages: simple-peer 9.11.1, peerjs 1.5.5, esbuild, playwright-core, ws),
 # builds the package, and prints one table; the figures go to tests/bench/results/latest.json.
-# PEERCALL_BENCH_CALLS, PEERCALL_BENCH_LOADS and PEERCALL_BENCH_SOAK lower the counts.
+# PEERCALL_BENCH_CALLS, PEERCALL_BENCH_LOADS, PEERCALL_BENCH_SOAK and PEERCALL_CORE_CALLS lower the
+# counts (see bench.mjs).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 

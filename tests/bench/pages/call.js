@@ -40,14 +40,18 @@ window.RTCPeerConnection = class extends NativePeerConnection {
   }
 };
 
-const localTracks = [];
+let localTracks = [];
 const nativeGetUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
 navigator.mediaDevices.getUserMedia = async (constraints) => {
   const stream = await nativeGetUserMedia(constraints);
   localTracks.push(...stream.getTracks());
   return stream;
 };
-const liveTracks = () => localTracks.filter((t) => t.readyState === 'live').length;
+/** Live local tracks; stopped ones are let go, so the instrument holds nothing across calls. */
+const liveTracks = () => {
+  localTracks = localTracks.filter((t) => t.readyState === 'live');
+  return localTracks.length;
+};
 
 const video = document.createElement('video');
 video.muted = true;
