@@ -27,22 +27,12 @@ static ALLOCATOR: Counting = Counting;
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-        let pointer = unsafe { System.alloc(layout) };
-        if !pointer.is_null() {
-            LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
-            LIVE_ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        pointer
+        counted(unsafe { System.alloc(layout) }, layout)
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded unchanged; the caller upholds `alloc_zeroed`'s contract.
-        let pointer = unsafe { System.alloc_zeroed(layout) };
-        if !pointer.is_null() {
-            LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
-            LIVE_ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
-        }
-        pointer
+        counted(unsafe { System.alloc_zeroed(layout) }, layout)
     }
 
     unsafe fn dealloc(&self, pointer: *mut u8, layout: Layout) {
@@ -62,6 +52,15 @@ unsafe impl GlobalAlloc for Counting {
         }
         moved
     }
+}
+
+/// Counts a new block, unless the allocation failed.
+fn counted(pointer: *mut u8, layout: Layout) -> *mut u8 {
+    if !pointer.is_null() {
+        LIVE_BYTES.fetch_add(layout.size(), Ordering::Relaxed);
+        LIVE_ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+    }
+    pointer
 }
 
 /// Bytes the allocator has handed out and not taken back.

@@ -122,6 +122,8 @@ function growthPerCall(samples, fromCalls) {
   return {
     fromCalls: from.calls, toCalls: to.calls,
     jsHeapBytesPerCall: per('jsHeapBytes'),
+    jsValuesPerCall: per('jsValues'),
+    jsValueBytesPerCall: per('jsValueBytes'),
     wasmLiveBytesPerCall: per('wasmLiveBytes'),
     wasmMemoryBytesPerCall: per('wasmMemoryBytes'),
   };
@@ -178,20 +180,22 @@ out.push(table('Signaling per call setup (client → relay, until 500 ms after b
   })));
 if (soakSamples.length) {
   out.push(table(`Soak: ${SOAK} peercall calls in one pair of pages (alice / bob)`,
-    ['after calls', 'live PCs', 'live tracks', 'wasm live heap', 'wasm memory', 'JS heap'],
+    ['after calls', 'live PCs', 'live tracks', 'wasm live heap', 'wasm memory', 'JS heap', 'JS values (snapshot)'],
     soakSamples.map((s) => [s.calls,
       `${s.alice.livePeerConnections} / ${s.bob.livePeerConnections}`, `${s.alice.liveTracks} / ${s.bob.liveTracks}`,
       `${kb(s.alice.wasmLiveBytes)} / ${kb(s.bob.wasmLiveBytes)}`, `${kb(s.alice.wasmMemoryBytes)} / ${kb(s.bob.wasmMemoryBytes)}`,
-      `${kb(s.alice.jsHeapBytes)} / ${kb(s.bob.jsHeapBytes)}`])));
+      `${kb(s.alice.jsHeapBytes)} / ${kb(s.bob.jsHeapBytes)}`,
+      `${s.alice.jsValues} / ${s.bob.jsValues} (${kb(s.alice.jsValueBytes)} / ${kb(s.bob.jsValueBytes)})`])));
   const b = (x) => `${x.alice.toFixed(0)} / ${x.bob.toFixed(0)} B`;
+  const n = (x) => `${x.alice.toFixed(1)} / ${x.bob.toFixed(1)}`;
   if (soakGrowth) {
     const g = soakGrowth;
-    out.push(`  growth per call from call ${g.fromCalls} to ${g.toCalls}: wasm live heap ${b(g.wasmLiveBytesPerCall)}, wasm memory ${b(g.wasmMemoryBytesPerCall)}, JS heap ${b(g.jsHeapBytesPerCall)}`);
+    out.push(`  growth per call from call ${g.fromCalls} to ${g.toCalls}: wasm live heap ${b(g.wasmLiveBytesPerCall)}, wasm memory ${b(g.wasmMemoryBytesPerCall)}, JS heap ${b(g.jsHeapBytesPerCall)}, JS values ${n(g.jsValuesPerCall)} (${b(g.jsValueBytesPerCall)})`);
   }
   if (rawSoakGrowth) {
     const g = rawSoakGrowth;
     const last = rawSoakSamples[rawSoakSamples.length - 1];
-    out.push(`  reference, raw pair in the same pages, calls ${g.fromCalls} to ${g.toCalls}: JS heap ${b(g.jsHeapBytesPerCall)} per call; live PCs ${last.alice.livePeerConnections} / ${last.bob.livePeerConnections}, tracks ${last.alice.liveTracks} / ${last.bob.liveTracks}`);
+    out.push(`  reference, raw pair in the same pages, calls ${g.fromCalls} to ${g.toCalls}: JS heap ${b(g.jsHeapBytesPerCall)}, JS values ${n(g.jsValuesPerCall)} (${b(g.jsValueBytesPerCall)}) per call; live PCs ${last.alice.livePeerConnections} / ${last.bob.livePeerConnections}, tracks ${last.alice.liveTracks} / ${last.bob.liveTracks}`);
   }
 }
 out.push(table('Native core (release build, one core): whole video calls between two CallMachines, JSON both ways', ['figure', 'value'], [

@@ -67,14 +67,49 @@ export async function measureCallSetup(pair, server, { calls = 20, warmup = 1, l
   return samples;
 }
 
-/** Heap figures of one page after a full garbage collection, through the DevTools protocol. */
+// Heap snapshot node types that are the page's own JavaScript values; the rest (compiled code,
+// hidden and native objects, the browser's internals) come and go with the engine's work.
+const VALUE_TYPES = new Set(['object', 'closure', 'array', 'string', 'concatenated string', 'sliced string', 'regexp', 'number', 'bigint', 'symbol']);
+
+/** Counts the JS values a heap snapshot holds: how many, and their own bytes. */
+async function heapValues(cdp) {
+  const chunks = [];
+  const onChunk = (event) => chunks.push(event.chunk);
+  cdp.on('HeapProfiler.addHeapSnapshotChunk', onChunk);
+  await cdp.send('HeapProfiler.takeHeapSnapshot', { reportProgress: false });
+  cdp.off('HeapProfiler.addHeapSnapshotChunk', onChunk);
+  const { snapshot, nodes } = JSON.parse(chunks.join(''));
+  const fields = snapshot.meta.node_fields;
+  const typeNames = snapshot.meta.node_types[0];
+  const type = fields.indexOf('type');
+  const size = fields.indexOf('self_size');
+  let count = 0;
+  let bytes = 0;
+  for (let i = 0; i < nodes.length; i += fields.length) {
+    if (VALUE_TYPES.has(typeNames[nodes[i + type]])) {
+      count += 1;
+      bytes += nodes[i + size];
+    }
+  }
+  return { count, bytes };
+}
+
+/**
+ * Memory figures of one page after a full garbage collection, through the DevTools protocol: the
+ * V8 heap's used size (which also holds compiled code, so it creeps while the JIT warms up) and,
+ * from a heap snapshot, the JS values the page holds (what a leak would add to).
+ */
 async function pageMemory(page) {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('HeapProfiler.collectGarbage');
   const { usedSize } = await cdp.send('Runtime.getHeapUsage');
+  const values = await heapValues(cdp);
   await cdp.detach();
   const { counts, memory } = await page.evaluate(() => ({ counts: window.bench.counts(), memory: window.bench.memory() }));
-  return { jsHeapBytes: usedSize, ...counts, wasmLiveBytes: memory.liveBytes, wasmMemoryBytes: memory.memoryBytes };
+  return {
+    jsHeapBytes: usedSize, jsValues: values.count, jsValueBytes: values.bytes,
+    ...counts, wasmLiveBytes: memory.liveBytes, wasmMemoryBytes: memory.memoryBytes,
+  };
 }
 
 /** `calls` calls with `lib` in a row in the same two pages; memory and live objects every `every`. */

@@ -1,17 +1,11 @@
 // The benchmark's server on 127.0.0.1: static files (the built package, the bench pages, the
-// bundles) and one WebSocket relay that every library's signaling goes through, counting what
-// crosses it. The relay is the README's (tests/relays/ws-relay.mjs), unchanged, so peercall,
+// bundles; the browser tests' server, cache-control no-store, so every load is cold for every
+// library alike) and one WebSocket relay that every library's signaling goes through, counting
+// what crosses it. The relay is the README's (tests/relays/ws-relay.mjs), unchanged, so peercall,
 // simple-peer and the raw RTCPeerConnection pair pay exactly the same for each message.
-import { createServer } from 'node:http';
-import { readFile } from 'node:fs/promises';
-import { extname, join, normalize, resolve } from 'node:path';
+import { startServer } from '../browser/server.mjs';
 import { startWebSocketRelay } from '../relays/ws-relay.mjs';
 
-const ROOT = resolve(new URL('../..', import.meta.url).pathname);
-const TYPES = {
-  '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '.mjs': 'text/javascript',
-  '.wasm': 'application/wasm', '.json': 'application/json',
-};
 const ALLOWED = ['/pkg/', '/tests/bench/pages/', '/tests/bench/dist/'];
 
 /** What a relayed message is, for the per-type breakdown: peercall's and simple-peer's `type`, or
@@ -34,24 +28,10 @@ function kindOf(data) {
  * by type.
  */
 export async function startBenchServer() {
-  const server = createServer(async (req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
-    if (!ALLOWED.some((prefix) => path.startsWith(prefix))) {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    try {
-      const body = await readFile(join(ROOT, path));
-      // no-store: every load is cold, for every library alike.
-      res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end('not found');
-    }
-  });
+  const files = await startServer(0, { allowed: ALLOWED });
   // The page names its user in the URL; good enough on loopback for a benchmark (the relay's
   // authenticate hook is where a real app checks its session).
-  const wss = startWebSocketRelay(server, (req) => new URL(req.url, 'http://x').searchParams.get('user'));
+  const wss = startWebSocketRelay(files.server, (req) => new URL(req.url, 'http://x').searchParams.get('user'));
   let messages = 0;
   let bytes = 0;
   let kinds = {};
@@ -63,18 +43,15 @@ export async function startBenchServer() {
       kinds[kind] = (kinds[kind] ?? 0) + 1;
     });
   });
-  await new Promise((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address();
   return {
-    url: `http://127.0.0.1:${port}`,
-    wsUrl: `ws://127.0.0.1:${port}`,
+    url: files.url,
+    wsUrl: files.url.replace('http:', 'ws:'),
     resetCounters: () => { messages = 0; bytes = 0; kinds = {}; },
     counters: () => ({ messages, bytes, kinds: { ...kinds } }),
-    close: () => new Promise((done) => {
+    close: () => {
       for (const client of wss.clients) client.terminate();
       wss.close();
-      server.closeAllConnections?.();
-      server.close(done);
-    }),
+      return files.close();
+    },
   };
 }

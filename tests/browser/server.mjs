@@ -11,10 +11,11 @@ const TYPES = {
 };
 const ALLOWED = ['/pkg/', '/tests/browser/pages/', '/tests/fixtures/', '/tests/node_modules/socket.io/client-dist/'];
 
-export async function startServer(port = 0) {
+/** Serves the `allowed` path prefixes of the repository on 127.0.0.1 (`port` 0: any free one). */
+export async function startServer(port = 0, { allowed = ALLOWED } = {}) {
   const server = createServer(async (req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
-    if (!ALLOWED.some((prefix) => path.startsWith(prefix))) {
+    if (!allowed.some((prefix) => path.startsWith(prefix))) {
       res.writeHead(404).end('not found');
       return;
     }
