@@ -22,7 +22,7 @@ use super::emitter::{call_all, Emitter};
 use super::js;
 use super::listener::EventListener;
 use super::media::{self, DeviceChoice};
-use super::peer::{self, Peer, PeerEvent};
+use super::peer::{self, Peer, PeerEvent, PeerHandle};
 use super::stats;
 use crate::call::{
     CallHandle, CallId, CallMachine, CallState, DeviceKind, Effect, EffectResult, Event,
@@ -659,12 +659,13 @@ fn execute(shared: &Shared, call: CallHandle, effect: Effect) {
             });
         }
         Effect::CreateOffer { op, ice_restart } => {
-            let pc = match ensure_peer(&weak, call, resources, &ice_servers) {
-                Ok(pc) => pc,
+            let handle = match ensure_peer(&weak, call, resources, &ice_servers) {
+                Ok(handle) => handle,
                 Err(error) => return fail_sdp(client, &weak, call, op, error),
             };
             drop(client);
-            spawn_local(async move {
+            let pc = handle.pc.clone();
+            Peer::spawn(&handle, async move {
                 let result = match peer::create_offer(pc, ice_restart).await {
                     Ok(sdp) => EffectResult::OfferCreated { op, sdp },
                     Err(e) => EffectResult::SdpFailed {
@@ -676,8 +677,8 @@ fn execute(shared: &Shared, call: CallHandle, effect: Effect) {
             });
         }
         Effect::AcceptOffer { op, sdp } => {
-            let pc = match ensure_peer(&weak, call, resources, &ice_servers) {
-                Ok(pc) => pc,
+            let handle = match ensure_peer(&weak, call, resources, &ice_servers) {
+                Ok(handle) => handle,
                 Err(error) => return fail_sdp(client, &weak, call, op, error),
             };
             drop(client);
@@ -688,7 +689,8 @@ fn execute(shared: &Shared, call: CallHandle, effect: Effect) {
                 Some(Awaited::Answering),
                 Ok(JsValue::UNDEFINED),
             );
-            spawn_local(async move {
+            let pc = handle.pc.clone();
+            Peer::spawn(&handle, async move {
                 let result = match peer::accept_offer(pc, sdp).await {
                     Ok(sdp) => EffectResult::AnswerCreated { op, sdp },
                     Err(e) => EffectResult::SdpFailed {
@@ -700,11 +702,12 @@ fn execute(shared: &Shared, call: CallHandle, effect: Effect) {
             });
         }
         Effect::ApplyAnswer { op, sdp } => {
-            let Some(pc) = resources.peer.as_ref().map(|p| p.pc.clone()) else {
+            let Some(handle) = resources.peer.as_ref().map(Peer::handle) else {
                 return fail_sdp(client, &weak, call, op, "no peer connection".into());
             };
             drop(client);
-            spawn_local(async move {
+            let pc = handle.pc.clone();
+            Peer::spawn(&handle, async move {
                 let result = match peer::apply_answer(pc, sdp).await {
                     Ok(()) => EffectResult::AnswerApplied { op },
                     Err(e) => EffectResult::SdpFailed {
@@ -716,9 +719,9 @@ fn execute(shared: &Shared, call: CallHandle, effect: Effect) {
             });
         }
         Effect::AddRemoteCandidates { candidates, .. } => {
-            if let Some(pc) = resources.peer.as_ref().map(|p| p.pc.clone()) {
+            if let Some(handle) = resources.peer.as_ref().map(Peer::handle) {
                 drop(client);
-                spawn_local(peer::add_candidates(pc, candidates));
+                Peer::spawn(&handle, peer::add_candidates(handle.pc.clone(), candidates));
             }
         }
         Effect::ResetPeerConnection => {
@@ -778,9 +781,10 @@ fn execute(shared: &Shared, call: CallHandle, effect: Effect) {
             spawn_local(switch_device(weak, call, kind, device_id));
         }
         Effect::CollectStats => {
-            if let Some(pc) = resources.peer.as_ref().map(|p| p.pc.clone()) {
+            if let Some(handle) = resources.peer.as_ref().map(Peer::handle) {
                 drop(client);
-                spawn_local(async move {
+                let pc = handle.pc.clone();
+                Peer::spawn(&handle, async move {
                     if let Ok(sample) = stats::sample(pc).await {
                         report(&weak, call, Some(generation), EffectResult::Stats(sample));
                     }
@@ -809,9 +813,9 @@ fn ensure_peer(
     call: CallHandle,
     resources: &mut CallResources,
     ice_servers: &JsValue,
-) -> Result<web_sys::RtcPeerConnection, JsValue> {
+) -> Result<PeerHandle, JsValue> {
     if let Some(peer) = &resources.peer {
-        return Ok(peer.pc.clone());
+        return Ok(peer.handle());
     }
     let generation = resources.generation;
     let weak = weak.clone();
@@ -820,9 +824,9 @@ fn ensure_peer(
         PeerEvent::Track(track) => remote_track(&weak, call, generation, track),
     });
     let peer = Peer::new(ice_servers, resources.local.as_ref(), on_event)?;
-    let pc = peer.pc.clone();
+    let handle = peer.handle();
     resources.peer = Some(peer);
-    Ok(pc)
+    Ok(handle)
 }
 
 /// A remote track arrived: it joins the call's one remote stream, and the app hears of the

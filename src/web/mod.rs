@@ -15,3 +15,4 @@ mod listener;
 mod media;
 mod peer;
 mod stats;
+mod until_closed;

@@ -1,9 +1,10 @@
 //! One RTCPeerConnection and the listeners that report what it does.
 
+use std::future::Future;
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_futures::{spawn_local, JsFuture};
 use web_sys::{
     MediaStream, MediaStreamTrack, RtcConfiguration, RtcIceCandidateInit, RtcPeerConnection,
     RtcPeerConnectionIceEvent, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
@@ -12,6 +13,7 @@ use web_sys::{
 use super::bindings::PeerConnectionExt as _;
 use super::js;
 use super::listener::EventListener;
+use super::until_closed::{until_closed, CloseSignal};
 use crate::call::{EffectResult, IceState};
 use crate::protocol::IceCandidate;
 
@@ -23,10 +25,12 @@ pub enum PeerEvent {
     Track(MediaStreamTrack),
 }
 
-/// A peer connection, closed (and its listeners removed) on drop.
+/// A peer connection, closed (and its listeners removed) on drop; tasks started with
+/// [`Peer::spawn`] end with it.
 pub struct Peer {
     pub pc: RtcPeerConnection,
     _listeners: Vec<EventListener>,
+    closed: Rc<CloseSignal>,
 }
 
 impl Peer {
@@ -97,13 +101,37 @@ impl Peer {
         Ok(Peer {
             pc,
             _listeners: listeners,
+            closed: Rc::default(),
         })
     }
+}
+
+impl Peer {
+    /// Spawns `task`, which awaits promises of `pc`; it is dropped if the connection closes
+    /// first (see [`until_closed`](super::until_closed)).
+    pub fn spawn(handle: &PeerHandle, task: impl Future<Output = ()> + 'static) {
+        spawn_local(until_closed(&handle.closed, task));
+    }
+
+    /// The connection and its close signal, for tasks that outlive the borrow of this `Peer`.
+    pub fn handle(&self) -> PeerHandle {
+        PeerHandle {
+            pc: self.pc.clone(),
+            closed: self.closed.clone(),
+        }
+    }
+}
+
+/// A peer connection as a task holds it: the connection and the signal that ends the task.
+pub struct PeerHandle {
+    pub pc: RtcPeerConnection,
+    closed: Rc<CloseSignal>,
 }
 
 impl Drop for Peer {
     fn drop(&mut self) {
         self.pc.close();
+        self.closed.fire();
     }
 }
 

@@ -530,6 +530,11 @@ const scenarios = {
         memory.push({ calls: i, ...memoryUsage(), liveTracks: liveTracks() });
       }
       check(incoming.state === 'ended', 'ended');
+      // Each Call object is a small handle in the engine's heap until the garbage collector
+      // finalizes it, whenever that is; free() does now what the collector would do later, so
+      // the count below sees the engine itself, not the collector's timing.
+      outgoing.free();
+      incoming.free();
     }
     check(livePeerConnections.size === 0, `live peer connections after ${CALLS} calls: ${livePeerConnections.size}`);
     check(liveTracks() === 0, `live local tracks after ${CALLS} calls: ${liveTracks()}`);
@@ -538,11 +543,13 @@ const scenarios = {
     const first = memory.find((m) => m.calls === FLAT_FROM);
     const last = memory[memory.length - 1];
     // Flat, not constant: messages still in flight when a sample is taken come and go (seen: up to
-    // ±2.5 KB and ±40 allocations around a level). A leak of what one call holds (an SDP, an ended
-    // call, a peer connection's listeners: 0.5 KB and more) over 30 calls is well beyond this.
+    // 0.3 KB and 16 allocations from call 70 to 100). A leak of what one call holds (an SDP, an
+    // ended call, a peer connection's listeners: 0.5 KB and more) over 30 calls is well beyond
+    // this, and so was the one this check found: a task awaiting a promise of a peer connection
+    // closed meanwhile, which browsers never settle (up to 3 KB and 54 allocations here).
     const growth = last.liveBytes - first.liveBytes;
     const allocations = last.liveAllocations - first.liveAllocations;
-    check(growth <= 4096 && allocations <= 64,
+    check(growth <= 2048 && allocations <= 32,
       `the engine holds ${growth} more bytes (${allocations} more allocations) after call ${CALLS} than after call ${FLAT_FROM}: ${JSON.stringify(memory)}`);
     return { memory, growthBytes: growth, seconds: Number(((performance.now() - started) / 1000).toFixed(1)) };
   },
