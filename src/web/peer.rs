@@ -4,7 +4,7 @@ use std::future::Future;
 use std::rc::Rc;
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{spawn_local, JsFuture};
+use wasm_bindgen_futures::spawn_local;
 use web_sys::{
     MediaStream, MediaStreamTrack, RtcConfiguration, RtcIceCandidateInit, RtcPeerConnection,
     RtcPeerConnectionIceEvent, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
@@ -13,7 +13,7 @@ use web_sys::{
 use super::bindings::PeerConnectionExt as _;
 use super::js;
 use super::listener::EventListener;
-use super::until_closed::{until_closed, CloseSignal};
+use super::until_closed::{settled, until_closed, CloseSignal};
 use crate::call::{EffectResult, IceState};
 use crate::protocol::IceCandidate;
 
@@ -152,20 +152,20 @@ pub async fn create_offer(pc: RtcPeerConnection, ice_restart: bool) -> Result<St
     if ice_restart {
         pc.restart_ice();
     }
-    JsFuture::from(pc.set_local_description_auto()).await?;
+    settled(&pc.set_local_description_auto()).await?;
     local_sdp(&pc)
 }
 
 /// Sets a remote offer, then creates and sets the answer; returns its SDP.
 pub async fn accept_offer(pc: RtcPeerConnection, sdp: String) -> Result<String, JsValue> {
-    JsFuture::from(pc.set_remote_description(&description(RtcSdpType::Offer, &sdp))).await?;
-    JsFuture::from(pc.set_local_description_auto()).await?;
+    settled(&pc.set_remote_description(&description(RtcSdpType::Offer, &sdp))).await?;
+    settled(&pc.set_local_description_auto()).await?;
     local_sdp(&pc)
 }
 
 /// Sets a remote answer.
 pub async fn apply_answer(pc: RtcPeerConnection, sdp: String) -> Result<(), JsValue> {
-    JsFuture::from(pc.set_remote_description(&description(RtcSdpType::Answer, &sdp))).await?;
+    settled(&pc.set_remote_description(&description(RtcSdpType::Answer, &sdp))).await?;
     Ok(())
 }
 
@@ -176,7 +176,7 @@ pub async fn add_candidates(pc: RtcPeerConnection, candidates: Vec<IceCandidate>
         init.set_sdp_mid(candidate.sdp_mid.as_deref());
         init.set_sdp_m_line_index(candidate.sdp_m_line_index);
         let promise = pc.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(&init));
-        let _ = JsFuture::from(promise).await;
+        let _ = settled(&promise).await;
     }
 }
 

@@ -1,7 +1,7 @@
 //! Reading `getStats()` into the figures the core rates.
 
+use super::until_closed::settled;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::RtcPeerConnection;
 
 use super::js;
@@ -10,7 +10,7 @@ use crate::call::StatsSample;
 /// Samples the connection: inbound RTP summed over audio and video, the worst jitter, and the
 /// selected candidate pair's round-trip time.
 pub async fn sample(pc: RtcPeerConnection) -> Result<StatsSample, JsValue> {
-    let report = JsFuture::from(pc.get_stats()).await?;
+    let report = settled(&pc.get_stats()).await?;
     let mut sample = StatsSample::default();
     let number = |value: &JsValue, key: &str| js::get(value, key).as_f64();
     let entries =
