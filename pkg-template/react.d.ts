@@ -5,7 +5,13 @@ export type { CallActions };
 
 /** Loads the WebAssembly once per page. */
 export function ready(): Promise<unknown>;
-/** One CallClient for this component tree; `null` until the wasm is loaded. */
+/**
+ * One CallClient for this component tree; `null` until the wasm is loaded and while `options` is
+ * null or has no `userId` or `transport`. Destroyed on unmount. Every option is live: when one
+ * changes, the client is destroyed (ending its call) and a new one made. Options are compared by
+ * value, so an inline object (a new `iceServers` array on each render) is no change; `transport`
+ * is compared by identity, so create it once (`useMemo`, state), not inline.
+ */
 export function useCallClient(options: CallClientOptions | null | undefined): CallClient | null;
 
 export interface CallView extends CallActions {
@@ -27,7 +33,7 @@ export interface CallView extends CallActions {
   /** The call that rings here, if any. */
   incoming: Call | null;
 }
-/** The client's current call as React state, with the actions. */
+/** The client's current call as React state, with the actions; idle again when `client` changes or is null. */
 export function useCall(client: CallClient | null): CallView;
 
 /** A <video> element showing a stream. */

@@ -1,44 +1,75 @@
 // peercall/react: hooks over the core API. React is a peer dependency.
-import { createElement, useCallback, useEffect, useRef, useState } from 'react';
+import { createElement, useEffect, useRef, useState } from 'react';
 import init, { CallClient } from './index.js';
 
 let initialised;
 /** Loads the WebAssembly once per page, whoever asks first. */
 export const ready = () => (initialised ??= init());
 
+const plain = (value) => value !== null && typeof value === 'object'
+  && (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null);
+
+/** Plain data (numbers, strings, arrays, plain objects such as `iceServers`) compared by value. */
+function sameValue(a, b) {
+  if (Object.is(a, b)) return true;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  }
+  if (!plain(a) || !plain(b)) return false;
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((key) => sameValue(a[key], b[key]));
+}
+
+/**
+ * Whether a client made with options `a` is the one options `b` ask for: the transport by
+ * identity (it holds a live connection), every other option by value, so an options object
+ * written inline (a new object, a new `iceServers` array on every render) keeps its client.
+ */
+function sameOptions(a, b) {
+  if (!a || !b) return a === b;
+  if (a.transport !== b.transport) return false;
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  keys.delete('transport');
+  return [...keys].every((key) => sameValue(a[key], b[key]));
+}
+
 /**
  * One CallClient for this component tree, created after the wasm loads and destroyed on unmount
- * or when `userId` or `transport` change (safe under StrictMode's double mount). `null` until
- * ready. Other options are read when the client is created.
+ * or when an option changes (safe under StrictMode's double mount). `null` until ready, and while
+ * `options` is null or lacks a `userId` or a `transport`. Options are compared by value, except
+ * `transport`, compared by identity: create it once (useMemo, state), not inline.
  */
 export function useCallClient(options) {
-  const [client, setClient] = useState(null);
-  const latest = useRef(options);
-  latest.current = options;
-  const userId = options?.userId;
-  const transport = options?.transport;
+  const [made, setMade] = useState({ for: null, client: null });
+  const stable = useRef(null);
+  const wanted = options?.userId && options?.transport ? options : null;
+  // Keeps the first of equal options objects, so a new object of the same values is no change.
+  if (!sameOptions(stable.current, wanted)) stable.current = wanted;
+  const current = stable.current;
   useEffect(() => {
-    if (!userId || !transport) return undefined;
+    if (!current) return undefined;
     let live = true;
-    let made = null;
+    let client = null;
     ready().then(() => {
       if (!live) return;
-      made = new CallClient(latest.current);
-      setClient(made);
+      client = new CallClient(current);
+      setMade({ for: current, client });
     });
     return () => {
       live = false;
-      made?.destroy();
-      setClient(null);
+      client?.destroy();
+      setMade((held) => (held.client === client ? { for: null, client: null } : held));
     };
-  }, [userId, transport]);
-  return client;
+  }, [current]);
+  // Between an options change and the effect that replaces the client, the old one is not shown.
+  return made.for === current ? made.client : null;
 }
 
 const IDLE = {
   state: 'idle', peer: null, kind: null, direction: null, localStream: null, remoteStream: null,
   remoteMedia: null, localMedia: null, quality: null, endReason: null, missed: false, duration: 0, error: null,
 };
+const NO_EXTRA = { quality: null, missed: false, error: null };
 
 function snapshot(call, extra) {
   return {
@@ -50,23 +81,27 @@ function snapshot(call, extra) {
 
 /**
  * The current call of a client (the one placed, or the one that rings) as React state, with the
- * actions. An incoming call while one is active is declined as busy by peercall itself.
+ * actions. An incoming call while one is active is declined as busy by peercall itself. When the
+ * client changes or becomes null, the call of the old one is dropped (the view is idle).
  */
 export function useCall(client) {
-  const [call, setCall] = useState(null);
-  const [view, setView] = useState(IDLE);
+  // The call is held with the client it came from, so a call never outlives its client here.
+  const [held, setHeld] = useState({ client: null, call: null });
+  const call = client && held.client === client ? held.call : null;
+  const [view, setView] = useState({ of: null, fields: IDLE });
 
   useEffect(() => {
     if (!client) return undefined;
-    const onIncoming = (incoming) => setCall((current) => (current && current.state !== 'ended' ? current : incoming));
+    const onIncoming = (incoming) => setHeld((current) => (
+      current.client === client && current.call && current.call.state !== 'ended' ? current : { client, call: incoming }));
     client.on('incoming', onIncoming);
     return () => client.off('incoming', onIncoming);
   }, [client]);
 
   useEffect(() => {
-    if (!call) { setView(IDLE); return undefined; }
-    let extra = { quality: null, missed: false, error: null };
-    const update = (more = {}) => { extra = { ...extra, ...more }; setView(snapshot(call, extra)); };
+    if (!call) return undefined;
+    let extra = NO_EXTRA;
+    const update = (more = {}) => { extra = { ...extra, ...more }; setView({ of: call, fields: snapshot(call, extra) }); };
     const listeners = {
       state: () => update(), localStream: () => update(), remoteStream: () => update(),
       remoteMedia: () => update(), localMedia: () => update(), quality: (quality) => update({ quality }),
@@ -82,17 +117,20 @@ export function useCall(client) {
     };
   }, [call]);
 
-  const place = useCallback((peer, options) => {
+  // Until the effect above has run for a new call, show that call as it is now.
+  const fields = view.of === call ? view.fields : call ? snapshot(call, NO_EXTRA) : IDLE;
+
+  const place = (peer, options) => {
     if (!client) throw Object.assign(new Error('the client is not ready'), { code: 'not-ready' });
     const placed = client.call(peer, options);
-    setCall(placed);
+    setHeld({ client, call: placed });
     return placed;
-  }, [client]);
+  };
 
   return {
-    ...view,
+    ...fields,
     call,
-    incoming: call && call.direction === 'incoming' && view.state === 'ringing' ? call : null,
+    incoming: call && call.direction === 'incoming' && fields.state === 'ringing' ? call : null,
     place,
     accept: (options) => call?.accept(options),
     reject: () => call?.reject(),
@@ -104,14 +142,19 @@ export function useCall(client) {
   };
 }
 
-/** A <video> showing `stream`; detaches it when the stream changes or the element goes. */
+/**
+ * A <video> showing `stream`; detaches it when the stream changes or the element goes. An effect,
+ * not a ref callback: StrictMode's simulated unmount and remount re-runs effects but (in React 18)
+ * not ref callbacks, so a stream attached by a ref callback and detached on unmount stayed
+ * detached when the video mounted with its stream already set.
+ */
 export function MediaStreamVideo({ stream, ...props }) {
   const element = useRef(null);
-  const ref = useCallback((video) => {
-    if (element.current && element.current !== video) element.current.srcObject = null;
-    element.current = video;
-    if (video && video.srcObject !== (stream ?? null)) video.srcObject = stream ?? null;
+  useEffect(() => {
+    const video = element.current;
+    if (!video || !stream) return undefined;
+    if (video.srcObject !== stream) video.srcObject = stream;
+    return () => { if (video.srcObject === stream) video.srcObject = null; };
   }, [stream]);
-  useEffect(() => () => { if (element.current) element.current.srcObject = null; }, []);
-  return createElement('video', { autoPlay: true, playsInline: true, ...props, ref });
+  return createElement('video', { autoPlay: true, playsInline: true, ...props, ref: element });
 }

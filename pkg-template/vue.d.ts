@@ -5,7 +5,13 @@ export type { CallActions };
 
 /** Loads the WebAssembly once per page. */
 export function ready(): Promise<unknown>;
-/** A CallClient for the current scope; `null` until the wasm is loaded. */
+/**
+ * A CallClient for the current scope; `null` until the wasm is loaded and while the options are
+ * null or have no `userId` or `transport`. Destroyed when the scope is disposed. Every option is
+ * live: when one changes (a ref, a reactive field, what a getter returns), the client is destroyed
+ * (ending its call) and a new one made. Options are compared by value, so a getter returning a new
+ * object of the same values is no change; `transport` is compared by identity.
+ */
 export function useCallClient(options: MaybeRefOrGetter<CallClientOptions | null | undefined>): ShallowRef<CallClient | null>;
 
 export interface CallRefs extends CallActions {
@@ -25,7 +31,7 @@ export interface CallRefs extends CallActions {
   error: ShallowRef<PeercallError | null>;
   incoming: ShallowRef<Call | null>;
 }
-/** The client's current call as refs, with the actions. */
+/** The client's current call as refs, with the actions; idle again when the client changes or is null. */
 export function useCall(client: Ref<CallClient | null>): CallRefs;
 
 /** A video element showing a stream: `<MediaStreamVideo :stream="s" muted />`. */

@@ -1,27 +1,69 @@
 // peercall/vue: composables over the core API. Vue 3 is a peer dependency.
-import { defineComponent, h, onScopeDispose, ref, shallowRef, watch } from 'vue';
+import { defineComponent, h, onScopeDispose, ref, shallowRef, toRaw, toValue, watch } from 'vue';
 import init, { CallClient } from './index.js';
 
 let initialised;
 /** Loads the WebAssembly once per page, whoever asks first. */
 export const ready = () => (initialised ??= init());
 
+const plain = (value) => value !== null && typeof value === 'object'
+  && (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null);
+
+/** A plain copy of plain data (arrays, plain objects such as `iceServers`); anything else as is. */
+function copy(value) {
+  if (Array.isArray(value)) return value.map(copy);
+  if (!plain(value)) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, copy(item)]));
+}
+
+/** Plain data compared by value. */
+function sameValue(a, b) {
+  if (Object.is(a, b)) return true;
+  if (Array.isArray(a) || Array.isArray(b)) {
+    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  }
+  if (!plain(a) || !plain(b)) return false;
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((key) => sameValue(a[key], b[key]));
+}
+
 /**
- * A CallClient for the current scope, created after the wasm loads, recreated when `userId` or
- * `transport` change, destroyed when the scope is disposed. `options` may be a plain object, a
- * ref or a getter.
+ * The options as the client is made with them, read through refs and reactive objects (so Vue
+ * tracks every field): `null` without a `userId` or a `transport`. The transport is kept as is
+ * (compared by identity: it holds a live connection), the rest copied.
+ */
+function snapshotOptions(options) {
+  if (!options?.userId || !options?.transport) return null;
+  const { transport, ...rest } = options;
+  return { ...copy(rest), transport: toRaw(transport) };
+}
+
+function sameOptions(a, b) {
+  if (!a || !b) return a === b;
+  return a.transport === b.transport && sameValue({ ...a, transport: null }, { ...b, transport: null });
+}
+
+/**
+ * A CallClient for the current scope, created after the wasm loads, recreated when an option
+ * changes (by value; `transport` by identity), destroyed when the scope is disposed. `options`
+ * may be a plain object, a ref, a reactive object or a getter.
  */
 export function useCallClient(options) {
   const client = shallowRef(null);
-  const read = () => (typeof options === 'function' ? options() : options?.value ?? options);
+  let current = null;
   let generation = 0;
-  const stop = watch(() => [read()?.userId, read()?.transport], async ([userId, transport]) => {
+  const replace = async (wanted) => {
     const mine = ++generation;
+    current = wanted;
     client.value?.destroy();
     client.value = null;
-    if (!userId || !transport) return;
+    if (!wanted) return;
     await ready();
-    if (mine === generation) client.value = new CallClient(read());
+    if (mine === generation) client.value = new CallClient(wanted);
+  };
+  // The getter makes a new snapshot on every change of what it read; only a change of value counts.
+  const stop = watch(() => snapshotOptions(toValue(options)), (wanted) => {
+    if (!sameOptions(current, wanted)) replace(wanted);
   }, { immediate: true });
   onScopeDispose(() => {
     stop();
@@ -32,7 +74,10 @@ export function useCallClient(options) {
   return client;
 }
 
-/** The client's current call (placed or ringing) as refs, with the actions. */
+/**
+ * The client's current call (placed or ringing) as refs, with the actions. When the client changes
+ * or becomes null, the call of the old one is dropped (the refs go back to idle).
+ */
 export function useCall(clientRef) {
   const call = shallowRef(null);
   const state = ref('idle');
@@ -89,6 +134,8 @@ export function useCall(clientRef) {
   const onIncoming = (c) => { if (!call.value || call.value.state === 'ended') call.value = c; };
   watch(clientRef, (client, previous) => {
     previous?.off('incoming', onIncoming);
+    // A call belongs to its client: when the client changes or goes, so does the call.
+    if (client !== previous) call.value = null;
     client?.on('incoming', onIncoming);
   }, { immediate: true });
   onScopeDispose(() => { detach(); clientRef.value?.off('incoming', onIncoming); });

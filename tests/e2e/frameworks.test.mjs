@@ -1,11 +1,14 @@
 // peercall/react and peercall/vue as users get them: a React app and a Vue app (tests/fixtures/),
-// each installed from the `npm pack` tarball of pkg/ and built with Vite, call each other through
-// the demo's Socket.IO server in headless Chromium. React runs in StrictMode; neither page may log
+// each installed from the `npm pack` tarball of pkg/ and built with Vite in development mode (so
+// React runs StrictMode's double mount and both frameworks print their dev warnings), call each
+// other through the demo's Socket.IO server in headless Chromium. Checked: pictures and sound both
+// ways, mute seen by the peer, a declined call, hang up, and signing out (unmounting the bindings)
+// mid-call leaving no live peer connection and no open camera or microphone; neither page may log
 // an error or a warning.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { launch, waitIn } from '../browser/browsers.mjs';
@@ -13,7 +16,50 @@ import { startDemoServer } from '../../demo/server.mjs';
 
 const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 const VITE = join(ROOT, 'tests', 'node_modules', '.bin', 'vite');
-const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const run = (cmd, args, cwd, env = process.env) => execFileSync(cmd, args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+// Test instrumentation put in front of the fixture's own script (not part of the fixture): counts
+// the page's RTCPeerConnections, made and still open, and the camera and microphone tracks it got.
+const INSTRUMENT = `<script>
+(() => {
+  const Native = window.RTCPeerConnection;
+  const open = new Set();
+  let made = 0;
+  window.RTCPeerConnection = class extends Native {
+    constructor(...args) { super(...args); made++; open.add(this); }
+    close() { open.delete(this); return super.close(); }
+  };
+  const tracks = [];
+  const getUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+  navigator.mediaDevices.getUserMedia = async (constraints) => {
+    const stream = await getUserMedia(constraints);
+    tracks.push(...stream.getTracks());
+    return stream;
+  };
+  window.instrument = () => ({
+    peerConnections: made,
+    openPeerConnections: open.size,
+    tracks: tracks.length,
+    liveTracks: tracks.filter((track) => track.readyState === 'live').length,
+  });
+})();
+</script>`;
+
+// A development build: React's and Vue's development builds (StrictMode double-mounts, key and
+// prop warnings, [Vue warn]). Vite picks a framework's build by process.env.NODE_ENV, which a plain
+// `vite build` sets to "production" whatever --mode says. The Vue flags are what
+// @vitejs/plugin-vue defines; without them Vue's esm-bundler build warns in development.
+const VITE_CONFIG = {
+  mode: 'development',
+  logLevel: 'warn',
+  define: {
+    'process.env.NODE_ENV': JSON.stringify('development'),
+    __VUE_OPTIONS_API__: 'true',
+    __VUE_PROD_DEVTOOLS__: 'false',
+    __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false',
+  },
+  build: { minify: false },
+};
 
 /** Installs the packed package and the framework into a fresh project and builds the fixture. */
 function buildFixture(name, deps) {
@@ -22,17 +68,29 @@ function buildFixture(name, deps) {
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: `fixture-${name}`, private: true, type: 'module' }));
   run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(project, info.filename), ...deps], project);
   cpSync(join(ROOT, 'tests', 'fixtures', name), project, { recursive: true });
+  const html = join(project, 'index.html');
+  writeFileSync(html, readFileSync(html, 'utf8').replace('<head>', `<head>${INSTRUMENT}`));
+  const config = join(project, 'vite.config.mjs');
+  writeFileSync(config, `export default ${JSON.stringify({ ...VITE_CONFIG, base: `/${name}/` })};\n`);
   const out = join(project, 'dist');
-  run(VITE, ['build', '--logLevel', 'warn', '--outDir', out, '--emptyOutDir', '--base', `/${name}/`, project], project);
+  run(VITE, ['build', '--config', config, '--mode', 'development', '--outDir', out, '--emptyOutDir', project], project,
+    { ...process.env, NODE_ENV: 'development' });
   return out;
 }
 
+/** The built JavaScript of a fixture, to check which framework build went into it. */
+const bundle = (dir) => readdirSync(join(dir, 'assets')).filter((f) => f.endsWith('.js'))
+  .map((f) => readFileSync(join(dir, 'assets', f), 'utf8')).join('\n');
+
 let server;
 let browser;
+let built;
 before(async () => {
-  const react = buildFixture('react-app', ['react@18', 'react-dom@18', 'socket.io-client@4']);
-  const vue = buildFixture('vue-app', ['vue@3', 'socket.io-client@4']);
-  server = await startDemoServer({ port: 0, apps: { '/react-app/': react, '/vue-app/': vue } });
+  built = {
+    react: buildFixture('react-app', ['react@18', 'react-dom@18', 'socket.io-client@4']),
+    vue: buildFixture('vue-app', ['vue@3', 'socket.io-client@4']),
+  };
+  server = await startDemoServer({ port: 0, apps: { '/react-app/': built.react, '/vue-app/': built.vue } });
   browser = await launch('chromium');
 });
 after(async () => {
@@ -40,9 +98,61 @@ after(async () => {
   await server?.close();
 });
 
-const click = (page, id) => page.evaluate((id) => document.getElementById(id).click(), id);
+const click = (page, id) => page.evaluate((id) => {
+  const button = document.getElementById(id);
+  if (!button || button.disabled) throw new Error(`#${id} is not clickable`);
+  button.click();
+}, id);
+const fixture = (page) => page.evaluate(() => ({ ...window.fixture }));
+const instrument = (page) => page.evaluate(() => window.instrument());
 
-test('a React chat page messages and calls a Vue chat page: media both ways, hang up, no console errors', async () => {
+/**
+ * What a person sees and hears of the other side in #remote: how far the picture advanced in a
+ * second and the loudest RMS level of its sound (0 is silence; the fake microphone gives about
+ * 0.1 to 0.3), measured with an AnalyserNode while the video element plays the stream.
+ */
+const remoteMedia = (page) => page.evaluate(async () => {
+  const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+  const video = document.getElementById('remote');
+  const stream = video.srcObject;
+  const t0 = video.currentTime;
+  const context = new AudioContext();
+  await Promise.race([context.resume(), sleep(1000)]);
+  let level = null;
+  if (context.state === 'running' && stream?.getAudioTracks().length) {
+    const analyser = context.createAnalyser();
+    analyser.fftSize = 2048;
+    const source = context.createMediaStreamSource(stream);
+    source.connect(analyser);
+    await sleep(250); // A new source first replays what the element had buffered.
+    const samples = new Float32Array(analyser.fftSize);
+    level = 0;
+    for (let i = 0; i < 50; i++) {
+      analyser.getFloatTimeDomainData(samples);
+      level = Math.max(level, Math.sqrt(samples.reduce((sum, x) => sum + x * x, 0) / samples.length));
+      await sleep(30);
+    }
+    source.disconnect();
+  }
+  const advanced = video.currentTime - t0;
+  await context.close();
+  return { width: video.videoWidth, advanced: Number(advanced.toFixed(2)), level: level === null ? null : Number(level.toFixed(4)), context: context.state };
+});
+// -40 dBFS: far below the fake microphone.
+const SILENCE = 0.01;
+
+test('the fixtures are development builds: React and Vue development code, dev warnings included', () => {
+  const react = bundle(built.react);
+  const vue = bundle(built.vue);
+  // Strings only the development builds have: a plain production `vite build` of the same
+  // fixtures has none of them, and has React's "Minified React error" instead.
+  assert.ok(react.includes('Each child in a list should have a unique'), 'React development build (its warnings) in the React fixture');
+  assert.ok(react.includes('commitDoubleInvokeEffectsInDEV'), "StrictMode's double effects in the React fixture");
+  assert.ok(!react.includes('Minified React error'), 'no React production build in the React fixture');
+  assert.ok(vue.includes('[Vue warn]'), 'Vue development build (its warnings) in the Vue fixture');
+});
+
+test('a React chat page and a Vue chat page: message, call with media both ways, mute, decline, hang up, sign out mid-call, no console noise', async () => {
   const react = await browser.newPage();
   const vue = await browser.newPage();
   await react.goto(`${server.url}/react-app/?user=alice&peer=bob`);
@@ -54,25 +164,73 @@ test('a React chat page messages and calls a Vue chat page: media both ways, han
     document.getElementById('send').click();
   });
   await waitIn(vue, "document.getElementById('messages').textContent.includes('alice: call you now?')", 'the chat message to reach Vue');
+
+  // A video call, React to Vue. The remote video mounts with its stream already set.
   await click(react, 'call');
   await waitIn(vue, "document.getElementById('accept') !== null", 'the Vue page to ring');
   await click(vue, 'accept');
-  await waitIn(react, "window.fixture.state === 'connected'", 'React connected');
-  await waitIn(vue, "window.fixture.state === 'connected'", 'Vue connected');
+  await waitIn(react, "window.fixture.state === 'connected'", 'React connected', 30000);
+  await waitIn(vue, "window.fixture.state === 'connected'", 'Vue connected', 30000);
   for (const [who, page] of [['React', react], ['Vue', vue]]) {
-    await waitIn(page, "document.getElementById('remote').videoWidth > 0", `${who} to show remote video`);
-    const advanced = await page.evaluate(async () => {
-      const video = document.getElementById('remote');
-      const t0 = video.currentTime;
-      await new Promise((done) => setTimeout(done, 1000));
-      return video.currentTime - t0;
-    });
-    assert.ok(advanced > 0.5, `${who}'s remote video advances (${advanced})`);
+    await waitIn(page, "document.getElementById('remote')?.videoWidth > 0", `${who} to show remote video`, 30000);
+    const seen = await remoteMedia(page);
+    assert.ok(seen.advanced > 0.5, `${who}'s remote video advances: ${JSON.stringify(seen)}`);
+    assert.ok(seen.level > SILENCE, `${who} hears the other side: ${JSON.stringify(seen)}`);
   }
+
+  // Mute through each binding's setMuted: the other side sees it and hears silence.
+  for (const [who, page, other] of [['React', react, vue], ['Vue', vue, react]]) {
+    await click(page, 'mute');
+    await waitIn(other, 'window.fixture.remoteMedia?.audioMuted === true', `the peer to see ${who} muted`);
+    await waitIn(page, "document.getElementById('mute').textContent === 'Unmute'", `${who}'s button to say Unmute`);
+    await new Promise((done) => setTimeout(done, 800)); // Let the audio already buffered play out.
+    const muted = await remoteMedia(other);
+    assert.ok(muted.level !== null && muted.level <= SILENCE, `${who} silent when muted: ${JSON.stringify(muted)}`);
+    await click(page, 'mute');
+    await waitIn(other, 'window.fixture.remoteMedia?.audioMuted === false', `the peer to see ${who} unmuted`);
+    const again = await remoteMedia(other);
+    assert.ok(again.level > SILENCE, `${who} heard again when unmuted: ${JSON.stringify(again)}`);
+  }
+
   await click(vue, 'hangup');
   await waitIn(react, "window.fixture.state === 'ended'", 'React to see the hangup');
-  assert.equal(await react.evaluate(() => window.fixture.endReason), 'remote-hangup');
-  assert.equal(await vue.evaluate(() => window.fixture.endReason), 'hangup');
+  assert.equal((await fixture(react)).endReason, 'remote-hangup');
+  assert.equal((await fixture(vue)).endReason, 'hangup');
+  for (const [who, page] of [['React', react], ['Vue', vue]]) {
+    await waitIn(page, 'window.instrument().openPeerConnections === 0', `${who}'s peer connection to close after the hangup`);
+  }
+
+  // A second call, declined through each binding's reject.
+  for (const [who, callee, caller] of [['React', react, vue], ['Vue', vue, react]]) {
+    await click(caller, 'call');
+    await waitIn(callee, "document.getElementById('reject') !== null", `${who} to ring`);
+    await click(callee, 'reject');
+    await waitIn(caller, "window.fixture.state === 'ended'", `the caller to see ${who} decline`);
+    await waitIn(callee, "window.fixture.state === 'ended' && document.getElementById('reject') === null", `${who} to stop ringing`);
+    assert.equal((await fixture(caller)).endReason, 'rejected', `${who} declined`);
+    assert.equal((await fixture(callee)).endReason, 'rejected', `${who} declined`);
+  }
+
+  // A third call, connected, then React signs out: unmounting its bindings mid-call hangs up and
+  // closes everything, and Vue, signing out afterwards, closes its side too.
+  await click(react, 'call');
+  await waitIn(vue, "document.getElementById('accept') !== null", 'the Vue page to ring again');
+  await click(vue, 'accept');
+  await waitIn(react, "window.fixture.state === 'connected'", 'React connected again', 30000);
+  await waitIn(vue, "window.fixture.state === 'connected'", 'Vue connected again', 30000);
+  await click(react, 'sign-out');
+  await waitIn(react, "document.getElementById('signed-out') !== null", 'React signed out');
+  await waitIn(vue, "window.fixture.state === 'ended'", 'Vue to see React leave');
+  assert.equal((await fixture(vue)).endReason, 'remote-hangup', 'React hung up as it unmounted');
+  await click(vue, 'sign-out');
+  await waitIn(vue, "document.getElementById('signed-out') !== null", 'Vue signed out');
+  for (const [who, page] of [['React', react], ['Vue', vue]]) {
+    await waitIn(page, 'window.instrument().openPeerConnections === 0 && window.instrument().liveTracks === 0',
+      `${who} to close its peer connections and stop its camera and microphone`);
+    const counts = await instrument(page);
+    assert.ok(counts.peerConnections >= 2 && counts.tracks >= 4, `${who} made peer connections and opened devices: ${JSON.stringify(counts)}`);
+  }
+
   const noise = [...react.logs, ...vue.logs].filter((line) => /\b(error|warning|warn|pageerror)\]/.test(line));
   assert.deepEqual(noise, [], 'no console errors or warnings');
   await react.close();
