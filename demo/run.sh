@@ -4,7 +4,10 @@
 # Ctrl-C.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-if [ ! -f pkg/peercall_bg.wasm ]; then
+# Build the package when it is missing or older than its sources (pkg/package.json is the last
+# file scripts/build-pkg.sh writes, so it dates the whole build).
+if [ ! -f pkg/peercall_bg.wasm ] || [ ! -f pkg/package.json ] ||
+  [ -n "$(find src pkg-template Cargo.toml Cargo.lock -newer pkg/package.json -print -quit 2>/dev/null)" ]; then
   scripts/build-pkg.sh
 fi
 if [ ! -d demo/node_modules/socket.io ]; then

@@ -14,10 +14,50 @@ const TYPES = { '.html': 'text/html; charset=utf-8', '.js': 'text/javascript', '
 const MAX_MESSAGE_BYTES = 64 * 1024;
 const NAME = /^[A-Za-z0-9_-]{1,32}$/;
 
-const log = (...args) => console.log(new Date().toISOString().slice(11, 19), ...args);
+const consoleLog = (line) => console.log(`${new Date().toISOString().slice(11, 19)} ${line}`);
 
-/** Session tokens: a socket proves who it is with the token its login returned. */
-const tokens = new Map(); // token -> user name
+/**
+ * Login tokens: a socket proves who it is with the token its login returned. A token lives while
+ * a socket uses it, plus `graceMs` after the last one disconnects (so a dropped connection can
+ * reconnect with it), and `unusedMs` after login if no socket ever presents it. After that it is
+ * gone and a new login is needed.
+ */
+class Tokens {
+  #entries = new Map(); // token -> { name, sockets, timer }
+  constructor({ unusedMs, graceMs }) { this.unusedMs = unusedMs; this.graceMs = graceMs; }
+  get size() { return this.#entries.size; }
+  issue(name) {
+    const token = randomBytes(16).toString('hex');
+    const entry = { name, sockets: 0, timer: null };
+    this.#entries.set(token, entry);
+    this.#expireIn(token, entry, this.unusedMs);
+    return token;
+  }
+  /** The name a token stands for, counting the socket that presents it as one more user of it. */
+  claim(token) {
+    const entry = typeof token === 'string' ? this.#entries.get(token) : undefined;
+    if (!entry) return null;
+    clearTimeout(entry.timer);
+    entry.sockets += 1;
+    return entry.name;
+  }
+  release(token) {
+    const entry = this.#entries.get(token);
+    if (!entry) return;
+    entry.sockets -= 1;
+    if (entry.sockets <= 0) this.#expireIn(token, entry, this.graceMs);
+  }
+  clear() {
+    for (const entry of this.#entries.values()) clearTimeout(entry.timer);
+    this.#entries.clear();
+  }
+  #expireIn(token, entry, ms) {
+    clearTimeout(entry.timer);
+    entry.timer = setTimeout(() => this.#entries.delete(token), ms);
+    entry.timer.unref?.(); // a pending expiry never keeps the process alive
+  }
+}
+
 
 async function serveFile(res, file) {
   try {
@@ -42,18 +82,30 @@ async function readBody(req, limit = 4096) {
  * Starts the server. `apps` maps URL prefixes to more static folders (the tests serve the React
  * and Vue fixture builds this way, on the same origin as the relay).
  */
-export function startDemoServer({ port = 8080, host = '127.0.0.1', apps = {} } = {}) {
-  const http = createServer(async (req, res) => {
-    const path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
+export function startDemoServer({
+  port = 8080, host = '127.0.0.1', apps = {},
+  log = consoleLog, // (line) => void: the tests collect the lines
+  tokenUnusedMs = 60_000, tokenGraceMs = 30_000,
+} = {}) {
+  const tokens = new Tokens({ unusedMs: tokenUnusedMs, graceMs: tokenGraceMs });
+
+  /** Answers one HTTP request; throws nothing that is not caught by the caller below. */
+  async function handle(req, res) {
+    let path;
+    try {
+      path = normalize(decodeURIComponent(new URL(req.url, 'http://x').pathname));
+    } catch {
+      log(`bad request path refused: ${JSON.stringify(req.url.slice(0, 200))}`);
+      return res.writeHead(400).end('bad request');
+    }
     if (req.method === 'POST' && path === '/login') {
       try {
         const { name } = JSON.parse(await readBody(req));
         if (typeof name !== 'string' || !NAME.test(name)) throw new Error('bad name');
-        const token = randomBytes(16).toString('hex');
-        tokens.set(token, name);
+        const token = tokens.issue(name);
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, name }));
       } catch (error) {
-        log('login refused:', error.message);
+        log(`login refused: ${error.message}`);
         res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'a name is 1-32 letters, digits, - or _' }));
       }
       return;
@@ -68,15 +120,31 @@ export function startDemoServer({ port = 8080, host = '127.0.0.1', apps = {} } =
       return serveFile(res, join(ROOT, 'demo', 'node_modules', 'socket.io', 'client-dist', path.slice('/socket.io-client/'.length)));
     }
     return serveFile(res, join(PUBLIC, path));
+  }
+
+  const http = createServer((req, res) => {
+    handle(req, res).catch((error) => {
+      // A failed request must never take the server down (an async handler's throw would be an
+      // unhandled rejection, which ends a Node process).
+      log(`request ${req.method} ${JSON.stringify(req.url.slice(0, 200))} failed: ${error.message}`);
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
   });
 
   // Frames up to 1 MB reach the handler, which drops messages over 64 KiB with a log line (beyond
   // 1 MB socket.io itself closes the connection).
   const io = new Server(http, { maxHttpBufferSize: 1024 * 1024 });
+  io.engine.on('connection_error', (error) => log(`refused a connection: ${error.message}`));
   io.use((socket, next) => {
-    const name = tokens.get(socket.handshake.auth?.token);
-    if (!name) return next(new Error('not logged in'));
+    const token = socket.handshake.auth?.token;
+    const name = tokens.claim(token);
+    if (!name) {
+      log('refused a socket: not logged in (unknown or expired token)');
+      return next(new Error('not logged in'));
+    }
     socket.data.user = name;
+    socket.data.token = token;
     next();
   });
 
@@ -105,15 +173,23 @@ export function startDemoServer({ port = 8080, host = '127.0.0.1', apps = {} } =
     io.emit('presence', online());
     socket.on('peercall', (data, ack) => relay(socket, 'peercall', data, ack));
     socket.on('chat', (data, ack) => relay(socket, 'chat', data, ack));
-    socket.on('disconnect', () => {
-      log(`${user} disconnected (${socket.id})`);
+    socket.onAny((event) => {
+      if (event !== 'peercall' && event !== 'chat') log(`dropped an unknown event ${JSON.stringify(String(event).slice(0, 40))} from ${user}`);
+    });
+    // A frame socket.io cannot decode (not JSON, not a packet): socket.io closes the connection
+    // and reports it here.
+    socket.on('error', (error) => log(`dropped a bad frame from ${user} (${error.message}); closing its connection`));
+    socket.on('disconnect', (reason) => {
+      tokens.release(socket.data.token);
+      log(`${user} disconnected (${socket.id}, ${reason})`);
       io.emit('presence', online());
     });
   });
 
   return new Promise((done) => http.listen(port, host, () => done({
     url: `http://${host}:${http.address().port}`,
-    close: () => new Promise((closed) => { io.close(); http.closeAllConnections?.(); http.close(closed); }),
+    tokens, // for the tests: how many are alive
+    close: () => new Promise((closed) => { io.close(); tokens.clear(); http.closeAllConnections?.(); http.close(closed); }),
   })));
 }
 
@@ -121,9 +197,9 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const at = process.argv.indexOf('--port');
   const port = Number(at > 0 ? process.argv[at + 1] : process.env.PORT ?? 8080);
   const { url } = await startDemoServer({ port });
-  log(`peercall demo on ${url}`);
-  log(`open ${url}/?user=alice and ${url}/?user=bob in two tabs (add &transport=broadcast to skip the relay)`);
-  const stop = () => { log('stopping'); process.exit(0); };
+  consoleLog(`peercall demo on ${url}`);
+  consoleLog(`open ${url}/?user=alice and ${url}/?user=bob in two tabs (add &transport=broadcast to skip the relay)`);
+  const stop = () => { consoleLog('stopping'); process.exit(0); };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }

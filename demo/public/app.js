@@ -15,21 +15,36 @@ const state = {
   client: null,
   call: null,
   socket: null,
+  ringer: null, // the ring tone while an incoming call rings
 };
 
 // ----- login and the real-time channel --------------------------------------------------------
 
 async function login(name) {
   if (viaBroadcast) return { name, transport: broadcastChannelTransport(name, 'peercall-demo'), presence: broadcastPresence(name) };
-  const response = await fetch('/login', { method: 'POST', body: JSON.stringify({ name }) });
-  const body = await response.json();
-  if (!response.ok) throw new Error(body.error);
+  const logIn = async () => {
+    const response = await fetch('/login', { method: 'POST', body: JSON.stringify({ name }) });
+    const body = await response.json();
+    if (!response.ok) throw new Error(body.error);
+    return body;
+  };
+  const body = await logIn();
+  let token = body.token;
   const { io } = await import('/socket.io-client/socket.io.esm.min.js');
-  const socket = io({ auth: { token: body.token } });
+  const socket = io({ auth: (send) => send({ token }) });
   state.socket = socket;
   socket.on('presence', (users) => setOnline(users));
   socket.on('chat', ({ from, message }) => addLine(from, { kind: 'chat', text: String(message.text ?? ''), mine: false }));
   await new Promise((done, fail) => { socket.once('connect', done); socket.once('connect_error', fail); });
+  // A token outlives a dropped connection only briefly (and not a server restart): when the
+  // server refuses it, socket.io stops retrying, so log in again and reconnect.
+  socket.on('connect_error', () => {
+    if (socket.active) return; // a network error: socket.io retries by itself
+    setTimeout(async () => {
+      try { token = (await logIn()).token; } catch { /* server away: the next attempt logs in again */ }
+      socket.connect();
+    }, 1000);
+  });
   return { name: body.name, transport: socketIoTransport(socket) };
 }
 
@@ -153,27 +168,75 @@ function historyLine(call, { reason, missed }) {
   }
 }
 
+/**
+ * The ring of an incoming call: a generated two-tone burst (no audio file needed), the first at
+ * once and then every 2 s, until ring(false). Browsers may create an AudioContext suspended (no
+ * user gesture yet): it is resumed at once, and again on the first click or key press.
+ */
 let ringer = null;
 function ring(on) {
-  if (!on) { ringer?.stop(); ringer = null; return; }
+  if (!on) {
+    const stopping = ringer;
+    ringer = null;
+    state.ringer = null;
+    stopping?.stop();
+    return;
+  }
   if (ringer) return;
-  // A generated two-tone ring: no audio file needed.
-  const context = new AudioContext();
+  let context;
+  try {
+    context = new AudioContext();
+  } catch (error) {
+    console.warn('no ring tone:', error.message);
+    return;
+  }
   const gain = context.createGain();
   gain.gain.value = 0;
   gain.connect(context.destination);
+  const meter = context.createAnalyser(); // lets the end-to-end tests hear the ring
+  gain.connect(meter);
   const oscillator = context.createOscillator();
   oscillator.frequency.value = 440;
   oscillator.connect(gain);
   oscillator.start();
-  const timer = setInterval(() => {
-    const t = context.currentTime;
+  // One burst: 440 Hz then 480 Hz for a second in all, scheduled from whatever "now" is when the
+  // context runs (a suspended context's clock stands still, so nothing is scheduled in the past).
+  let next = 0;
+  const burst = () => {
+    if (context.state !== 'running') return;
+    const t = Math.max(context.currentTime, next);
+    if (t > context.currentTime + 0.5) return; // the next burst is already scheduled
     gain.gain.setValueAtTime(0.15, t);
     oscillator.frequency.setValueAtTime(440, t);
     oscillator.frequency.setValueAtTime(480, t + 0.4);
     gain.gain.setValueAtTime(0, t + 1);
-  }, 2000);
-  ringer = { stop: () => { clearInterval(timer); oscillator.stop(); context.close(); } };
+    next = t + 2;
+  };
+  const resume = () => { context.resume().then(burst, () => {}); };
+  context.addEventListener('statechange', burst);
+  const timer = setInterval(burst, 250);
+  for (const type of ['pointerdown', 'keydown']) addEventListener(type, resume, { capture: true });
+  resume();
+  burst();
+  ringer = {
+    context,
+    /** The ring's current loudness (RMS, 0 when silent). */
+    level() {
+      const samples = new Float32Array(meter.fftSize);
+      meter.getFloatTimeDomainData(samples);
+      return Math.sqrt(samples.reduce((sum, x) => sum + x * x, 0) / samples.length);
+    },
+    stop() {
+      // Every step on its own: one failing (a context already closed) must not keep it ringing.
+      clearInterval(timer);
+      for (const type of ['pointerdown', 'keydown']) removeEventListener(type, resume, { capture: true });
+      context.removeEventListener('statechange', burst);
+      try { gain.gain.cancelScheduledValues(0); gain.gain.value = 0; } catch { /* closed */ }
+      try { oscillator.stop(); } catch { /* already stopped */ }
+      context.close().catch(() => {});
+    },
+  };
+  state.ringer = ringer;
 }
 
 function notice(text) {

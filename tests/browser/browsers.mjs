@@ -42,6 +42,7 @@ function wrapPage(page, name) {
   page.on('pageerror', (error) => logs.push(`[${name} pageerror] ${error.message ?? error}`));
   return {
     logs,
+    page, // the tool's own page (playwright-core or puppeteer-core), for real clicks and the like
     goto: (url) => page.goto(url),
     evaluate: (fn, arg) => page.evaluate(fn, arg),
     screenshot: (path) => page.screenshot({ path }),

@@ -1,23 +1,38 @@
-// The demo as a person uses it: two users in headless Chromium tabs against the real demo server
-// (Socket.IO on 127.0.0.1), clicking its buttons, with the fake camera and microphone. Screenshots
-// of the incoming-call dialog and of a connected video call go to tests/e2e/artifacts/.
+// The demo as a person uses it: users in headless Chromium tabs against the real demo server
+// (Socket.IO on 127.0.0.1), clicking its buttons (real pointer clicks found by role and accessible
+// name, so a hidden, covered, disabled or unlabelled control fails the test), with the fake camera
+// and microphone. Screenshots of the incoming-call dialog and of connected calls at desktop and
+// phone width go to tests/e2e/artifacts/.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
+import { request } from 'node:http';
 import { launch, waitIn } from '../browser/browsers.mjs';
 import { startDemoServer } from '../../demo/server.mjs';
 
 const ARTIFACTS = new URL('./artifacts/', import.meta.url).pathname;
 mkdirSync(ARTIFACTS, { recursive: true });
 
-const click = (page, id) => page.evaluate((id) => {
-  const button = document.getElementById(id);
-  if (!button || button.disabled || button.closest('[hidden]')) throw new Error(`#${id} is not clickable`);
-  button.click();
-}, id);
+/**
+ * Clicks the button a person knows as `name` (its accessible name) the way a person does: the
+ * tool waits for it to be visible, enabled and still, and clicks its centre, which must land on
+ * it. Playwright finds it by role and name; puppeteer (Firefox) by its aria-label.
+ */
+function press(page, name) {
+  if (typeof page.page.getByRole === 'function') {
+    return page.page.getByRole('button', { name, exact: true }).click({ timeout: 15000 });
+  }
+  return page.page.locator(`button[aria-label="${name}"]`).setTimeout(15000).click();
+}
 
 const text = (page, id) => page.evaluate((id) => document.getElementById(id).textContent, id);
 const lastHistoryLine = (page) => page.evaluate(() => [...document.querySelectorAll('#messages li.call')].pop()?.textContent ?? null);
+const ringing = (page, what) => waitIn(page, '!document.getElementById("incoming").hidden', what);
+const connected = (page, what) => waitIn(page, "document.getElementById('call-status').textContent === 'Connected'", what);
+/** The call view is closed and the conversation with `peer` is what the person sees. */
+const backInConversation = (page, peer, what) => waitIn(page, `document.getElementById('call').hidden && window.demo.call === null
+  && document.getElementById('peer-name').textContent === ${JSON.stringify(peer)}
+  && document.querySelector('.conversation').checkVisibility()`, what);
 
 /** What a person sees and hears of the other side: picture size, frames advancing, sound level. */
 const remoteMedia = (page) => page.evaluate(async () => {
@@ -44,10 +59,53 @@ const remoteMedia = (page) => page.evaluate(async () => {
   return { width: video.videoWidth, height: video.videoHeight, advanced: video.currentTime - t0, level };
 });
 
+/** The loudest the other side gets, as a number (null means nothing could be measured: a failure). */
+function assertAudible(seen, what) {
+  assert.ok(typeof seen.level === 'number' && Number.isFinite(seen.level), `${what}: no level measured ${JSON.stringify(seen)}`);
+  assert.ok(seen.level > 0.01, `${what}: ${JSON.stringify(seen)}`);
+}
+function assertSilent(seen, what) {
+  assert.ok(typeof seen.level === 'number' && Number.isFinite(seen.level), `${what}: no level measured ${JSON.stringify(seen)}`);
+  assert.ok(seen.level <= 0.01, `${what}: ${JSON.stringify(seen)}`);
+}
+function assertMovingVideo(seen, what) {
+  assert.ok(seen.width > 0 && seen.advanced > 0.5, `${what}: ${JSON.stringify(seen)}`);
+}
+
+/**
+ * How bright the remote picture is (mean luma 0-255 of a small copy of the current frame), read
+ * a few times over `ms`: a camera turned off at the other end arrives as black frames.
+ */
+const remoteBrightness = (page, ms = 1500) => page.evaluate(async (ms) => {
+  const video = document.getElementById('remote-video');
+  const canvas = new OffscreenCanvas(64, 48);
+  const context = canvas.getContext('2d', { willReadFrequently: true });
+  const readings = [];
+  for (let t = 0; t < ms; t += 300) {
+    if (video.videoWidth) {
+      context.drawImage(video, 0, 0, 64, 48);
+      const { data } = context.getImageData(0, 0, 64, 48);
+      let sum = 0;
+      for (let i = 0; i < data.length; i += 4) sum += 0.299 * data[i] + 0.587 * data[i + 1] + 0.114 * data[i + 2];
+      readings.push(Math.round(sum / (data.length / 4)));
+    }
+    await new Promise((done) => setTimeout(done, 300));
+  }
+  return readings;
+}, ms);
+
+/** Whether an element is shown to a person (rendered, not hidden, not invisible). */
+const shown = (page, selector) => page.evaluate((selector) => {
+  const el = document.querySelector(selector);
+  return !!el && el.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true });
+}, selector);
+
+/** Lines the demo server logged, for the tests that check bad input is reported. */
+const serverLog = [];
 let server;
 let browser;
 before(async () => {
-  server = await startDemoServer({ port: 0 });
+  server = await startDemoServer({ port: 0, log: (line) => serverLog.push(line) });
   browser = await launch('chromium');
 });
 after(async () => {
@@ -55,89 +113,268 @@ after(async () => {
   await server?.close();
 });
 
-async function open(user, query = '') {
+/**
+ * Opens the demo as `user`. `init` runs in the page before the demo's scripts (to make its
+ * browser refuse the camera, say); `viewport` is [width, height].
+ */
+async function open(user, query = '', { init, viewport, on = server } = {}) {
   const page = await browser.newPage();
-  await page.goto(`${server.url}/?user=${user}${query}`);
+  if (viewport) await page.setViewport(...viewport);
+  if (init) await page.page.addInitScript(init);
+  await page.goto(`${on.url}/?user=${user}${query}`);
   await waitIn(page, 'window.demo?.client && !document.getElementById("app").hidden', `${user} to log in`);
   return page;
 }
 
-async function pair(query = '') {
-  const alice = await open('alice', query);
-  const bob = await open('bob', query);
+async function pair(query = '', options = {}) {
+  const alice = await open('alice', query, options);
+  const bob = await open('bob', query, options);
   await waitIn(alice, "window.demo.online.includes('bob')", 'alice to see bob online');
   await waitIn(bob, "window.demo.online.includes('alice')", 'bob to see alice online');
   return { alice, bob, close: async () => { await alice.close(); await bob.close(); } };
 }
 
+/** alice calls bob (`kind` 'audio' or 'video'), bob answers the same way, both connected. */
+async function call(alice, bob, kind) {
+  await press(alice, kind === 'video' ? 'Start a video call' : 'Start an audio call');
+  await ringing(bob, 'bob to ring');
+  await press(bob, kind === 'video' ? 'Accept with video' : 'Accept with audio only');
+  await connected(alice, 'alice connected');
+  await connected(bob, 'bob connected');
+}
+
+/**
+ * The call controls as laid out on screen: each must be inside the viewport, be what a click at
+ * its centre reaches, and overlap no other control, the picture-in-picture or the status pills.
+ */
+const controlsLayout = (page) => page.evaluate(() => {
+  const box = (el) => { const r = el.getBoundingClientRect(); return { left: r.left, top: r.top, right: r.right, bottom: r.bottom }; };
+  const overlap = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
+  const problems = [];
+  const controls = [...document.querySelectorAll('#call .controls button')];
+  const others = [...document.querySelectorAll('#local-video, #call .call-top .pill, #call-notice')]
+    .filter((el) => el.checkVisibility());
+  for (const button of controls) {
+    const name = button.getAttribute('aria-label');
+    const b = box(button);
+    if (!button.checkVisibility()) problems.push(`${name}: not visible`);
+    const margin = 4; // not flush against the screen edge either
+    if (b.left < margin || b.top < margin || b.right > innerWidth - margin || b.bottom > innerHeight - margin) problems.push(`${name}: outside the viewport ${JSON.stringify(b)}`);
+    const hit = document.elementFromPoint((b.left + b.right) / 2, (b.top + b.bottom) / 2);
+    if (!button.contains(hit)) problems.push(`${name}: its centre reaches ${hit?.id || hit?.tagName}`);
+    for (const other of [...controls, ...others]) {
+      if (other !== button && overlap(b, box(other))) problems.push(`${name} overlaps ${other.getAttribute('aria-label') ?? other.id ?? other.className}`);
+    }
+  }
+  for (const [i, a] of others.entries()) {
+    for (const b of others.slice(i + 1)) {
+      if (overlap(box(a), box(b))) problems.push(`${a.id || a.textContent} overlaps ${b.id || b.textContent}`);
+    }
+  }
+  return { count: controls.length, problems, viewport: [innerWidth, innerHeight] };
+});
+
 describe('demo', () => {
-  test('video call: ring, accept, media both ways, hang up, history lines', async () => {
+  test('video call: ring tone at once, accept, media both ways, quality, hang up, history lines', async () => {
     const { alice, bob, close } = await pair();
-    await click(alice, 'video-call');
-    await waitIn(bob, '!document.getElementById("incoming").hidden', 'bob to ring');
+    await press(alice, 'Start a video call');
+    await ringing(bob, 'bob to ring');
+    // The ring sounds as soon as the dialog shows (not a burst interval later).
+    const toneAfter = await waitIn(bob, 'window.demo.ringer?.context.state === "running" && window.demo.ringer.level() > 0.01', 'the ring tone', 1500);
+    await bob.evaluate(() => { window.ringContext = window.demo.ringer.context; });
     assert.match(await text(bob, 'incoming-title'), /alice is calling \(video\)/);
     await waitIn(alice, "document.getElementById('call-status').textContent === 'Ringing…'", 'alice to hear it ring');
     await bob.screenshot(`${ARTIFACTS}incoming-call.png`);
-    await click(bob, 'accept-video');
-    await waitIn(alice, "document.getElementById('call-status').textContent === 'Connected'", 'alice connected');
-    await waitIn(bob, "document.getElementById('call-status').textContent === 'Connected'", 'bob connected');
+    await press(bob, 'Accept with video');
+    await waitIn(bob, 'window.demo.ringer === null && window.ringContext.state === "closed"', 'the ring to stop');
+    await connected(alice, 'alice connected');
+    await connected(bob, 'bob connected');
     for (const [who, page] of [['bob', bob], ['alice', alice]]) {
       const seen = await remoteMedia(page);
-      assert.ok(seen.width > 0 && seen.advanced > 0.5, `${who} sees moving video: ${JSON.stringify(seen)}`);
-      assert.ok(seen.level > 0.01, `${who} hears the other side: ${JSON.stringify(seen)}`);
+      assertMovingVideo(seen, `${who} sees moving video`);
+      assertAudible(seen, `${who} hears the other side`);
+    }
+    for (const page of [alice, bob]) {
+      await waitIn(page, () => {
+        const quality = document.getElementById('call-quality');
+        const level = /^Call quality ([1-4]) of 4$/.exec(quality.getAttribute('aria-label'))?.[1];
+        return quality.checkVisibility() && level && quality.textContent === '▮'.repeat(level) + '▯'.repeat(4 - level);
+      }, 'the quality indicator to show a level');
     }
     await waitIn(alice, '!document.getElementById("call-timer").hidden', 'the call timer');
+    console.log(`ring tone sounding ${toneAfter} ms after the dialog showed; quality ${await alice.evaluate(() => document.getElementById('call-quality').getAttribute('aria-label'))}`);
+    for (const [who, page] of [['alice', alice], ['bob', bob]]) {
+      const layout = await controlsLayout(page);
+      assert.deepEqual(layout.problems, [], `${who} at ${layout.viewport}: ${layout.problems.join('; ')}`);
+    }
     await alice.screenshot(`${ARTIFACTS}video-call-alice.png`);
     await bob.screenshot(`${ARTIFACTS}video-call-bob.png`);
-    await click(bob, 'hangup');
-    await waitIn(alice, 'document.getElementById("call").hidden', "alice's call view to close");
-    await waitIn(bob, 'document.getElementById("call").hidden', "bob's call view to close");
-    assert.match(await lastHistoryLine(alice), /^Video call · 0:0\d$/);
-    assert.match(await lastHistoryLine(bob), /^Video call · 0:0\d$/);
+    await press(bob, 'End call');
+    await backInConversation(alice, 'bob', 'alice back in the conversation');
+    await backInConversation(bob, 'alice', 'bob back in the conversation');
+    assert.match(await lastHistoryLine(alice), /^Video call · 0:\d\d$/);
+    assert.match(await lastHistoryLine(bob), /^Video call · 0:\d\d$/);
     await close();
   });
 
-  test('audio call with mute: the peer goes silent and sees it', async () => {
+  test('audio call both ways, then mute: the peer goes silent and sees it', async () => {
     const { alice, bob, close } = await pair();
-    await click(alice, 'audio-call');
-    await waitIn(bob, '!document.getElementById("incoming").hidden', 'bob to ring');
-    assert.equal(await bob.evaluate(() => document.getElementById('accept-video').hidden), true, 'no video answer for an audio call');
-    await click(bob, 'accept-audio');
-    await waitIn(bob, "document.getElementById('call-status').textContent === 'Connected'", 'bob connected');
-    assert.equal(await bob.evaluate(() => document.getElementById('call').classList.contains('audio-only')), true, 'avatar shown');
-    const before = await remoteMedia(bob);
-    await click(alice, 'mute');
+    await call(alice, bob, 'audio');
+    for (const page of [alice, bob]) {
+      assert.equal(await shown(page, '#peer-card'), true, 'the peer avatar shown on an audio call');
+      assert.equal(await shown(page, '#remote-video'), false, 'no video picture on an audio call');
+    }
+    assertAudible(await remoteMedia(bob), 'bob hears alice');
+    assertAudible(await remoteMedia(alice), 'alice hears bob');
+    await press(alice, 'Mute microphone');
+    await waitIn(alice, "document.getElementById('mute').getAttribute('aria-pressed') === 'true'", 'the mute button pressed');
     await waitIn(bob, "document.getElementById('peer-flags').textContent.includes('alice is muted')", 'bob to see alice muted');
     await new Promise((done) => setTimeout(done, 800));
-    const muted = await remoteMedia(bob);
-    assert.ok(before.level > 0.01, `audible before (${before.level})`);
-    assert.ok(muted.level <= 0.01, `silent after mute (${muted.level})`);
-    await click(alice, 'hangup');
-    await waitIn(bob, 'document.getElementById("call").hidden', 'the call to end');
-    assert.match(await lastHistoryLine(bob), /^Audio call · /);
+    assertSilent(await remoteMedia(bob), 'bob hears silence from muted alice');
+    assertAudible(await remoteMedia(alice), 'alice still hears bob');
+    await press(alice, 'Unmute microphone');
+    await waitIn(bob, "document.getElementById('peer-flags').hidden", 'bob to see alice unmuted');
+    await press(alice, 'End call');
+    await backInConversation(bob, 'alice', 'bob back in the conversation');
+    await backInConversation(alice, 'bob', 'alice back in the conversation');
+    assert.match(await lastHistoryLine(bob), /^Audio call · 0:\d\d$/);
+    assert.match(await lastHistoryLine(alice), /^Audio call · 0:\d\d$/);
+    await close();
+  });
+
+  test('camera off shows on the peer tile and the picture goes black; screen share', async () => {
+    const { alice, bob, close } = await pair();
+    await call(alice, bob, 'video');
+    const before = await remoteBrightness(bob);
+    assert.ok(before.length > 0 && Math.min(...before) > 20, `bob sees alice's camera picture (luma ${before})`);
+    assert.equal(await shown(bob, '#remote-video'), true, 'the video tile shown');
+
+    await press(alice, 'Turn camera off');
+    await waitIn(alice, "document.getElementById('camera').getAttribute('aria-pressed') === 'true'", 'the camera button pressed');
+    await waitIn(bob, "document.getElementById('peer-flags').textContent.includes('camera off')", 'bob to see alice camera off');
+    // bob's tile: alice's avatar and name instead of her picture.
+    assert.equal(await shown(bob, '#peer-card'), true, "alice's avatar on bob's tile");
+    assert.equal(await text(bob, 'call-peer'), 'alice');
+    assert.equal(await shown(bob, '#remote-video'), false, 'no frozen picture on the tile');
+    assert.equal(await shown(alice, '#local-video'), false, "alice's own preview hidden");
+    // What arrives is black: Chromium sends black frames for a disabled camera track.
+    await waitIn(bob, () => {
+      const video = document.getElementById('remote-video');
+      const context = new OffscreenCanvas(16, 12).getContext('2d', { willReadFrequently: true });
+      context.drawImage(video, 0, 0, 16, 12);
+      return context.getImageData(0, 0, 16, 12).data.every((v, i) => i % 4 === 3 || v < 16);
+    }, "alice's picture to go black at bob");
+    const black = await remoteBrightness(bob);
+    assert.ok(black.length > 0 && Math.max(...black) < 8, `black picture while the camera is off (luma ${black})`);
+
+    await press(alice, 'Turn camera on');
+    await waitIn(bob, "!document.getElementById('peer-flags').textContent.includes('camera off')", 'bob to see the camera back');
+    await waitIn(bob, () => {
+      const context = new OffscreenCanvas(16, 12).getContext('2d', { willReadFrequently: true });
+      context.drawImage(document.getElementById('remote-video'), 0, 0, 16, 12);
+      const { data } = context.getImageData(0, 0, 16, 12);
+      return data.some((v, i) => i % 4 !== 3 && v > 40);
+    }, "alice's picture back at bob");
+    assert.equal(await shown(bob, '#remote-video'), true, 'the video tile back');
+
+    // Screen share: a real click is the user gesture getDisplayMedia needs.
+    await press(alice, 'Share screen');
+    await waitIn(alice, "document.getElementById('share').getAttribute('aria-pressed') === 'true'", 'the share button pressed');
+    await waitIn(bob, "document.getElementById('peer-flags').textContent.includes('sharing screen')", 'bob to see alice sharing');
+    const shared = await remoteMedia(bob);
+    assertMovingVideo(shared, 'bob sees the shared screen moving');
+    await bob.screenshot(`${ARTIFACTS}screen-share-bob.png`);
+    await press(alice, 'Stop sharing screen');
+    await waitIn(bob, "document.getElementById('peer-flags').hidden", 'bob to see sharing stop');
+    const camera = await remoteMedia(bob);
+    assertMovingVideo(camera, "bob sees alice's camera again");
+    console.log(`camera luma ${before} → off ${black}; shared screen ${shared.width}x${shared.height}, camera ${camera.width}x${camera.height}`);
+    await press(alice, 'End call');
+    await backInConversation(bob, 'alice', 'bob back in the conversation');
+    await close();
+  });
+
+  test('camera denied: the call goes on with audio only and says so', async () => {
+    // alice's browser refuses the camera as a person saying "block" does (NotAllowedError).
+    const refuseCamera = () => {
+      const native = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+      navigator.mediaDevices.getUserMedia = (constraints) => (constraints?.video
+        ? Promise.reject(new DOMException('camera refused by the test', 'NotAllowedError'))
+        : native(constraints));
+    };
+    const alice = await open('alice', '', { init: refuseCamera });
+    const bob = await open('bob');
+    await waitIn(alice, "window.demo.online.includes('bob')", 'alice to see bob online');
+    await call(alice, bob, 'video');
+    await waitIn(alice, () => document.getElementById('call-notice').checkVisibility(), 'the notice');
+    assert.match(await text(alice, 'call-notice'), /continuing with audio only/);
+    await waitIn(bob, "document.getElementById('peer-flags').textContent.includes('camera off')", 'bob to see no camera from alice');
+    assert.equal(await shown(bob, '#peer-card'), true, "alice's avatar on bob's tile");
+    assertAudible(await remoteMedia(bob), 'bob hears alice');
+    assertMovingVideo(await remoteMedia(alice), "alice still sees bob's video");
+    for (const viewport of [[1280, 720], [390, 844]]) {
+      await alice.setViewport(...viewport);
+      const layout = await controlsLayout(alice);
+      assert.deepEqual(layout.problems, [], `alice at ${layout.viewport}: ${layout.problems.join('; ')}`);
+      await alice.screenshot(`${ARTIFACTS}camera-denied-alice-${viewport[0]}.png`);
+    }
+    await press(alice, 'End call');
+    await backInConversation(bob, 'alice', 'bob back in the conversation');
+    await alice.close();
+    await bob.close();
+  });
+
+  test('phone width (390x844): dialog, call view and controls fit and do not overlap', async () => {
+    const { alice, bob, close } = await pair('', { viewport: [390, 844] });
+    for (const page of [alice, bob]) {
+      const header = await page.evaluate(() => [...document.querySelectorAll('.conversation-header button, .composer input, .composer button')]
+        .map((el) => { const r = el.getBoundingClientRect(); return r.left >= 0 && r.right <= innerWidth && r.bottom <= innerHeight && el.checkVisibility(); }));
+      assert.ok(header.length === 4 && header.every(Boolean), `conversation controls inside the phone screen: ${header}`);
+    }
+    await alice.screenshot(`${ARTIFACTS}phone-conversation-alice.png`);
+    await press(alice, 'Start a video call');
+    await ringing(bob, 'bob to ring');
+    const dialog = await bob.evaluate(() => [...document.querySelectorAll('#incoming button')].filter((b) => b.checkVisibility())
+      .map((b) => { const r = b.getBoundingClientRect(); return r.left >= 0 && r.right <= innerWidth && r.top >= 0 && r.bottom <= innerHeight; }));
+    assert.ok(dialog.length === 3 && dialog.every(Boolean), `dialog buttons inside the phone screen: ${dialog}`);
+    await bob.screenshot(`${ARTIFACTS}phone-incoming-call.png`);
+    await press(bob, 'Accept with video');
+    await connected(alice, 'alice connected');
+    await connected(bob, 'bob connected');
+    await waitIn(alice, () => !document.getElementById('call-timer').hidden && !document.getElementById('call-quality').hidden, 'timer and quality shown');
+    await press(bob, 'Mute microphone'); // one more pill (alice sees "bob is muted")
+    await waitIn(alice, '!document.getElementById("peer-flags").hidden', 'alice to see bob muted');
+    for (const [who, page] of [['alice', alice], ['bob', bob]]) {
+      const layout = await controlsLayout(page);
+      assert.equal(layout.count, 5, `${who}: five call controls`);
+      assert.deepEqual(layout.problems, [], `${who} at ${layout.viewport}: ${layout.problems.join('; ')}`);
+      await page.screenshot(`${ARTIFACTS}phone-video-call-${who}.png`);
+    }
+    await press(alice, 'End call');
+    await backInConversation(bob, 'alice', 'bob back in the conversation');
     await close();
   });
 
   test('decline, caller cancel (missed call), and calling a user who is offline', async () => {
     const { alice, bob, close } = await pair();
-    await click(alice, 'video-call');
-    await waitIn(bob, '!document.getElementById("incoming").hidden', 'bob to ring');
-    await click(bob, 'decline');
+    await press(alice, 'Start a video call');
+    await ringing(bob, 'bob to ring');
+    await press(bob, 'Decline the call');
     await waitIn(alice, 'document.getElementById("call").hidden', "alice's call to end");
     assert.equal(await lastHistoryLine(alice), 'Video call declined');
     assert.equal(await lastHistoryLine(bob), 'Call declined');
 
-    await click(alice, 'audio-call');
-    await waitIn(bob, '!document.getElementById("incoming").hidden', 'bob to ring again');
+    await press(alice, 'Start an audio call');
+    await ringing(bob, 'bob to ring again');
     await waitIn(alice, "document.getElementById('call-status').textContent === 'Ringing…'", 'ringing');
-    await click(alice, 'hangup');
+    await press(alice, 'End call');
     await waitIn(bob, 'document.getElementById("incoming").hidden', 'bob to stop ringing');
     assert.equal(await lastHistoryLine(bob), 'Missed audio call');
 
     await bob.close();
     await waitIn(alice, "!window.demo.online.includes('bob')", 'bob to go offline');
     // bob's conversation stays selected; calling him now reaches nobody.
-    await click(alice, 'audio-call');
+    await press(alice, 'Start an audio call');
     await waitIn(alice, 'document.getElementById("call").hidden && window.demo.call === null', 'the call to end');
     assert.equal(await lastHistoryLine(alice), 'bob is offline');
     await alice.close();
@@ -146,30 +383,27 @@ describe('demo', () => {
 
   test('two tabs over BroadcastChannel (?transport=broadcast)', async () => {
     const { alice, bob, close } = await pair('&transport=broadcast');
-    await click(alice, 'audio-call');
-    await waitIn(bob, '!document.getElementById("incoming").hidden', 'bob to ring');
-    await click(bob, 'accept-audio');
-    await waitIn(alice, "document.getElementById('call-status').textContent === 'Connected'", 'connected');
-    const heard = await remoteMedia(alice);
-    assert.ok(heard.level > 0.01, `alice hears bob (${heard.level})`);
-    await click(alice, 'hangup');
-    await waitIn(bob, 'document.getElementById("call").hidden', 'the call to end');
+    await call(alice, bob, 'audio');
+    assertAudible(await remoteMedia(alice), 'alice hears bob');
+    assertAudible(await remoteMedia(bob), 'bob hears alice');
+    await press(alice, 'End call');
+    await backInConversation(bob, 'alice', 'the call to end');
+    assert.match(await lastHistoryLine(bob), /^Audio call · 0:\d\d$/);
     await close();
   });
 
   test('busy: carol calls bob during his call with alice', async () => {
     const { alice, bob, close } = await pair();
     const carol = await open('carol');
-    await click(alice, 'audio-call');
-    await waitIn(bob, '!document.getElementById("incoming").hidden', 'bob to ring');
-    await click(bob, 'accept-audio');
-    await waitIn(bob, "document.getElementById('call-status').textContent === 'Connected'", 'connected');
-    await carol.evaluate(() => { window.demo.peer = 'bob'; });
-    await carol.evaluate(() => document.getElementById('audio-call').click());
+    await call(alice, bob, 'audio');
+    await waitIn(carol, "window.demo.online.includes('bob')", 'carol to see bob online');
+    await press(carol, 'Chat with bob');
+    await waitIn(carol, "document.getElementById('peer-name').textContent === 'bob'", "carol in bob's conversation");
+    await press(carol, 'Start an audio call');
     await waitIn(carol, 'window.demo.call === null && document.getElementById("call").hidden', "carol's call to end");
     assert.equal(await lastHistoryLine(carol), 'bob is busy');
     assert.equal(await bob.evaluate(() => window.demo.call?.state), 'connected', 'bob stays in his call');
-    await click(alice, 'hangup');
+    await press(alice, 'End call');
     await carol.close();
     await close();
   });
@@ -177,14 +411,14 @@ describe('demo', () => {
   test('bob in two tabs: both ring, one answers, the other stops', async () => {
     const { alice, bob, close } = await pair();
     const bob2 = await open('bob');
-    await click(alice, 'video-call');
-    await waitIn(bob, '!document.getElementById("incoming").hidden', 'the first tab to ring');
-    await waitIn(bob2, '!document.getElementById("incoming").hidden', 'the second tab to ring');
-    await click(bob2, 'accept-audio');
-    await waitIn(bob2, "document.getElementById('call-status').textContent === 'Connected'", 'the second tab connected');
-    await waitIn(bob, 'document.getElementById("incoming").hidden', 'the first tab to stop ringing');
+    await press(alice, 'Start a video call');
+    await ringing(bob, 'the first tab to ring');
+    await ringing(bob2, 'the second tab to ring');
+    await press(bob2, 'Accept with audio only');
+    await connected(bob2, 'the second tab connected');
+    await waitIn(bob, 'document.getElementById("incoming").hidden && window.demo.ringer === null', 'the first tab to stop ringing');
     assert.equal(await lastHistoryLine(bob), 'Video call answered on another device');
-    await click(alice, 'hangup');
+    await press(alice, 'End call');
     await bob2.close();
     await close();
   });
@@ -193,10 +427,10 @@ describe('demo', () => {
     const alice = await open('alice', '&ringTimeoutMs=2000');
     const bob = await open('bob');
     await waitIn(alice, "window.demo.online.includes('bob')", 'bob online');
-    await click(alice, 'audio-call');
-    await waitIn(bob, '!document.getElementById("incoming").hidden', 'bob to ring');
+    await press(alice, 'Start an audio call');
+    await ringing(bob, 'bob to ring');
     await waitIn(alice, 'window.demo.call === null', 'the ring to time out', 10000);
-    await waitIn(bob, 'document.getElementById("incoming").hidden', 'bob to stop ringing');
+    await waitIn(bob, 'document.getElementById("incoming").hidden && window.demo.ringer === null', 'bob to stop ringing');
     assert.equal(await lastHistoryLine(alice), 'Audio call · no answer');
     assert.equal(await lastHistoryLine(bob), 'Missed audio call');
     await alice.close();
@@ -205,28 +439,30 @@ describe('demo', () => {
 
   test("closing alice's tab mid-call ends bob's call; reloading a ringing tab leaves no ghost call", async () => {
     const { alice, bob, close } = await pair();
-    await click(alice, 'video-call');
-    await waitIn(bob, '!document.getElementById("incoming").hidden', 'bob to ring');
-    await click(bob, 'accept-video');
-    await waitIn(bob, "document.getElementById('call-status').textContent === 'Connected'", 'connected');
-    await click(alice, 'camera');
-    await waitIn(bob, "document.getElementById('peer-flags').textContent.includes('camera off')", 'bob to see alice camera off');
+    await call(alice, bob, 'video');
+    await new Promise((done) => setTimeout(done, 1200)); // a call a second long, for the history line
     const left = Date.now();
-    await alice.goto('about:blank');
-    await waitIn(bob, 'window.demo.call === null', "bob's call to end", 5000);
-    console.log(`bob's call ended ${Date.now() - left} ms after alice's tab left`);
+    // As a person closes a tab: the page's pagehide handlers run (runBeforeUnload), then it is gone.
+    const closed = new Promise((done) => alice.page.once('close', done));
+    await alice.close({ runBeforeUnload: true });
+    await closed;
+    await backInConversation(bob, 'alice', "bob's call to end and his conversation with alice to show", 5000);
+    console.log(`bob's call ended ${Date.now() - left} ms after alice's tab closed`);
+    assert.match(await lastHistoryLine(bob), /^Video call · 0:\d\d$/);
+    await waitIn(bob, "document.getElementById('peer-status').textContent === 'offline'", 'alice shown offline');
 
     const carol = await open('carol');
-    await carol.evaluate(() => { window.demo.peer = 'bob'; });
-    await carol.evaluate(() => document.getElementById('audio-call').click());
-    await waitIn(bob, '!document.getElementById("incoming").hidden', 'bob to ring');
+    await waitIn(carol, "window.demo.online.includes('bob')", 'carol to see bob online');
+    await press(carol, 'Chat with bob');
+    await press(carol, 'Start an audio call');
+    await ringing(bob, 'bob to ring');
     await bob.goto(`${server.url}/?user=bob`);
     await waitIn(carol, 'window.demo.call === null', "carol's call to end when bob's ringing tab reloads", 10000);
     await waitIn(bob, 'window.demo?.client', 'bob back');
     assert.equal(await bob.evaluate(() => window.demo.call), null, 'no ghost call after the reload');
     assert.equal(await bob.evaluate(() => document.getElementById('incoming').hidden), true, 'not ringing');
     await carol.close();
-    await close();
+    await bob.close();
   });
 
   test('cross-browser: a Chromium tab calls a Firefox tab, media both ways', async () => {
@@ -237,21 +473,21 @@ describe('demo', () => {
       await bob.goto(`${server.url}/?user=bob`);
       await waitIn(bob, 'window.demo?.client && !document.getElementById("app").hidden', 'bob (Firefox) to log in');
       await waitIn(alice, "window.demo.online.includes('bob')", 'alice to see bob');
-      await click(alice, 'video-call');
-      await waitIn(bob, '!document.getElementById("incoming").hidden', 'Firefox to ring');
-      await click(bob, 'accept-video');
-      await waitIn(alice, "document.getElementById('call-status').textContent === 'Connected'", 'Chromium connected');
-      await waitIn(bob, "document.getElementById('call-status').textContent === 'Connected'", 'Firefox connected');
+      await press(alice, 'Start a video call');
+      await ringing(bob, 'Firefox to ring');
+      await press(bob, 'Accept with video');
+      await connected(alice, 'Chromium connected');
+      await connected(bob, 'Firefox connected');
       const inChromium = await remoteMedia(alice);
       const inFirefox = await remoteMedia(bob);
-      assert.ok(inChromium.width > 0 && inChromium.advanced > 0.5, `Chromium sees Firefox's video: ${JSON.stringify(inChromium)}`);
-      assert.ok(inChromium.level > 0.01, `Chromium hears Firefox: ${JSON.stringify(inChromium)}`);
-      assert.ok(inFirefox.width > 0 && inFirefox.advanced > 0.5, `Firefox sees Chromium's video: ${JSON.stringify(inFirefox)}`);
+      assertMovingVideo(inChromium, "Chromium sees Firefox's video");
+      assertAudible(inChromium, 'Chromium hears Firefox');
+      assertMovingVideo(inFirefox, "Firefox sees Chromium's video");
       // Headless Firefox runs no Web Audio; its remote audio track must at least be live and unmuted.
       const audio = await bob.evaluate(() => document.getElementById('remote-video').srcObject.getAudioTracks().map((t) => [t.readyState, t.muted]));
       assert.deepEqual(audio, [['live', false]], 'Firefox receives Chromium audio');
       console.log(`cross-browser: Chromium sees ${inChromium.width}x${inChromium.height}, hears ${inChromium.level.toFixed(3)}; Firefox sees ${inFirefox.width}x${inFirefox.height}`);
-      await click(bob, 'hangup');
+      await press(bob, 'End call');
       await waitIn(alice, 'window.demo.call === null', 'the call to end');
       await alice.close();
     } finally {
@@ -259,7 +495,22 @@ describe('demo', () => {
     }
   });
 
-  test('bad input from a socket is dropped; the server stays up and calls still work', async () => {
+  test('bad input is dropped with a log line; the server stays up and calls still work', async () => {
+    const logged = (pattern) => serverLog.some((line) => pattern.test(line));
+    // Bad request paths (a lone % cannot be URL-decoded) and a bad login are refused, not fatal.
+    const get = (path, method = 'GET', body) => new Promise((done, fail) => {
+      const { hostname, port } = new URL(server.url);
+      const req = request({ hostname, port, path, method }, (res) => { res.resume(); res.on('end', () => done(res.statusCode)); });
+      req.on('error', fail);
+      req.end(body);
+    });
+    assert.equal(await get('/%'), 400);
+    assert.equal(await get('/pkg/%E0%A4%A'), 400);
+    assert.equal(await get('/login', 'POST', 'not json'), 400);
+    assert.equal(await get('/'), 200, 'the server still serves');
+    assert.ok(logged(/bad request path refused: "\/%"/), serverLog.join('\n'));
+    assert.ok(logged(/login refused/), serverLog.join('\n'));
+
     const { alice, bob, close } = await pair();
     const answers = await alice.evaluate(async () => {
       const socket = window.demo.socket;
@@ -276,12 +527,85 @@ describe('demo', () => {
       ];
     });
     assert.deepEqual(answers, Array(5).fill({ error: 'bad-request' }), JSON.stringify(answers));
+    assert.equal(serverLog.filter((line) => /^dropped a malformed (peercall|chat) from alice$/.test(line)).length, 5, serverLog.join('\n'));
+
+    // A raw WebSocket frame that is not a socket.io packet at all (not JSON): socket.io closes
+    // that connection, the server logs it, and nothing else is disturbed.
+    const raw = await alice.evaluate(async () => {
+      const { token } = await (await fetch('/login', { method: 'POST', body: JSON.stringify({ name: 'mallory' }) })).json();
+      const ws = new WebSocket(`ws://${location.host}/socket.io/?EIO=4&transport=websocket`);
+      const frames = [];
+      const next = (test) => new Promise((done, fail) => {
+        const timer = setTimeout(() => fail(new Error(`no frame matching ${test} (got ${frames})`)), 5000);
+        const check = () => { const frame = frames.find((f) => test.test(f)); if (frame) { clearTimeout(timer); done(frame); } else setTimeout(check, 20); };
+        check();
+      });
+      const closed = new Promise((done) => { ws.onclose = (event) => done(event.code); });
+      ws.onmessage = ({ data }) => frames.push(String(data));
+      await next(/^0\{/); // engine.io open
+      ws.send(`40${JSON.stringify({ token })}`); // socket.io connect, with the login token
+      await next(/^40\{/);
+      ws.send('42{this is not json');
+      const code = await Promise.race([closed, new Promise((done) => setTimeout(() => done('still open'), 5000))]);
+      return { code, frames };
+    });
+    assert.notEqual(raw.code, 'still open', `the server closes a connection sending garbage: ${JSON.stringify(raw)}`);
+    await waitIn(alice, "!window.demo.online.includes('mallory')", 'mallory gone');
+    assert.ok(logged(/^dropped a bad frame from mallory \(.+\); closing its connection$/), serverLog.join('\n'));
+
     // bob's peercall client got nothing it had to reject, and a real call still goes through.
-    await click(alice, 'audio-call');
-    await waitIn(bob, '!document.getElementById("incoming").hidden', 'bob to ring');
-    await click(bob, 'decline');
+    await press(alice, 'Start an audio call');
+    await ringing(bob, 'bob to ring');
+    await press(bob, 'Decline the call');
     await waitIn(alice, 'window.demo.call === null', 'the call to end');
     await close();
   });
-});
 
+  test('login tokens expire: unused, and after the last socket using one is gone', async () => {
+    const lines = [];
+    const short = await startDemoServer({ port: 0, tokenUnusedMs: 800, tokenGraceMs: 800, log: (line) => lines.push(line) });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${short.url}/`); // the login form: the page itself connects nothing
+      const seen = await page.evaluate(async () => {
+        const sleep = (ms) => new Promise((done) => setTimeout(done, ms));
+        const login = async (name) => (await (await fetch('/login', { method: 'POST', body: JSON.stringify({ name }) })).json()).token;
+        /** Connects a raw socket.io client with `token`: 'ok' or the server's refusal; then closes it. */
+        const connect = (token) => new Promise((done) => {
+          const ws = new WebSocket(`ws://${location.host}/socket.io/?EIO=4&transport=websocket`);
+          ws.onmessage = ({ data }) => {
+            if (data.startsWith('0{')) ws.send(`40${JSON.stringify({ token })}`);
+            else if (data.startsWith('40')) { ws.close(); done('ok'); }
+            else if (data.startsWith('44')) { ws.close(); done(JSON.parse(data.slice(2)).message); }
+          };
+          ws.onerror = () => done('error');
+        });
+        const dave = await login('dave');
+        const results = { first: await connect(dave) };
+        await sleep(200);
+        results.withinGrace = await connect(dave);
+        await sleep(1500);
+        results.afterGrace = await connect(dave);
+        const erin = await login('erin');
+        await sleep(1500);
+        results.unused = await connect(erin);
+        return results;
+      });
+      assert.deepEqual(seen, { first: 'ok', withinGrace: 'ok', afterGrace: 'not logged in', unused: 'not logged in' });
+      assert.equal(short.tokens.size, 0, 'no token left behind');
+      assert.ok(lines.some((line) => /refused a socket: not logged in/.test(line)), lines.join('\n'));
+      await page.close();
+
+      // The demo itself logs in again when its token has expired while it was away.
+      const alice = await open('alice', '', { on: short });
+      await alice.evaluate(() => window.demo.socket.disconnect());
+      await new Promise((done) => setTimeout(done, 1500));
+      await alice.evaluate(() => window.demo.socket.connect());
+      await waitIn(alice, 'window.demo.socket.connected', 'alice to log in again and reconnect', 10000);
+      assert.equal(short.tokens.size, 1, "one token: alice's new one");
+      await alice.close();
+    } finally {
+      await short.close();
+    }
+  });
+});
