@@ -8,6 +8,11 @@ import { startServer } from './server.mjs';
 // Screen capture needs a display source; headless Firefox has none.
 const SKIP = { firefox: { screenShare: 'headless Firefox offers no screen to capture' } };
 
+// Every scenario of pages/sdk.js, in the order they run (checked against the page).
+const SCENARIOS = ['audioCall', 'videoCall', 'reject', 'busy', 'cancel', 'ringTimeout', 'iceFailed', 'mute', 'cameraOff',
+  'screenShare', 'upgradeToVideo', 'quality', 'switchDevice', 'glare', 'cameraDenied', 'cameraMissing', 'cameraBusy',
+  'calleeCameraDenied', 'microphoneDenied', 'unreachable', 'hundredCalls'];
+
 let server;
 before(async () => { server = await startServer(); });
 after(async () => { await server?.close(); });
@@ -24,9 +29,11 @@ for (const name of BROWSERS) {
     });
     after(async () => { await browser?.close(); });
 
-    const scenarios = ['audioCall', 'videoCall', 'reject', 'busy', 'cancel', 'ringTimeout', 'mute', 'cameraOff',
-      'screenShare', 'upgradeToVideo', 'glare', 'cameraDenied', 'microphoneDenied', 'unreachable', 'hundredCalls'];
-    for (const scenario of scenarios) {
+    test('every scenario of the page is run here', async () => {
+      assert.deepEqual([...await page.evaluate(() => window.scenarioNames)].sort(), [...SCENARIOS].sort());
+    });
+
+    for (const scenario of SCENARIOS) {
       const skip = SKIP[name]?.[scenario];
       test(scenario, { skip, timeout: 180000 }, async () => {
         const outcome = await page.evaluate((s) => window.runScenario(s), scenario);
