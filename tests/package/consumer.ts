@@ -40,3 +40,61 @@ export async function main(socket: WebSocket): Promise<void> {
   call.hangup();
   client.destroy();
 }
+
+// Wrong usages: each must be a type error (an unused `@ts-expect-error` is itself one), so
+// this file fails to compile if the declarations stop checking what they claim to. The package
+// test also compiles this file against declarations loosened to `any` for events and options,
+// and expects every directive between the two markers to be reported unused.
+export function wrongUsages(client: CallClient, call: Call, transport: Transport): void {
+  // --- wrong usages of events and options ---
+  // @ts-expect-error: 'ringing' is no call event (the state event says it)
+  call.on('ringing', () => {});
+  // @ts-expect-error: 'call' is no client event ('incoming' is)
+  client.on('call', () => {});
+  // @ts-expect-error: a state is a string, not a number
+  call.on('state', (state: number) => console.log(state));
+  // @ts-expect-error: `ended` gives { reason, missed }, not a string
+  call.on('ended', (reason: string) => console.log(reason));
+  // @ts-expect-error: there is no `reasons`
+  call.on('ended', ({ reasons }) => console.log(reasons));
+  // @ts-expect-error: the quality level is a number
+  call.on('quality', (q) => console.log(q.level.toUpperCase()));
+  // @ts-expect-error: the remote stream is a MediaStream
+  call.on('remoteStream', (stream: string) => console.log(stream));
+  // @ts-expect-error: remoteMedia is a MediaState, with no `muted`
+  call.on('remoteMedia', (media) => console.log(media.muted));
+  // @ts-expect-error: videoUnavailable gives an error with a string code
+  call.on('videoUnavailable', (error) => console.log(error.code * 2));
+  // @ts-expect-error: an incoming call is a Call, not a user id
+  client.on('incoming', (from: string) => console.log(from));
+  // @ts-expect-error: a busy notice has `from` and `kind`, no `peer`
+  client.on('busy', ({ peer }) => console.log(peer));
+  // @ts-expect-error: off() takes the same listener types as on()
+  call.off('state', (state: boolean) => console.log(state));
+  // @ts-expect-error: ringTimeoutMs is a number of milliseconds
+  void new CallClient({ userId: 'alice', transport, ringTimeoutMs: '30s' });
+  // @ts-expect-error: iceServers is an array of RTCIceServer
+  void new CallClient({ userId: 'alice', transport, iceServers: 'stun:stun.example.org' });
+  // @ts-expect-error: the transport is required
+  void new CallClient({ userId: 'alice' });
+  // @ts-expect-error: the user id is required
+  void new CallClient({ transport });
+  // @ts-expect-error: video is a boolean
+  void client.call('bob', { video: 'yes' });
+  // @ts-expect-error: accept's video is a boolean
+  void call.accept({ video: 1 });
+  // --- end ---
+  // @ts-expect-error: a device kind is 'microphone' or 'camera'
+  void call.switchDevice('speaker', 'id');
+  // @ts-expect-error: setMuted takes a boolean
+  call.setMuted('yes');
+  // @ts-expect-error: a state is one of the CallState names
+  const state: 'busy' = call.state;
+  // @ts-expect-error: not an end reason
+  const reason: EndReason = 'gone';
+  // @ts-expect-error: a transport needs subscribe too
+  const halfTransport: Transport = { send: () => {} };
+  // @ts-expect-error: the local stream may be null
+  const tracks = call.localStream.getTracks();
+  console.log(state, reason, halfTransport, tracks);
+}

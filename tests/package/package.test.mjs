@@ -58,6 +58,49 @@ test('strict TypeScript consumers of peercall, peercall/react and peercall/vue t
   }
 });
 
+test('the consumer\'s wrong usages are caught by the typing itself: loosened to `any`, they compile', () => {
+  // consumer.ts expects a type error on each wrong usage. If events or options were typed `any`,
+  // those directives would go unused: loosen exactly that in the installed declarations and
+  // check tsc then reports every directive between the markers unused, and nothing else.
+  const declarations = join(project, 'node_modules', 'peercall', 'peercall.d.ts');
+  const original = readFileSync(declarations, 'utf8');
+  const loosenings = [
+    [/<K extends keyof (CallEvents|CallClientEvents)>\(event: K, listener: \1\[K\]\)/g, '(event: string, listener: (...args: any[]) => void)'],
+    [/options\??: (CallClientOptions|CallOptions|AcceptOptions)( \| undefined)?/g, 'options?: any'],
+  ];
+  let loose = original;
+  for (const [pattern, replacement] of loosenings) {
+    assert.match(loose, pattern, `the declarations have ${pattern} to loosen`);
+    loose = loose.replace(pattern, replacement);
+  }
+  const source = readFileSync(new URL('./consumer.ts', import.meta.url), 'utf8').split('\n');
+  const begin = source.findIndex((line) => line.includes('--- wrong usages of events and options ---'));
+  const end = source.findIndex((line) => line.includes('--- end ---'));
+  assert.ok(begin > 0 && end > begin, 'consumer.ts marks its wrong usages of events and options');
+  const expected = source.map((line, i) => [line, i + 1]).slice(begin, end)
+    .filter(([line]) => line.includes('@ts-expect-error')).map(([, n]) => n);
+  assert.ok(expected.length >= 10, `wrong usages between the markers (${expected.length})`);
+  writeFileSync(join(project, 'tsconfig.loose.json'), JSON.stringify({
+    compilerOptions: { strict: true, noEmit: true, target: 'es2022', module: 'esnext', moduleResolution: 'bundler', lib: ['es2022', 'dom'] },
+    files: ['consumer.ts'],
+  }));
+  writeFileSync(declarations, loose);
+  let output = '';
+  try {
+    run(join(TOOLS, 'tsc'), ['-p', join(project, 'tsconfig.loose.json')], project);
+  } catch (error) {
+    output = `${error.stdout}${error.stderr}`;
+  } finally {
+    writeFileSync(declarations, original);
+  }
+  const errors = output.split('\n').filter((line) => /error TS\d+/.test(line));
+  const unused = errors.filter((line) => /^consumer\.ts\(\d+,\d+\): error TS2578/.test(line))
+    .map((line) => Number(line.match(/\((\d+),/)[1]));
+  assert.deepEqual(unused, expected, `every marked wrong usage compiles once loosened:\n${output}`);
+  assert.equal(errors.length, unused.length, `only unused directives are reported:\n${output}`);
+  console.log(`${expected.length} wrong usages of events and options are caught only by their types`);
+});
+
 test('Vite bundles it with no configuration and the bundle runs in Chromium', async () => {
   copyFileSync(new URL('./index.html', import.meta.url), join(project, 'index.html'));
   copyFileSync(new URL('./main.js', import.meta.url), join(project, 'main.js'));
