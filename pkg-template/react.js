@@ -70,6 +70,7 @@ const IDLE = {
   remoteMedia: null, localMedia: null, quality: null, endReason: null, missed: false, duration: 0, error: null,
 };
 const NO_EXTRA = { quality: null, missed: false, error: null };
+const NO_CALL = { client: null, call: null };
 
 function snapshot(call, extra) {
   return {
@@ -86,7 +87,7 @@ function snapshot(call, extra) {
  */
 export function useCall(client) {
   // The call is held with the client it came from, so a call never outlives its client here.
-  const [held, setHeld] = useState({ client: null, call: null });
+  const [held, setHeld] = useState(NO_CALL);
   const call = client && held.client === client ? held.call : null;
   const [view, setView] = useState({ of: null, fields: IDLE });
 
@@ -95,7 +96,11 @@ export function useCall(client) {
     const onIncoming = (incoming) => setHeld((current) => (
       current.client === client && current.call && current.call.state !== 'ended' ? current : { client, call: incoming }));
     client.on('incoming', onIncoming);
-    return () => client.off('incoming', onIncoming);
+    return () => {
+      client.off('incoming', onIncoming);
+      // Dropped, not kept for a return to this client: by then it may have ended long ago.
+      setHeld((current) => (current.client === client ? NO_CALL : current));
+    };
   }, [client]);
 
   useEffect(() => {

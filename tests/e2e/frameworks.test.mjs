@@ -4,7 +4,8 @@
 // other through the demo's Socket.IO server in headless Chromium. Checked: pictures and sound both
 // ways, mute seen by the peer, a declined call, hang up, and signing out (unmounting the bindings)
 // mid-call leaving no live peer connection and no open camera or microphone; neither page may log
-// an error or a warning.
+// an error or a warning. A second page in each fixture (hooks.html) runs the bindings through
+// option changes, client changes and MediaStreamVideo mounts.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -71,7 +72,9 @@ function buildFixture(name, deps) {
   const html = join(project, 'index.html');
   writeFileSync(html, readFileSync(html, 'utf8').replace('<head>', `<head>${INSTRUMENT}`));
   const config = join(project, 'vite.config.mjs');
-  writeFileSync(config, `export default ${JSON.stringify({ ...VITE_CONFIG, base: `/${name}/` })};\n`);
+  // Two pages: the fixture (index.html) and the test page of its hooks (hooks.html).
+  const input = { main: html, hooks: join(project, 'hooks.html') };
+  writeFileSync(config, `export default ${JSON.stringify({ ...VITE_CONFIG, base: `/${name}/`, build: { ...VITE_CONFIG.build, rollupOptions: { input } } })};\n`);
   const out = join(project, 'dist');
   run(VITE, ['build', '--config', config, '--mode', 'development', '--outDir', out, '--emptyOutDir', project], project,
     { ...process.env, NODE_ENV: 'development' });
@@ -235,6 +238,23 @@ test('a React chat page and a Vue chat page: message, call with media both ways,
   assert.deepEqual(noise, [], 'no console errors or warnings');
   await react.close();
   await vue.close();
+});
+
+test('the hooks and composables, StrictMode included: equal options keep a client, a changed one replaces it; a changed client drops its call; MediaStreamVideo mounted with a stream shows it', async () => {
+  const failed = [];
+  for (const [who, name] of [['React', 'react-app'], ['Vue', 'vue-app']]) {
+    const page = await browser.newPage();
+    await page.goto(`${server.url}/${name}/hooks.html`);
+    await waitIn(page, 'window.scenariosReady', `the ${who} hooks page`);
+    for (const scenario of ['options', 'clientChange', 'video']) {
+      await page.evaluate((scenario) => window.scenarios[scenario](), scenario)
+        .catch((error) => failed.push(`${who} ${scenario}: ${error.message.split('\n')[0]}`));
+    }
+    const noise = page.logs.filter((line) => /\b(error|warning|warn|pageerror)\]/.test(line));
+    assert.deepEqual(noise, [], `no console errors or warnings on the ${who} hooks page`);
+    await page.close();
+  }
+  assert.deepEqual(failed, [], 'every scenario passes');
 });
 
 test("the README's React and Vue sections show the fixtures' code", () => {
