@@ -1,10 +1,10 @@
 // The npm package as a user gets it: `npm pack` of pkg/, installed into a fresh project, then
-// imported by Node, type-checked by a strict TypeScript consumer, bundled by Vite with no
-// configuration, and the bundle run in headless Chromium.
+// imported by Node, type-checked by a strict TypeScript consumer, bundled by Vite and by webpack 5
+// with no configuration, and each bundle run in headless Chromium.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync, copyFileSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync, copyFileSync, readdirSync, statSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { launch } from '../browser/browsers.mjs';
@@ -101,21 +101,13 @@ test('the consumer\'s wrong usages are caught by the typing itself: loosened to 
   console.log(`${expected.length} wrong usages of events and options are caught only by their types`);
 });
 
-test('Vite bundles it with no configuration and the bundle runs in Chromium', async () => {
-  copyFileSync(new URL('./index.html', import.meta.url), join(project, 'index.html'));
-  copyFileSync(new URL('./main.js', import.meta.url), join(project, 'main.js'));
-  const outDir = join(ROOT, 'tests', 'fixtures', 'bundle-dist');
-  run(join(TOOLS, 'vite'), ['build', '--logLevel', 'warn', '--outDir', outDir, '--emptyOutDir', '--base', './', project], project);
-  const assets = readdirSync(join(outDir, 'assets'));
-  const wasm = assets.find((f) => f.endsWith('.wasm'));
-  assert.ok(wasm, `the wasm is emitted as an asset (${assets})`);
-  const js = assets.filter((f) => f.endsWith('.js')).reduce((n, f) => n + statSync(join(outDir, 'assets', f)).size, 0);
-  console.log(`vite bundle: ${js} bytes of JS, ${statSync(join(outDir, 'assets', wasm)).size} bytes of wasm`);
+/** Loads a bundled app in headless Chromium and returns what main.js reported. */
+async function runBundle(path) {
   const server = await startServer();
   const browser = await launch('chromium');
   try {
     const page = await browser.newPage();
-    await page.goto(`${server.url}/tests/fixtures/bundle-dist/index.html`);
+    await page.goto(`${server.url}${path}`);
     const result = await page.evaluate(() => new Promise((done) => {
       const start = Date.now();
       (function poll() {
@@ -125,8 +117,50 @@ test('Vite bundles it with no configuration and the bundle runs in Chromium', as
     }));
     assert.ok(result.ok, `bundled app ran: ${JSON.stringify(result)}\n${page.logs.join('\n')}`);
     assert.match(result.partyId, /^[0-9a-f]{16}$/);
+    assert.equal(result.hasCall, true);
   } finally {
     await browser.close();
     await server.close();
   }
+}
+
+const BUNDLES = join(ROOT, 'tests', 'fixtures', 'bundle-dist');
+
+test('Vite bundles it with no configuration and the bundle runs in Chromium', async () => {
+  copyFileSync(new URL('./index.html', import.meta.url), join(project, 'index.html'));
+  copyFileSync(new URL('./main.js', import.meta.url), join(project, 'main.js'));
+  run(join(TOOLS, 'vite'), ['build', '--logLevel', 'warn', '--outDir', BUNDLES, '--emptyOutDir', '--base', './', project], project);
+  const assets = readdirSync(join(BUNDLES, 'assets'));
+  const wasm = assets.find((f) => f.endsWith('.wasm'));
+  assert.ok(wasm, `the wasm is emitted as an asset (${assets})`);
+  const js = assets.filter((f) => f.endsWith('.js')).reduce((n, f) => n + statSync(join(BUNDLES, 'assets', f)).size, 0);
+  console.log(`vite bundle: ${js} bytes of JS, ${statSync(join(BUNDLES, 'assets', wasm)).size} bytes of wasm`);
+  await runBundle('/tests/fixtures/bundle-dist/index.html');
+});
+
+test('webpack 5 bundles it with no configuration and the bundle runs in Chromium', async () => {
+  // No webpack.config: the CLI's defaults, as `npx webpack` in a fresh app. The wasm is found
+  // through the glue's `new URL('peercall_bg.wasm', import.meta.url)`, which webpack 5 emits as
+  // an asset by itself; main.js's top-level await makes it an async module.
+  copyFileSync(new URL('./main.js', import.meta.url), join(project, 'main.js'));
+  const outDir = join(BUNDLES, 'webpack');
+  rmSync(outDir, { recursive: true, force: true });
+  let output;
+  try {
+    output = run(join(TOOLS, 'webpack'), ['build', './main.js', '--mode', 'production', '--output-path', outDir, '--stats', 'errors-warnings'], project);
+  } catch (error) {
+    assert.fail(`webpack failed:\n${error.stdout}${error.stderr}`);
+  }
+  // A warning here (a critical dependency, an asset it cannot place) is one every user would get.
+  assert.doesNotMatch(output, /WARNING|ERROR/, `webpack warned:\n${output}`);
+  const files = readdirSync(outDir);
+  const wasm = files.find((f) => f.endsWith('.wasm'));
+  assert.ok(wasm, `the wasm is emitted as an asset (${files})`);
+  assert.ok(files.includes('main.js'), `the bundle is main.js (${files})`);
+  const js = files.filter((f) => f.endsWith('.js')).reduce((n, f) => n + statSync(join(outDir, f)).size, 0);
+  console.log(`webpack bundle: ${js} bytes of JS, ${statSync(join(outDir, wasm)).size} bytes of wasm (${files.join(', ')})`);
+  // webpack's default output is a classic script, not a module.
+  writeFileSync(join(outDir, 'index.html'),
+    '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>webpack-bundled peercall</title></head>\n<body><script src="./main.js"></script></body></html>\n');
+  await runBundle('/tests/fixtures/bundle-dist/webpack/index.html');
 });
