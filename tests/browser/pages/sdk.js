@@ -3,7 +3,8 @@
 // would see and hear (remote video frames advancing, remote audio above silence) and returns the
 // figures it measured; a failed check throws with a message saying what was expected.
 
-// Count live peer connections: every RTCPeerConnection the library makes goes through this.
+// Count live peer connections: every RTCPeerConnection the library makes goes through this. One
+// counts as closed once the browser says so, not merely once close() was called.
 const NativePeerConnection = window.RTCPeerConnection;
 const livePeerConnections = new Set();
 window.RTCPeerConnection = class extends NativePeerConnection {
@@ -12,8 +13,9 @@ window.RTCPeerConnection = class extends NativePeerConnection {
     livePeerConnections.add(this);
   }
   close() {
-    livePeerConnections.delete(this);
-    return super.close();
+    const result = super.close();
+    if (this.signalingState === 'closed') livePeerConnections.delete(this);
+    return result;
   }
 };
 
@@ -545,7 +547,7 @@ const scenarios = {
     const hub = createHub();
     const alice = client(hub, 'alice');
     const bob = client(hub, 'bob');
-    const { outgoing, incoming, bLog } = await connect(alice, bob, 'bob');
+    const { outgoing, incoming, aLog, bLog } = await connect(alice, bob, 'bob');
     const before = await audioLevel(incoming.remoteStream);
     outgoing.setMuted(true);
     await waitFor(() => incoming.remoteMedia.audioMuted === true, 'bob to see alice muted');
@@ -560,6 +562,11 @@ const scenarios = {
     const after = await audioLevel(incoming.remoteStream);
     check(audible(after), `alice audible again (${JSON.stringify(after)})`);
     outgoing.hangup();
+    await ended(incoming, bLog);
+    checkBothEnded([
+      { who: 'alice', log: aLog, reason: 'hangup', states: CALLER_CONNECTED },
+      { who: 'bob', log: bLog, reason: 'remote-hangup', states: CALLEE_CONNECTED },
+    ]);
     return { before, muted, after };
   },
 
@@ -567,7 +574,7 @@ const scenarios = {
     const hub = createHub();
     const alice = client(hub, 'alice');
     const bob = client(hub, 'bob');
-    const { outgoing, incoming } = await connect(alice, bob, 'bob', { video: true });
+    const { outgoing, incoming, aLog, bLog } = await connect(alice, bob, 'bob', { video: true });
     check(incoming.remoteMedia.videoMuted === false, 'camera on at first');
     outgoing.setVideoEnabled(false);
     await waitFor(() => incoming.remoteMedia.videoMuted === true, 'bob to see alice camera off');
@@ -577,9 +584,19 @@ const scenarios = {
     let refused = null;
     const audioOnly = await (async () => {
       outgoing.hangup();
-      const { outgoing: call } = await connect(alice, bob, 'bob');
+      await ended(incoming, bLog);
+      checkBothEnded([
+        { who: 'alice', log: aLog, reason: 'hangup', states: CALLER_CONNECTED },
+        { who: 'bob', log: bLog, reason: 'remote-hangup', states: CALLEE_CONNECTED },
+      ]);
+      const { outgoing: call, incoming: answered, aLog: a2, bLog: b2 } = await connect(alice, bob, 'bob');
       try { call.setVideoEnabled(false); } catch (e) { refused = e.code; }
-      call.hangup();
+      answered.hangup();
+      await ended(call, a2);
+      checkBothEnded([
+        { who: 'bob', log: b2, reason: 'hangup', states: CALLEE_CONNECTED },
+        { who: 'alice', log: a2, reason: 'remote-hangup', states: CALLER_CONNECTED },
+      ]);
       return refused;
     })();
     check(audioOnly === 'no-video', `setVideoEnabled on an audio call throws no-video (${audioOnly})`);
@@ -590,23 +607,39 @@ const scenarios = {
     const hub = createHub();
     const alice = client(hub, 'alice');
     const bob = client(hub, 'bob');
-    const { outgoing, incoming } = await connect(alice, bob, 'bob', { video: true });
+    const { outgoing, incoming, aLog, bLog } = await connect(alice, bob, 'bob', { video: true });
+    const camera = outgoing.localStream.getVideoTracks()[0];
+    const sentVideo = () => [...livePeerConnections].flatMap((pc) => pc.getSenders()).map((x) => x.track)
+      .find((t) => t && t.kind === 'video' && !incoming.localStream.getTracks().includes(t));
     await outgoing.startScreenShare();
     await waitFor(() => incoming.remoteMedia.screenSharing === true, 'bob to see the screen share');
+    await waitFor(() => sentVideo() && sentVideo() !== camera, 'alice to send the screen');
+    const screen = sentVideo();
     const shared = await watchVideo(incoming.remoteStream);
     outgoing.stopScreenShare();
     await waitFor(() => incoming.remoteMedia.screenSharing === false, 'bob to see sharing stop');
-    const camera = await watchVideo(incoming.remoteStream);
-    check(camera.width > 0, 'camera picture back');
+    check(screen.readyState === 'ended', 'the screen capture stopped with the share');
+    const cameraBack = await watchVideo(incoming.remoteStream);
+    check(cameraBack.width > 0, 'camera picture back');
+    // Sharing again, then hanging up while sharing: the screen capture stops with the call.
+    await outgoing.startScreenShare();
+    await waitFor(() => sentVideo() && sentVideo() !== camera, 'alice to send the screen again');
+    const screenAgain = sentVideo();
     outgoing.hangup();
-    return { shared, camera };
+    await ended(incoming, bLog);
+    checkBothEnded([
+      { who: 'alice', log: aLog, reason: 'hangup', states: CALLER_CONNECTED },
+      { who: 'bob', log: bLog, reason: 'remote-hangup', states: CALLEE_CONNECTED },
+    ]);
+    check(screenAgain.readyState === 'ended', 'the screen capture stopped with the call');
+    return { shared, camera: cameraBack };
   },
 
   async upgradeToVideo() {
     const hub = createHub();
     const alice = client(hub, 'alice');
     const bob = client(hub, 'bob');
-    const { outgoing, incoming } = await connect(alice, bob, 'bob');
+    const { outgoing, incoming, aLog, bLog } = await connect(alice, bob, 'bob');
     check(incoming.remoteStream.getVideoTracks().length === 0, 'no video at first');
     await outgoing.upgradeToVideo();
     await waitFor(() => incoming.remoteStream.getVideoTracks().length > 0, 'bob to receive alice video');
@@ -614,7 +647,13 @@ const scenarios = {
     const seen = await watchVideo(incoming.remoteStream);
     check(seen.width > 0, 'bob sees the upgraded video');
     check(outgoing.kind === 'video', 'the call is now a video call');
+    check(aLog.localTracks.size === 2, `alice's camera joined her local tracks (${aLog.localTracks.size})`);
     outgoing.hangup();
+    await ended(incoming, bLog);
+    checkBothEnded([
+      { who: 'alice', log: aLog, reason: 'hangup', states: CALLER_CONNECTED },
+      { who: 'bob', log: bLog, reason: 'remote-hangup', states: CALLEE_CONNECTED },
+    ]);
     return { seen };
   },
 
@@ -766,13 +805,22 @@ const scenarios = {
     bob.on('incoming', (c) => incomingAtBob.push(c));
     const a = alice.call('bob');
     const b = bob.call('alice');
+    const aLog = record(a);
+    const bLog = record(b);
     await waitFor(() => a.state === 'connected' && b.state === 'connected', 'exactly one call to connect on both sides');
     check(a.id === b.id, `both sides on the same call (${a.id} / ${b.id})`);
     check(incomingAtAlice.length + incomingAtBob.length === 0, 'nobody was asked to answer');
     check(livePeerConnections.size === 2, `two peer connections, one per side (${livePeerConnections.size})`);
     a.hangup();
-    await waitFor(() => b.state === 'ended', 'bob to end');
-    return { callId: a.id };
+    await ended(b, bLog);
+    // Whichever call survives, neither side rings: the side whose call lost answers the other
+    // at once, and the winner goes from calling straight to connecting on that answer.
+    const GLARE = ['calling', 'connecting', 'connected', 'ended'];
+    checkBothEnded([
+      { who: 'alice', log: aLog, reason: 'hangup', states: GLARE },
+      { who: 'bob', log: bLog, reason: 'remote-hangup', states: GLARE },
+    ]);
+    return { callId: a.id, aliceStates: aLog.states, bobStates: bLog.states };
   },
 
   // Both cameras refused (the page's getUserMedia refuses video to everyone): an audio call.
