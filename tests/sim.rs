@@ -18,10 +18,17 @@ use peercall::call::{
     CallHandle, CallId, CallKind, CallMachine, CallState, Command, Config, DeviceKind, Direction,
     Effect, EffectResult, EndReason, Event, IceState, MediaError, Millis, Output, StatsSample,
 };
-use peercall::protocol::{IceCandidate, PartyId, UserId};
+use peercall::protocol::{Body, IceCandidate, PartyId, UserId};
 use rng::Rng;
 
 const DEFAULT_SCHEDULES: u64 = 100_000;
+
+/// The ring timeout of every client here (the default), which is also its invites' lifetime.
+const RING_TIMEOUT_MS: Millis = 30_000;
+
+/// Every scripted action is over by 90 s; by this time every timer that ends or settles a call
+/// (ring 30 s, connect 20 s, ICE give-up 20 s after the last blip) has fired.
+const SETTLED_AT: Millis = 150_000;
 
 // ----- the world ------------------------------------------------------------------------------
 
@@ -54,6 +61,8 @@ enum Action {
 enum Ev {
     Deliver {
         to: usize,
+        /// The sending client (the receiver only learns its user).
+        sender: usize,
         from: UserId,
         json: String,
     },
@@ -104,11 +113,26 @@ struct Pc {
     down_epoch: u64,
 }
 
+/// What fed the input that ended a call.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Cause {
+    /// A message from this client.
+    ToldBy(usize),
+    /// Anything else: the user, a timer, an effect's result, the browser, the transport.
+    Own,
+}
+
 /// What the sim observed of one call handle.
 #[derive(Debug, Default)]
 struct Record {
+    /// When the first event of the call was seen (for an incoming call: when its invite arrived).
+    created_at: Option<Millis>,
+    /// When the call first reported `connected`.
+    connected_at: Option<Millis>,
     states: Vec<CallState>,
     ended: Option<EndReason>,
+    /// What made the call end.
+    cause: Option<Cause>,
     missed: bool,
     connected: bool,
     released: bool,
@@ -132,12 +156,6 @@ struct Faults {
     sdp_fail: f64,
 }
 
-impl Faults {
-    fn lossless(&self) -> bool {
-        self.drop == 0.0
-    }
-}
-
 struct World {
     now: Millis,
     rng: Rng,
@@ -147,8 +165,19 @@ struct World {
     seq: u64,
     pcs: Vec<Pc>,
     link_up: bool,
-    /// The media path was cut at some point (a network blip).
-    blipped: bool,
+    /// When the media path was first cut (a network blip), if ever.
+    first_blip_at: Option<Millis>,
+    /// When each call's invite was first sent.
+    invites_sent: HashMap<CallId, Millis>,
+    /// The device whose answer each caller took, and when it first said so (`select-answer`).
+    selected: HashMap<CallId, (PartyId, Millis)>,
+    /// Call ids a glare merge abandoned, the merging client, and when it first told the peer's
+    /// devices (`hangup` with `answered-elsewhere`).
+    merged_away: HashMap<CallId, (usize, Millis)>,
+    /// What fed the input being handled.
+    cause: Cause,
+    /// Messages the network lost.
+    dropped: u64,
     records: HashMap<(usize, CallHandle), Record>,
     faults: Faults,
     violations: Vec<String>,
@@ -174,7 +203,12 @@ impl World {
             seq: 0,
             pcs: Vec::new(),
             link_up: true,
-            blipped: false,
+            first_blip_at: None,
+            invites_sent: HashMap::new(),
+            selected: HashMap::new(),
+            merged_away: HashMap::new(),
+            cause: Cause::Own,
+            dropped: 0,
             records: HashMap::new(),
             faults,
             violations: Vec::new(),
@@ -195,6 +229,12 @@ impl World {
             camera_error: None,
         });
         self.clients.len() - 1
+    }
+
+    /// Whether every message got through: none was lost (a schedule with a loss rate may still
+    /// lose none).
+    fn lossless(&self) -> bool {
+        self.dropped == 0
     }
 
     fn log(&mut self, line: impl FnOnce() -> String) {
@@ -253,6 +293,7 @@ impl World {
             match (timer, event) {
                 (Some((t, client)), e) if e.is_none_or(|e| t <= e) => {
                     self.log(|| format!("[{client}] timeout"));
+                    self.cause = Cause::Own;
                     self.clients[client].machine.handle_timeout(self.now);
                     self.drain(client);
                 }
@@ -266,11 +307,18 @@ impl World {
     }
 
     fn process(&mut self, ev: Ev) {
+        self.cause = Cause::Own;
         match ev {
-            Ev::Deliver { to, from, json } => {
+            Ev::Deliver {
+                to,
+                sender,
+                from,
+                json,
+            } => {
                 if !self.clients[to].online {
                     return;
                 }
+                self.cause = Cause::ToldBy(sender);
                 self.log(|| format!("[{to}] <- {from}: {json}"));
                 self.clients[to]
                     .machine
@@ -344,13 +392,16 @@ impl World {
             Ev::Link(up) => {
                 self.log(|| format!("link {}", if up { "up" } else { "down" }));
                 self.link_up = up;
-                self.blipped |= !up;
+                if !up {
+                    self.first_blip_at.get_or_insert(self.now);
+                }
             }
         }
         self.update_links();
     }
 
     fn act(&mut self, client: usize, action: Action) {
+        self.cause = Cause::Own;
         let now = self.now;
         self.log(|| format!("[{client}] user {action:?}"));
         let machine = &mut self.clients[client].machine;
@@ -427,6 +478,22 @@ impl World {
         while let Some(output) = self.clients[client].machine.poll_output() {
             match output {
                 Output::Send { to, message } => {
+                    let (now, call_id) = (self.now, message.call_id);
+                    match &message.body {
+                        Body::Invite { .. } => {
+                            self.invites_sent.entry(call_id).or_insert(now);
+                        }
+                        Body::SelectAnswer { selected_party_id } => {
+                            let selected = (selected_party_id.clone(), now);
+                            self.selected.entry(call_id).or_insert(selected);
+                        }
+                        Body::Hangup {
+                            reason: EndReason::AnsweredElsewhere,
+                        } => {
+                            self.merged_away.entry(call_id).or_insert((client, now));
+                        }
+                        _ => {}
+                    }
                     let json = message.to_json();
                     self.log(|| format!("[{client}] -> {to}: {json}"));
                     let from = self.clients[client].user.clone();
@@ -439,6 +506,7 @@ impl World {
                     }
                     for to in targets {
                         if self.rng.chance(self.faults.drop) {
+                            self.dropped += 1;
                             continue;
                         }
                         let copies = if self.rng.chance(self.faults.duplicate) {
@@ -449,6 +517,7 @@ impl World {
                         for _ in 0..copies {
                             let ev = Ev::Deliver {
                                 to,
+                                sender: client,
                                 from: from.clone(),
                                 json: json.clone(),
                             };
@@ -464,6 +533,17 @@ impl World {
 
     fn observe(&mut self, client: usize, event: Event) {
         self.log(|| format!("[{client}] event {event:?}"));
+        let now = self.now;
+        let call = match &event {
+            Event::StateChanged { call, .. }
+            | Event::Ended { call, .. }
+            | Event::Incoming { call, .. } => Some(*call),
+            _ => None,
+        };
+        if let Some(call) = call {
+            let record = self.records.entry((client, call)).or_default();
+            record.created_at.get_or_insert(now);
+        }
         match event {
             Event::StateChanged { call, state } => {
                 let record = self.records.entry((client, call)).or_default();
@@ -474,6 +554,7 @@ impl World {
                 record.states.push(state);
                 if state == CallState::Connected {
                     record.connected = true;
+                    record.connected_at.get_or_insert(now);
                 }
             }
             Event::Ended {
@@ -487,6 +568,7 @@ impl World {
                         .push(format!("[{client}] {call:?} ended twice"));
                 }
                 record.ended = Some(reason);
+                record.cause = Some(self.cause);
                 record.missed = missed;
             }
             Event::Error { error, .. } => {
@@ -847,7 +929,13 @@ fn basic(world: &mut World) {
     for &bob in &bobs {
         let time = rng.range(100, 36_000);
         match rng.below(10) {
-            0..=5 => world.action(time, bob, Action::Accept(None, rng.coin())),
+            0..=5 => {
+                world.action(time, bob, Action::Accept(None, rng.coin()));
+                // Now and then the device hangs up at once: its hangup races its own answer.
+                if rng.chance(0.1) {
+                    world.action(time + rng.range(0, 2_500), bob, Action::Hangup);
+                }
+            }
             6 | 7 => world.action(time, bob, Action::Reject),
             _ => {}
         }
@@ -942,36 +1030,234 @@ fn chaos(world: &mut World) {
 
 // ----- invariants ---------------------------------------------------------------------------
 
-/// Whether a caller's and a callee device's end reasons tell the same story.
-fn consistent(caller: EndReason, callee: EndReason, callee_connected: bool) -> bool {
-    use EndReason::*;
-    // Reasons a side reaches by its own action or its own timer, which can cross the other
-    // side's message on the wire.
-    let own = |r| matches!(r, Hangup | Cancelled | Rejected | Timeout | IceFailed);
-    caller == callee
-        || (caller == Hangup && callee == RemoteHangup)
-        || (caller == RemoteHangup && callee == Hangup)
-        || (own(caller) && own(callee))
-        // A callee device that never connected ended by its own action or its invite's expiry,
-        // or another device of the callee took the call.
-        || (!callee_connected
-            && matches!(callee, Rejected | Hangup | MediaFailed | AnsweredElsewhere | Timeout))
+/// Where a callee device stands in a call, as the caller decided.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Role {
+    /// The caller took this device's answer (its `select-answer` named it).
+    Answered,
+    /// The caller took no answer (it never sent `select-answer`).
+    Unanswered,
+    /// The caller took another device's answer, or glare merged away the call this device rang
+    /// for: all it can still hear of the call is that.
+    Lost,
 }
 
+/// How a device's end fits its caller's.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Story {
+    /// One side's message made the other end.
+    Told,
+    /// Each side ended by its own hand (its user, a timer, a failure) before the other side's
+    /// message reached it. Every such end sends the other side a message, except a device's
+    /// invite expiry, which comes after the caller's ring timeout anyway; so when no message is
+    /// lost, the two ends are at most one network delay apart. When messages are lost there is
+    /// no bound: a side whose peer's message was lost ends later by its own hand (in the end, by
+    /// its ring timer or ICE giving up), and nothing else.
+    Crossed,
+}
+
+// The agreement rule, written as what each side can end with by its own hand and what it
+// reads from the other side's message. Spelled out per pair, with `>` for "tells":
+//
+//   caller                 device whose answer it took
+//   hangup            >    remote-hangup
+//   remote-hangup     <    hangup
+//   ice-failed        <>   ice-failed
+//   protocol-error    <>   protocol-error
+//   hangup, ice-failed or protocol-error, crossed with one of those three
+//
+//   caller (no answer taken)                device that rang
+//   cancelled, timeout                 >    the same (missed, unless it accepted)
+//   rejected, busy, media-failed,      >    the same (relayed from another device)
+//     remote-hangup, ice-failed,
+//     protocol-error
+//   rejected, media-failed, ice-failed, <   rejected, media-failed, ice-failed,
+//     protocol-error, remote-hangup           protocol-error, hangup
+//   any of those, crossed with the device's own rejected, media-failed, hangup,
+//     protocol-error, ice-failed or timeout (its invite expired)
+//
+//   device that lost: answered-elsewhere (told by select-answer or by glare's hangup),
+//     or one of its own ends, crossed with that message.
+//
+//   busy with no device that rang: a device busy-rejected the invite without ringing.
+
+/// What a device reads from its caller's message when the caller ended with `caller`.
+fn device_hears(role: Role, caller: EndReason) -> Option<EndReason> {
+    use EndReason::*;
+    match role {
+        // Past the answer, the caller tells only the device it took.
+        Role::Answered => match caller {
+            Hangup => Some(RemoteHangup),
+            IceFailed | ProtocolError => Some(caller),
+            _ => None,
+        },
+        // Before it, the caller tells every device: its own cancel or ring timeout, or what a
+        // device told it.
+        Role::Unanswered => match caller {
+            Cancelled | Timeout | Rejected | Busy | MediaFailed | RemoteHangup | IceFailed
+            | ProtocolError => Some(caller),
+            _ => None,
+        },
+        Role::Lost => Some(AnsweredElsewhere),
+    }
+}
+
+/// What the caller reads from a device's message when the device ended with `device`.
+fn caller_hears(role: Role, device: EndReason) -> Option<EndReason> {
+    use EndReason::*;
+    match role {
+        Role::Answered => match device {
+            Hangup => Some(RemoteHangup),
+            IceFailed | ProtocolError => Some(device),
+            _ => None,
+        },
+        Role::Unanswered => match device {
+            Rejected | MediaFailed | IceFailed | ProtocolError => Some(device),
+            // It accepted, then hung up before its answer reached the caller.
+            Hangup => Some(RemoteHangup),
+            _ => None,
+        },
+        // The caller took another device: a losing device's messages change nothing.
+        Role::Lost => None,
+    }
+}
+
+/// Whether a caller can end with `reason` by its own hand. Its own `media-failed`,
+/// `protocol-error` (of the first offer) and `unreachable` all come before any device rings.
+fn caller_own(answered: bool, rang: bool, reason: EndReason) -> bool {
+    use EndReason::*;
+    match (answered, rang) {
+        (true, _) => matches!(reason, Hangup | IceFailed | ProtocolError),
+        (false, true) => matches!(reason, Cancelled | Timeout),
+        (false, false) => matches!(
+            reason,
+            Cancelled | Timeout | MediaFailed | ProtocolError | Unreachable
+        ),
+    }
+}
+
+/// Whether a device can end with `reason` by its own hand.
+fn device_own(role: Role, reason: EndReason) -> bool {
+    use EndReason::*;
+    match role {
+        Role::Answered => matches!(reason, Hangup | IceFailed | ProtocolError),
+        // `hangup`: it accepted, then hung up; `ice-failed`: it answered and no path came in
+        // time; `timeout`: its invite expired.
+        Role::Unanswered | Role::Lost => matches!(
+            reason,
+            Rejected | MediaFailed | Hangup | ProtocolError | IceFailed | Timeout
+        ),
+    }
+}
+
+/// One side's end, as seen by the sim.
+#[derive(Clone, Copy, Debug)]
+struct End {
+    client: usize,
+    reason: EndReason,
+    cause: Cause,
+    at: Millis,
+}
+
+/// How a device's end fits its caller's (for `Lost`, the caller's is the moment it or the
+/// merging side told the device, with `reason` unused), or why it cannot.
+fn story(role: Role, caller: End, device: End) -> Result<Story, &'static str> {
+    let told_device = device_hears(role, caller.reason);
+    match (caller.cause, device.cause) {
+        (_, Cause::ToldBy(x)) if x != caller.client => {
+            Err("device told by a client not its caller")
+        }
+        (_, Cause::ToldBy(_)) if told_device != Some(device.reason) => {
+            Err("device told something its caller's end does not say")
+        }
+        (Cause::ToldBy(x), Cause::ToldBy(_)) if x == device.client => {
+            Err("caller and device each told by the other")
+        }
+        (_, Cause::ToldBy(_)) => Ok(Story::Told),
+        (_, Cause::Own) if !device_own(role, device.reason) => {
+            Err("device cannot end this way by its own hand")
+        }
+        (Cause::ToldBy(x), Cause::Own) if x == device.client => {
+            if caller_hears(role, device.reason) == Some(caller.reason) {
+                Ok(Story::Told)
+            } else {
+                Err("caller told something the device's end does not say")
+            }
+        }
+        // Both by their own hand, or the caller told by another device that it then relayed.
+        (_, Cause::Own) => Ok(Story::Crossed),
+    }
+}
+
+/// What the sim saw of one call on one client.
 struct CallView {
     client: usize,
+    party: PartyId,
     direction: Direction,
     call_id: CallId,
-    state: CallState,
+    end: Option<End>,
+    created_at: Option<Millis>,
     connected: bool,
+    /// It went to `connecting` (for an incoming call: the user accepted, or glare merged it).
+    accepted: bool,
+    missed: bool,
 }
 
 struct Outcome {
     scenario: Scenario,
+    lossless: bool,
     caller_reasons: Vec<EndReason>,
+    /// Caller/device pairs whose ends were checked against each other, by how they fit.
+    stories: BTreeMap<&'static str, u64>,
     connected_pairs: usize,
+    /// Glare: whether "exactly one call connects" was required in full (see `check_glare`), and
+    /// when both callers' calls had connected.
+    glare: Option<(bool, Option<Millis>)>,
     errors: BTreeMap<&'static str, u64>,
     steps: u64,
+}
+
+/// Once every timer that ends or settles a call has fired and the network has drained, nothing
+/// is left calling, ringing, connecting or reconnecting: every call is over or connected.
+/// Checked before the final hangups, which would otherwise hide a call stuck half way.
+fn check_settled(world: &World) -> Vec<String> {
+    let mut violations = Vec::new();
+    for (index, client) in world.clients.iter().enumerate() {
+        let machine = &client.machine;
+        let mut connected = 0;
+        for handle in machine.calls() {
+            match machine.call_info(handle).unwrap().state {
+                CallState::Ended(_) => {}
+                CallState::Connected => connected += 1,
+                state => violations.push(format!(
+                    "[{index}] {handle:?} left {state:?} at {SETTLED_AT} ms, after every timer fired"
+                )),
+            }
+        }
+        if connected > 1 {
+            violations.push(format!("[{index}] {connected} calls connected at once"));
+        }
+        // A connected call samples stats on a timer; with none, nothing may still be waiting.
+        if connected == 0 {
+            if let Some(at) = machine.poll_timeout() {
+                violations.push(format!(
+                    "[{index}] no call connected at {SETTLED_AT} ms, yet a timer waits for {at} ms"
+                ));
+            }
+        }
+    }
+    let in_flight = world
+        .events
+        .iter()
+        .flatten()
+        .filter(|ev| matches!(ev, Ev::Deliver { .. } | Ev::SendFailed { .. }))
+        .count();
+    if in_flight > 0 {
+        violations.push(format!(
+            "{in_flight} messages still in flight at {SETTLED_AT} ms"
+        ));
+    }
+    violations
 }
 
 fn check(world: &World, scenario: Scenario) -> (Vec<String>, Outcome) {
@@ -979,19 +1265,15 @@ fn check(world: &World, scenario: Scenario) -> (Vec<String>, Outcome) {
     let mut views = Vec::new();
     for (index, client) in world.clients.iter().enumerate() {
         let machine = &client.machine;
-        let mut active = 0;
         for handle in machine.calls() {
             let info = machine.call_info(handle).unwrap();
             let record = world.records.get(&(index, handle));
-            let connected = record.is_some_and(|r| r.connected);
-            if !info.state.is_ended() && info.state != CallState::Connected {
+            if !info.state.is_ended() {
+                // Every client hung up its last call, and the peer heard it or ICE gave up.
                 violations.push(format!(
-                    "[{index}] {handle:?} left {:?} after every timer fired",
+                    "[{index}] {handle:?} left {:?} after the final hangup",
                     info.state
                 ));
-            }
-            if !info.state.is_ended() {
-                active += 1;
             }
             match record {
                 Some(r) if info.state.is_ended() => {
@@ -1015,82 +1297,346 @@ fn check(world: &World, scenario: Scenario) -> (Vec<String>, Outcome) {
                 }
                 _ => {}
             }
+            let end = match (info.state, info.ended_at, record.and_then(|r| r.cause)) {
+                (CallState::Ended(reason), Some(at), Some(cause)) => Some(End {
+                    client: index,
+                    reason,
+                    cause,
+                    at,
+                }),
+                _ => None,
+            };
             views.push(CallView {
                 client: index,
+                party: machine.config().party_id.clone(),
                 direction: info.direction,
                 call_id: info.call_id,
-                state: info.state,
-                connected,
+                end,
+                created_at: record.and_then(|r| r.created_at),
+                connected: record.is_some_and(|r| r.connected),
+                accepted: record.is_some_and(|r| r.states.contains(&CallState::Connecting)),
+                missed: record.is_some_and(|r| r.missed),
             });
         }
-        if active > 1 {
-            violations.push(format!("[{index}] {active} calls connected at once"));
-        }
     }
+    for view in &views {
+        check_timing(world, view, &mut violations);
+    }
+
+    // Both sides agree on the outcome. The tables hold on every schedule: a lost message
+    // cannot make anyone end a way that no message and no own action explains. With no loss
+    // every message arrives within `max_delay`, which bounds the time between a message's
+    // sender ending and its receiver ending, and between two ends that crossed on the wire.
+    let lossless = world.lossless();
+    let max_delay = world.faults.max_delay;
+    let mut stories: BTreeMap<&'static str, u64> = BTreeMap::new();
+    let mut judge = |violations: &mut Vec<String>,
+                     role: Role,
+                     caller: End,
+                     device: End,
+                     what: &dyn Fn() -> String| {
+        let (story, apart) = match story(role, caller, device) {
+            Err(why) => {
+                *stories.entry("impossible").or_default() += 1;
+                violations.push(format!("{}: {why}", what()));
+                return;
+            }
+            Ok(Story::Told) => {
+                *stories.entry("told").or_default() += 1;
+                let (teller, told) = match device.cause {
+                    Cause::ToldBy(_) => (caller.at, device.at),
+                    Cause::Own => (device.at, caller.at),
+                };
+                // Within one delay, even for a message held until its call's invite came:
+                // the invite went out first.
+                let ok = (1..=max_delay).contains(&told.wrapping_sub(teller));
+                ("told", (!ok).then_some(told.wrapping_sub(teller)))
+            }
+            Ok(Story::Crossed) => {
+                *stories.entry("crossed").or_default() += 1;
+                let apart = caller.at.abs_diff(device.at);
+                ("crossed", (apart > max_delay).then_some(apart))
+            }
+        };
+        if let (true, Some(apart)) = (lossless, apart) {
+            violations.push(format!(
+                "{}: {story}, yet {apart} ms apart with no message lost and at most \
+                 {max_delay} ms of delay",
+                what()
+            ));
+        }
+    };
     let mut caller_reasons = Vec::new();
     let mut connected_pairs = 0;
     for caller in views.iter().filter(|v| v.direction == Direction::Outgoing) {
-        let callees: Vec<&CallView> = views
+        let devices: Vec<&CallView> = views
             .iter()
             .filter(|v| v.direction == Direction::Incoming && v.call_id == caller.call_id)
             .collect();
-        if let CallState::Ended(reason) = caller.state {
-            caller_reasons.push(reason);
-        }
-        if caller.connected && callees.iter().any(|c| c.connected) {
+        let selected = world.selected.get(&caller.call_id);
+        let role_of = |device: &CallView| match selected {
+            Some((party, _)) if *party == device.party => Role::Answered,
+            Some(_) => Role::Lost,
+            None => Role::Unanswered,
+        };
+        if caller.connected && devices.iter().any(|c| c.connected) {
             connected_pairs += 1;
         }
-        let winners = callees.iter().filter(|c| c.connected).count();
-        if winners > 1 {
+        if caller.connected && selected.is_none() {
             violations.push(format!(
-                "call {} connected on {winners} devices",
-                caller.call_id
+                "call {}: caller [{}] connected without taking an answer",
+                caller.call_id, caller.client
             ));
         }
-        if world.faults.lossless() && world.faults.sdp_fail == 0.0 {
-            for callee in &callees {
-                if let (CallState::Ended(a), CallState::Ended(b)) = (caller.state, callee.state) {
-                    if !consistent(a, b, callee.connected) {
-                        violations.push(format!(
-                            "call {}: caller [{}] ended {a}, callee [{}] ended {b}",
-                            caller.call_id, caller.client, callee.client
-                        ));
+        for device in &devices {
+            if device.connected && role_of(device) != Role::Answered {
+                violations.push(format!(
+                    "call {}: device [{}] connected, but the caller took {:?}",
+                    caller.call_id,
+                    device.client,
+                    selected.map(|(party, _)| party)
+                ));
+            }
+        }
+        let Some(end) = caller.end else { continue };
+        caller_reasons.push(end.reason);
+        // The caller's own end, or what told it.
+        match end.cause {
+            Cause::Own => {
+                if !caller_own(selected.is_some(), !devices.is_empty(), end.reason) {
+                    violations.push(format!(
+                        "call {}: caller [{}] ended {} by its own hand ({} device rang, answer \
+                         taken: {})",
+                        caller.call_id,
+                        caller.client,
+                        end.reason,
+                        devices.len(),
+                        selected.is_some()
+                    ));
+                }
+            }
+            Cause::ToldBy(x) => {
+                let teller = devices.iter().find(|d| d.client == x);
+                let fits = match teller.and_then(|d| d.end.map(|e| (role_of(d), e))) {
+                    // A device that busy-rejected the invite never rang.
+                    None => teller.is_none() && end.reason == EndReason::Busy,
+                    Some((role, e)) => {
+                        e.cause == Cause::Own && caller_hears(role, e.reason) == Some(end.reason)
                     }
+                };
+                if !fits {
+                    violations.push(format!(
+                        "call {}: caller [{}] ended {} told by [{x}], which ended {:?}",
+                        caller.call_id,
+                        caller.client,
+                        end.reason,
+                        teller.and_then(|d| d.end)
+                    ));
                 }
             }
         }
-    }
-    if scenario == Scenario::Glare {
-        let media_ok = world
-            .clients
-            .iter()
-            .all(|c| c.mic_error.is_none() && c.online);
-        if connected_pairs > 1 {
-            violations.push(format!("glare: {connected_pairs} calls connected"));
+        for device in &devices {
+            let Some(device_end) = device.end else {
+                continue;
+            };
+            let role = role_of(device);
+            let what = || {
+                format!(
+                    "call {}: caller [{}] ended {} at {} ({:?}), device [{}] ({role:?}) ended {} \
+                     at {} ({:?})",
+                    caller.call_id,
+                    caller.client,
+                    end.reason,
+                    end.at,
+                    end.cause,
+                    device.client,
+                    device_end.reason,
+                    device_end.at,
+                    device_end.cause
+                )
+            };
+            // A device that lost is measured against the `select-answer`, not the caller's end.
+            let caller_end = match (role, selected) {
+                (Role::Lost, Some((_, at))) => End { at: *at, ..end },
+                _ => end,
+            };
+            judge(&mut violations, role, caller_end, device_end, &what);
         }
-        if world.faults.lossless() && world.faults.sdp_fail == 0.0 && media_ok && !world.blipped {
-            if connected_pairs != 1 {
-                violations.push(format!("glare: {connected_pairs} calls connected, not 1"));
-            }
-            for &(client, handle) in &world.placed {
-                if !world
-                    .records
-                    .get(&(client, handle))
-                    .is_some_and(|r| r.connected)
-                {
-                    violations.push(format!("glare: [{client}]'s own call never connected"));
-                }
-            }
+    }
+    // Devices that rang for a call no client places any more: glare merged it away.
+    for device in views.iter().filter(|v| {
+        v.direction == Direction::Incoming
+            && !views
+                .iter()
+                .any(|c| c.direction == Direction::Outgoing && c.call_id == v.call_id)
+    }) {
+        let Some(&(merger, merged_at)) = world.merged_away.get(&device.call_id) else {
+            violations.push(format!(
+                "call {}: device [{}] rang for a call nobody placed",
+                device.call_id, device.client
+            ));
+            continue;
+        };
+        if device.connected {
+            violations.push(format!(
+                "call {}: device [{}] connected to a call glare merged away",
+                device.call_id, device.client
+            ));
+        }
+        if let Some(device_end) = device.end {
+            let merge = End {
+                client: merger,
+                reason: EndReason::AnsweredElsewhere,
+                cause: Cause::Own,
+                at: merged_at,
+            };
+            let what = || {
+                format!(
+                    "call {} (merged away by [{merger}] at {merged_at}): device [{}] ended {} at \
+                     {} ({:?})",
+                    device.call_id,
+                    device.client,
+                    device_end.reason,
+                    device_end.at,
+                    device_end.cause
+                )
+            };
+            judge(&mut violations, Role::Lost, merge, device_end, &what);
         }
     }
+
+    let glare =
+        (scenario == Scenario::Glare).then(|| check_glare(world, connected_pairs, &mut violations));
     let outcome = Outcome {
         scenario,
+        lossless,
         caller_reasons,
+        stories,
         connected_pairs,
+        glare,
         errors: world.errors.clone(),
         steps: world.steps,
     };
     (violations, outcome)
+}
+
+/// Ring timeout and invite lifetime, and the missed-call flag: true on every schedule, as each
+/// comes from one side's own timer.
+fn check_timing(world: &World, view: &CallView, violations: &mut Vec<String>) {
+    let Some(End {
+        reason,
+        at: ended_at,
+        ..
+    }) = view.end
+    else {
+        return;
+    };
+    let (index, id) = (view.client, view.call_id);
+    let invite_sent = world.invites_sent.get(&id).copied();
+    match view.direction {
+        Direction::Outgoing => {
+            if view.missed {
+                violations.push(format!(
+                    "[{index}] call {id}: an outgoing call marked missed"
+                ));
+            }
+            // Only the caller's own ring timer ends a caller with `timeout`, exactly one ring
+            // timeout after its invite went out.
+            if reason == EndReason::Timeout
+                && invite_sent.is_none_or(|sent| ended_at != sent + RING_TIMEOUT_MS)
+            {
+                violations.push(format!(
+                    "[{index}] call {id}: caller timed out at {ended_at} ms, invite sent at \
+                     {invite_sent:?}"
+                ));
+            }
+        }
+        Direction::Incoming => {
+            let missed = !view.accepted && reason.is_missed();
+            if view.missed != missed {
+                violations.push(format!(
+                    "[{index}] call {id}: ended {reason}, accepted {}, missed {} (expected {missed})",
+                    view.accepted, view.missed
+                ));
+            }
+            // A device stops ringing when the invite expires, if nothing ended it before.
+            let rang = ended_at.saturating_sub(view.created_at.unwrap_or(0));
+            if !view.accepted && rang > RING_TIMEOUT_MS {
+                violations.push(format!(
+                    "[{index}] call {id}: rang {rang} ms, past the invite lifetime"
+                ));
+            }
+            // Neither the caller's ring timer nor the invite's expiry (counted from when the
+            // device got it) can run out before one ring timeout after the invite was sent.
+            if reason == EndReason::Timeout
+                && invite_sent.is_none_or(|sent| ended_at <= sent + RING_TIMEOUT_MS)
+            {
+                violations.push(format!(
+                    "[{index}] call {id}: device timed out at {ended_at} ms, invite sent at \
+                     {invite_sent:?}"
+                ));
+            }
+        }
+    }
+}
+
+/// Glare: alice and bob's first device (clients 0 and 1) call each other at once; bob's second
+/// device, if any, only rings. At most one call ever connects, on every schedule. Exactly one
+/// connects, and it is each caller's own call, with no user action, whenever the protocol
+/// guarantees it: whatever the delay (up to 2 s a message; the slowest chain of invite, answer
+/// and candidates still connects before the first scripted hangup at 5 s, and the summary
+/// prints the latest connect seen), reordering and duplication, camera errors, bob's second device, mid-call actions,
+/// and network blips after the call connected. Excluded, each because it can legitimately stop
+/// the call from connecting:
+/// - a lost message (whatever the loss rate, a schedule that lost none is checked): an invite
+///   and its repeat, or the answer, may never arrive;
+/// - an SDP operation that failed: it ends the call with `protocol-error`;
+/// - a caller without a microphone: no media, so no offer or answer (then nothing connects);
+/// - a blip that cut the link before the call connected: no path forms while it is down, and it
+///   may outlast the connect timeout or the scripted hangup.
+///
+/// Returns whether the full check applied, and when both callers' calls had connected.
+fn check_glare(
+    world: &World,
+    connected_pairs: usize,
+    violations: &mut Vec<String>,
+) -> (bool, Option<Millis>) {
+    if connected_pairs > 1 {
+        violations.push(format!("glare: {connected_pairs} calls connected"));
+    }
+    let no_mic = world.clients[..2].iter().any(|c| c.mic_error.is_some());
+    if no_mic && connected_pairs != 0 {
+        violations.push("glare: a call connected without a microphone".into());
+    }
+    let placed_connected_at: Option<Vec<Millis>> = world
+        .placed
+        .iter()
+        .map(|key| world.records.get(key).and_then(|r| r.connected_at))
+        .collect();
+    let all_connected_at = placed_connected_at.and_then(|at| at.into_iter().max());
+    let blip_before_connected = world
+        .first_blip_at
+        .is_some_and(|blip| all_connected_at.is_none_or(|at| blip <= at));
+    let sdp_failed = world.errors.contains_key("sdp-failed");
+    let full = world.lossless() && !sdp_failed && !no_mic && !blip_before_connected;
+    if full {
+        if connected_pairs != 1 {
+            violations.push(format!("glare: {connected_pairs} calls connected, not 1"));
+        }
+        if world.placed.len() != 2 {
+            violations.push(format!("glare: {} calls placed, not 2", world.placed.len()));
+        }
+        for &(client, handle) in &world.placed {
+            if !world
+                .records
+                .get(&(client, handle))
+                .is_some_and(|r| r.connected)
+            {
+                violations.push(format!("glare: [{client}]'s own call never connected"));
+            }
+        }
+    }
+    (full, all_connected_at)
 }
 
 fn run_schedule(seed: u64, trace: bool) -> (Vec<String>, Outcome, Option<String>) {
@@ -1123,14 +1669,16 @@ fn run_schedule(seed: u64, trace: bool) -> (Vec<String>, Outcome, Option<String>
         Scenario::Busy => busy(&mut world),
         Scenario::Chaos => chaos(&mut world),
     }
-    // Every scripted action is over by 90 s; give every timer (ring 30 s, ICE give-up 20 s,
-    // connect 20 s) time to fire, then make sure the last calls are hung up.
-    world.run(150_000);
+    world.run(SETTLED_AT);
+    let settled = check_settled(&world);
+    // Then every client hangs up its last call, so that leaks and releases can be checked on
+    // calls that all ended; the peer hears it, or its ICE gives up.
     for client in 0..world.clients.len() {
         world.act(client, Action::Hangup);
     }
-    world.run(400_000);
-    let (violations, outcome) = check(&world, scenario);
+    world.run(SETTLED_AT + 250_000);
+    let (mut violations, outcome) = check(&world, scenario);
+    violations.splice(0..0, settled);
     (violations, outcome, world.trace.take())
 }
 
@@ -1178,6 +1726,9 @@ fn simulated_schedules_keep_every_invariant() {
     let mut reasons: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut errors: BTreeMap<&'static str, u64> = BTreeMap::new();
     let (mut connected, mut steps, mut count) = (0usize, 0u64, 0u64);
+    // Agreement checks by kind of schedule ("exact": no message lost, so ends are timed too).
+    let mut stories: BTreeMap<(&'static str, &'static str), u64> = BTreeMap::new();
+    let (mut glare_full, mut glare, mut glare_latest) = (0u64, 0u64, 0);
     let mut failures = Vec::new();
     for (fails, outcomes) in results {
         failures.extend(fails);
@@ -1192,6 +1743,17 @@ fn simulated_schedules_keep_every_invariant() {
             }
             connected += o.connected_pairs;
             steps += o.steps;
+            let mode = if o.lossless { "exact" } else { "lossy" };
+            for (story, n) in o.stories {
+                *stories.entry((mode, story)).or_default() += n;
+            }
+            if let Some((full, connected_at)) = o.glare {
+                glare += 1;
+                if full {
+                    glare_full += 1;
+                    glare_latest = glare_latest.max(connected_at.unwrap_or(Millis::MAX));
+                }
+            }
         }
     }
     eprintln!(
@@ -1202,6 +1764,11 @@ fn simulated_schedules_keep_every_invariant() {
     );
     eprintln!("  scenarios: {by_scenario:?}");
     eprintln!("  caller outcomes: {reasons:?}");
+    eprintln!("  ends of caller/device pairs checked against each other: {stories:?}");
+    eprintln!(
+        "  glare: exactly one connected call required in {glare_full} of {glare} schedules \
+         (there, both callers connected by {glare_latest} ms at the latest)"
+    );
     eprintln!("  typed errors reported (dropped messages, refused commands): {errors:?}");
     for (seed, violations) in &failures {
         eprintln!("  seed {seed}: {violations:?}");
