@@ -146,12 +146,15 @@ _tc_browsers() {
   command -v firefox-esr >/dev/null 2>&1 || pkgs+=(firefox-esr)
   # brotli: scripts/size.sh reports the shipped bytes as brotli 11.
   command -v brotli >/dev/null 2>&1 || pkgs+=(brotli)
+  # coturn: the TURN server that tests/browser/turn.test.mjs relays calls through on 127.0.0.1.
+  command -v turnserver >/dev/null 2>&1 || pkgs+=(coturn)
   if [ "${#pkgs[@]}" -gt 0 ]; then
     _tc_apt_install "${pkgs[@]}"
   fi
   [ -x /usr/bin/chromium ] || _tc_die "/usr/bin/chromium missing after apt-get install chromium"
   [ -x /usr/bin/chromedriver ] || _tc_die "/usr/bin/chromedriver missing after apt-get install chromium-driver"
   command -v firefox-esr >/dev/null 2>&1 || _tc_die "firefox-esr missing after apt-get install firefox-esr"
+  command -v turnserver >/dev/null 2>&1 || _tc_die "turnserver missing after apt-get install coturn"
 }
 
 _tc_geckodriver() {
@@ -215,6 +218,7 @@ _tc_report() {
   echo "  chromedriver:             $(_tc_first_line /usr/bin/chromedriver --version)"
   echo "  firefox-esr:              $(_tc_first_line firefox-esr --version)"
   echo "  geckodriver:              $(_tc_first_line geckodriver --version)"
+  echo "  turnserver:               $(turnserver --version 2>/dev/null | head -n 1)"
 }
 
 _tc_rust

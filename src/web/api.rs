@@ -32,6 +32,9 @@ export interface CallClientOptions {
   transport: Transport;
   /** STUN/TURN servers, as for RTCPeerConnection. Default: none (host candidates only). */
   iceServers?: RTCIceServer[];
+  /** `'relay'` sends media only through the TURN servers of `iceServers` (hides the users'
+   * addresses from each other); `'all'` (the default) also tries direct paths first. */
+  iceTransportPolicy?: RTCIceTransportPolicy;
   /** How long an outgoing call rings before it ends with `timeout`. Default 30000. */
   ringTimeoutMs?: number;
   /** How long an answered call may take to connect before `ice-failed`. Default 20000. */
@@ -176,6 +179,35 @@ fn option_u64(options: &JsValue, key: &str) -> Result<Option<u64>, JsValue> {
     }
 }
 
+/// The `RTCConfiguration` every call's peer connection is made with, from the client's options;
+/// checked here so that a mistake is an `invalid-option` at once, not a failed call later.
+fn rtc_config(options: &JsValue) -> Result<js_sys::Object, JsValue> {
+    let config = js::object();
+    let servers = js::get(options, "iceServers");
+    if !servers.is_undefined() && !servers.is_null() {
+        if !js_sys::Array::is_array(&servers) {
+            return Err(js::error(
+                "invalid-option",
+                "option `iceServers` must be an array of { urls, username?, credential? }",
+            ));
+        }
+        js::set(&config, "iceServers", servers);
+    }
+    let policy = js::get(options, "iceTransportPolicy");
+    if !policy.is_undefined() && !policy.is_null() {
+        match policy.as_string().as_deref() {
+            Some("all" | "relay") => js::set(&config, "iceTransportPolicy", policy),
+            _ => {
+                return Err(js::error(
+                    "invalid-option",
+                    "option `iceTransportPolicy` must be 'all' or 'relay'",
+                ))
+            }
+        }
+    }
+    Ok(config)
+}
+
 fn random_hex<const N: usize>() -> Result<String, JsValue> {
     let bytes: [u8; N] = js::random_bytes()?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
@@ -256,8 +288,7 @@ impl CallClient {
         if let Some(ms) = option_u64(&options, "inviteRefillMs")? {
             config.invite_refill_ms = ms;
         }
-        let ice_servers = js::get(&options, "iceServers");
-        let client = Client::new(CallMachine::new(config), transport, ice_servers);
+        let client = Client::new(CallMachine::new(config), transport, rtc_config(&options)?);
         let shared = Rc::new(RefCell::new(client));
         client::start(&shared)?;
         Ok(CallClient { shared })

@@ -167,7 +167,8 @@ impl Drop for Subscription {
 pub struct Client {
     pub(crate) machine: CallMachine,
     transport: JsValue,
-    ice_servers: JsValue,
+    /// The `RTCConfiguration` (ICE servers and policy) of every call's peer connection.
+    rtc_config: js_sys::Object,
     devices: DeviceChoice,
     resources: ByCall<CallResources>,
     pub(crate) emitter: Emitter,
@@ -183,11 +184,11 @@ pub struct Client {
 
 impl Client {
     /// A client on this transport; call [`start`] next.
-    pub fn new(machine: CallMachine, transport: JsValue, ice_servers: JsValue) -> Client {
+    pub fn new(machine: CallMachine, transport: JsValue, rtc_config: js_sys::Object) -> Client {
         Client {
             machine,
             transport,
-            ice_servers,
+            rtc_config,
             devices: DeviceChoice::default(),
             resources: ByCall::default(),
             emitter: Emitter::default(),
@@ -615,7 +616,7 @@ fn execute(shared: &Shared, call: CallHandle, effect: Effect) {
         }
         return;
     }
-    let ice_servers = client.ice_servers.clone();
+    let rtc_config = client.rtc_config.clone();
     let devices = client.devices.clone();
     let resources = client.resources.entry(call);
     let generation = resources.generation;
@@ -659,7 +660,7 @@ fn execute(shared: &Shared, call: CallHandle, effect: Effect) {
             });
         }
         Effect::CreateOffer { op, ice_restart } => {
-            let handle = match ensure_peer(&weak, call, resources, &ice_servers) {
+            let handle = match ensure_peer(&weak, call, resources, &rtc_config) {
                 Ok(handle) => handle,
                 Err(error) => return fail_sdp(client, &weak, call, op, error),
             };
@@ -677,7 +678,7 @@ fn execute(shared: &Shared, call: CallHandle, effect: Effect) {
             });
         }
         Effect::AcceptOffer { op, sdp } => {
-            let handle = match ensure_peer(&weak, call, resources, &ice_servers) {
+            let handle = match ensure_peer(&weak, call, resources, &rtc_config) {
                 Ok(handle) => handle,
                 Err(error) => return fail_sdp(client, &weak, call, op, error),
             };
@@ -812,7 +813,7 @@ fn ensure_peer(
     weak: &Weak<RefCell<Client>>,
     call: CallHandle,
     resources: &mut CallResources,
-    ice_servers: &JsValue,
+    rtc_config: &js_sys::Object,
 ) -> Result<PeerHandle, JsValue> {
     if let Some(peer) = &resources.peer {
         return Ok(peer.handle());
@@ -823,7 +824,7 @@ fn ensure_peer(
         PeerEvent::Result(result) => report(&weak, call, Some(generation), result),
         PeerEvent::Track(track) => remote_track(&weak, call, generation, track),
     });
-    let peer = Peer::new(ice_servers, resources.local.as_ref(), on_event)?;
+    let peer = Peer::new(rtc_config, resources.local.as_ref(), on_event)?;
     let handle = peer.handle();
     resources.peer = Some(peer);
     Ok(handle)

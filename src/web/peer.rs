@@ -36,15 +36,12 @@ pub struct Peer {
 impl Peer {
     /// Creates the connection with the local tracks and starts reporting its events.
     pub fn new(
-        ice_servers: &JsValue,
+        config: &js_sys::Object,
         local: Option<&MediaStream>,
         report: Rc<dyn Fn(PeerEvent)>,
     ) -> Result<Peer, JsValue> {
-        let config = RtcConfiguration::new();
-        if !ice_servers.is_undefined() && !ice_servers.is_null() {
-            js::set(&config, "iceServers", ice_servers.clone());
-        }
-        let pc = RtcPeerConnection::new_with_configuration(&config)?;
+        let pc =
+            RtcPeerConnection::new_with_configuration(config.unchecked_ref::<RtcConfiguration>())?;
         if let Some(stream) = local {
             for track in stream.get_tracks().iter() {
                 if let Ok(track) = track.dyn_into::<MediaStreamTrack>() {

@@ -52,7 +52,11 @@ function wrapPage(page, name) {
   };
 }
 
-export async function launch(name) {
+/**
+ * Starts browser `name`. `firefoxPrefs` adds Firefox preferences for one suite (the TURN test
+ * needs `media.peerconnection.ice.loopback`: Firefox ignores a TURN server on 127.0.0.1 without it).
+ */
+export async function launch(name, { firefoxPrefs = {} } = {}) {
   if (name === 'chromium') {
     const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
     const context = await browser.newContext();
@@ -67,7 +71,7 @@ export async function launch(name) {
       browser: 'firefox',
       executablePath: '/usr/bin/firefox-esr',
       headless: true,
-      extraPrefsFirefox: FIREFOX_PREFS,
+      extraPrefsFirefox: { ...FIREFOX_PREFS, ...firefoxPrefs },
     });
     return {
       name,
