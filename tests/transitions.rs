@@ -445,16 +445,17 @@ fn state(call: CallHandle, state: CallState) -> Output {
     event(Event::StateChanged { call, state })
 }
 
-/// The three outputs every ending produces, after any message to the peer.
+/// The three outputs every ending produces, after any message to the peer: the release comes
+/// first, so the app's `state` and `ended` listeners find the devices off.
 fn ended(call: CallHandle, reason: EndReason, missed: bool) -> Vec<Output> {
     vec![
+        effect(call, Effect::Release),
         state(call, CallState::Ended(reason)),
         event(Event::Ended {
             call,
             reason,
             missed,
         }),
-        effect(call, Effect::Release),
     ]
 }
 

@@ -264,13 +264,15 @@ impl Call {
         self.connect_deadline = None;
         self.stats_at = None;
         self.ice.on_up();
+        // Release first: an app's `state` and `ended` listeners then find the camera and
+        // microphone already off and the peer connection closed.
+        out.effect(self.handle, Effect::Release);
         self.set_state(CallState::Ended(reason), out);
         out.event(Event::Ended {
             call: self.handle,
             reason,
             missed: self.direction == Direction::Incoming && !self.accepted && reason.is_missed(),
         });
-        out.effect(self.handle, Effect::Release);
     }
 
     /// How a `hangup` from this side reads before it is answered, and how the peer is told.
@@ -886,6 +888,7 @@ impl Call {
                 if self.connected_at.is_none() {
                     self.connected_at = Some(now);
                     self.stats_at = Some(now + config.stats_interval_ms);
+                    self.quality = QualityTracker::starting_at(now);
                 }
                 self.set_state(CallState::Connected, out);
             }

@@ -40,6 +40,14 @@ pub struct QualityTracker {
 }
 
 impl QualityTracker {
+    /// A tracker whose first interval starts at `at`, when the call connected: the counters are
+    /// cumulative from the connection's start, so the first sample already has a rate to show.
+    pub fn starting_at(at: Millis) -> QualityTracker {
+        QualityTracker {
+            previous: Some((at, StatsSample::default())),
+        }
+    }
+
     /// Takes a sample taken at `now` and rates the interval since the previous one.
     pub fn update(&mut self, now: Millis, sample: StatsSample) -> Quality {
         let (since, before) = self.previous.unwrap_or((now, StatsSample::default()));
@@ -115,6 +123,14 @@ mod tests {
         assert_eq!(slow.level, 1, "rtt 500 ms rates 1");
         let stalled = tracker.update(8_000, sample(20.0, 2_900, 100, 750_000));
         assert_eq!(stalled.level, 0, "nothing received in the interval");
+    }
+
+    #[test]
+    fn the_first_sample_is_rated_from_the_connection_on() {
+        let mut tracker = QualityTracker::starting_at(10_000);
+        let first = tracker.update(12_000, sample(20.0, 1_000, 0, 250_000));
+        assert!((first.bitrate_kbps - 1_000.0).abs() < 1e-9);
+        assert_eq!(first.level, 4);
     }
 
     #[test]

@@ -124,10 +124,10 @@ extern "C" {
     #[wasm_bindgen(typescript_type = "CallClientOptions")]
     pub type CallClientOptions;
     /// `CallOptions` in TypeScript.
-    #[wasm_bindgen(typescript_type = "CallOptions | undefined")]
+    #[wasm_bindgen(typescript_type = "CallOptions")]
     pub type CallOptions;
     /// `AcceptOptions` in TypeScript.
-    #[wasm_bindgen(typescript_type = "AcceptOptions | undefined")]
+    #[wasm_bindgen(typescript_type = "AcceptOptions")]
     pub type AcceptOptions;
     /// `Promise<void>` in TypeScript.
     #[wasm_bindgen(typescript_type = "Promise<void>")]
@@ -295,8 +295,8 @@ impl CallClient {
     }
 
     /// Calls `peer`. Returns the call at once; follow it with its events.
-    pub fn call(&self, peer: &str, options: CallOptions) -> Result<Call, JsValue> {
-        let options: JsValue = options.into();
+    pub fn call(&self, peer: &str, options: Option<CallOptions>) -> Result<Call, JsValue> {
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
         let kind = if js::get(&options, "video").as_bool().unwrap_or(false) {
             CallKind::Video
         } else {
@@ -453,8 +453,8 @@ impl Call {
     /// Answers an incoming call. Resolves once the microphone (and camera) are open and the
     /// answer is on its way; rejects with the end reason if the call ends first.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-    pub fn accept(&self, options: AcceptOptions) -> Promise {
-        let options: JsValue = options.into();
+    pub fn accept(&self, options: Option<AcceptOptions>) -> Promise {
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
         let video = js::get(&options, "video")
             .as_bool()
             .unwrap_or_else(|| self.info().is_some_and(|i| i.kind == CallKind::Video));

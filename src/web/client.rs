@@ -24,6 +24,7 @@ use super::listener::EventListener;
 use super::media::{self, DeviceChoice};
 use super::peer::{self, Peer, PeerEvent, PeerHandle};
 use super::stats;
+use super::until_closed::settled;
 use crate::call::{
     CallHandle, CallId, CallMachine, CallState, DeviceKind, Effect, EffectResult, Event,
     MediaError, Output,
@@ -493,6 +494,23 @@ fn emit_call(shared: &Shared, call: CallHandle, event: &str, value: &JsValue) {
     call_all(listeners, value);
 }
 
+/// Drops an ended call's listeners and rejects what still waits on it.
+fn forget_call(shared: &Shared, call: CallHandle) {
+    let waiters = match shared.try_borrow_mut() {
+        Ok(mut c) => {
+            c.call_emitters.remove(&call);
+            c.take_waiters(call, None)
+        }
+        Err(_) => return,
+    };
+    for waiter in waiters {
+        let _ = waiter.reject.call1(
+            &JsValue::NULL,
+            &js::error("call-ended", "the call has ended"),
+        );
+    }
+}
+
 fn emit_client(shared: &Shared, event: &str, value: &JsValue) {
     let listeners = match shared.try_borrow() {
         Ok(c) => c.emitter.listeners(event),
@@ -546,6 +564,7 @@ fn dispatch(shared: &Shared, event: Event) {
                 )),
             );
             emit_call(shared, call, "ended", &o.into());
+            forget_call(shared, call);
         }
         Event::RemoteMedia { call, state } => {
             emit_call(shared, call, "remoteMedia", &media_object(state));
@@ -603,17 +622,11 @@ fn execute(shared: &Shared, call: CallHandle, effect: Effect) {
         return;
     };
     if matches!(effect, Effect::Release) {
+        // The core releases a call just before it reports the end, so that the app's `ended`
+        // listeners find the devices off; the listeners and waiters go after that report.
         let resources = client.resources.remove(&call);
-        client.call_emitters.remove(&call);
-        let waiters = client.take_waiters(call, None);
         drop(client);
         drop(resources); // Stops the tracks and closes the peer connection.
-        for waiter in waiters {
-            let _ = waiter.reject.call1(
-                &JsValue::NULL,
-                &js::error("call-ended", "the call has ended"),
-            );
-        }
         return;
     }
     let rtc_config = client.rtc_config.clone();
@@ -1065,9 +1078,10 @@ async fn switch_device(
     ) else {
         return;
     };
-    let local = {
+    let track = StopOnDrop(Some(track));
+    // The sender to move onto the new track, and the connection it belongs to.
+    let sending = {
         let Ok(mut client) = shared.try_borrow_mut() else {
-            track.stop();
             return;
         };
         match kind {
@@ -1075,32 +1089,88 @@ async fn switch_device(
             DeviceKind::Camera => client.devices.camera = Some(device_id),
         }
         let Some(resources) = client.resources.get_mut(&call) else {
-            track.stop();
             return;
         };
-        let Some(local) = resources.local.clone() else {
-            track.stop();
+        let Some(local) = &resources.local else {
             return;
         };
-        let sharing = resources.screen.is_some();
-        for old in media::tracks_of(&local, kind) {
-            track.set_enabled(old.enabled());
-            if let (Some(peer), false) = (&resources.peer, sharing && kind == DeviceKind::Camera) {
-                let sender_kind = if kind == DeviceKind::Camera {
-                    "video"
-                } else {
-                    "audio"
-                };
-                if let Some(sender) = peer::sender_of_kind(&peer.pc, sender_kind) {
-                    let _ = sender.replace_track(Some(&track));
-                }
-            }
-            local.remove_track(&old);
-            old.stop();
+        if let (Some(new), Some(old)) = (&track.0, media::tracks_of(local, kind).first()) {
+            // Muted stays muted: the new track must not send a moment of sound or picture.
+            new.set_enabled(old.enabled());
         }
-        local.add_track(&track);
+        // While the screen is shared, the video sender carries the screen: the camera goes back
+        // on it when sharing stops.
+        let sharing = resources.screen.is_some() && kind == DeviceKind::Camera;
+        let sender_kind = match kind {
+            DeviceKind::Camera => "video",
+            DeviceKind::Microphone => "audio",
+        };
+        match (&resources.peer, sharing) {
+            (Some(peer), false) => {
+                peer::sender_of_kind(&peer.pc, sender_kind).map(|sender| (sender, peer.handle()))
+            }
+            _ => None,
+        }
+    };
+    let Some((sender, handle)) = sending else {
+        finish_switch(&shared, call, kind, track);
+        return;
+    };
+    // replaceTrack settles once the sender carries the new track; a closed connection never
+    // settles it, so the rest runs as a task of the connection (dropped, with the new track
+    // stopped, if the call ends first).
+    Peer::spawn(&handle, async move {
+        let replaced = match &track.0 {
+            Some(new) => settled(&sender.replace_track(Some(new))).await,
+            None => return,
+        };
+        let Some(shared) = weak.upgrade() else {
+            return;
+        };
+        match replaced {
+            Ok(_) => finish_switch(&shared, call, kind, track),
+            Err(error) => {
+                let error = MediaError::from_dom_name(&js::error_name(&error));
+                let value = js::error(error.code(), &error.to_string());
+                settle(&shared, call, Some(Awaited::Switch), Err(value));
+                report(&weak, call, None, EffectResult::SwitchDeviceFailed(error));
+            }
+        }
+    });
+}
+
+/// Puts the new track of a device switch in the local stream in place of the old one, which is
+/// stopped, and resolves the switch.
+fn finish_switch(shared: &Shared, call: CallHandle, kind: DeviceKind, mut track: StopOnDrop) {
+    let local = {
+        let Ok(client) = shared.try_borrow() else {
+            return;
+        };
+        let Some(local) = client.resources.get(&call).and_then(|r| r.local.clone()) else {
+            return;
+        };
         local
     };
-    emit_call(&shared, call, "localStream", &local.into());
-    settle(&shared, call, Some(Awaited::Switch), Ok(JsValue::UNDEFINED));
+    let Some(new) = track.0.take() else {
+        return;
+    };
+    for old in media::tracks_of(&local, kind) {
+        local.remove_track(&old);
+        old.stop();
+    }
+    local.add_track(&new);
+    emit_call(shared, call, "localStream", &local.into());
+    settle(shared, call, Some(Awaited::Switch), Ok(JsValue::UNDEFINED));
+}
+
+/// A freshly opened track that is stopped unless it is taken out: whichever way a device switch
+/// stops short, the camera or microphone it opened goes off.
+struct StopOnDrop(Option<MediaStreamTrack>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        if let Some(track) = self.0.take() {
+            track.stop();
+        }
+    }
 }

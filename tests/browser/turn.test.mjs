@@ -123,8 +123,13 @@ for (const name of BROWSERS) {
 
       await turn.stop(); // the blip: every relayed packet is lost from now on
       const down = await page.evaluate(() => window.turn.waitStates('reconnecting', 30000));
-      if (down.alice.state !== 'reconnecting' || down.bob.state !== 'reconnecting') fail(`not reconnecting: ${JSON.stringify(down)}`);
-      console.log(`${name}: both sides reconnecting ${down.waitedMs} ms after the server stopped`);
+      const reconnecting = ['alice', 'bob'].filter((side) => down[side].state === 'reconnecting');
+      // Firefox stops reporting the old path's ICE state once the peer's ICE restart begins, so
+      // when one side notices the drop first and restarts, the other may stay `connected` (with
+      // frozen media) until the restart completes. Chromium reports the drop on both sides.
+      const needed = name === 'firefox' ? 1 : 2;
+      if (reconnecting.length < needed) fail(`not reconnecting: ${JSON.stringify(down)}`);
+      console.log(`${name}: ${reconnecting.join(' and ')} reconnecting ${down.waitedMs} ms after the server stopped`);
 
       await ensureTurn();
       const back = await page.evaluate(() => window.turn.waitStates('connected', 40000));
@@ -133,7 +138,8 @@ for (const name of BROWSERS) {
       console.log(`${name}: video frames again ${frames.waitedMs} ms after reconnecting: ${JSON.stringify(frames.paths)}`);
       assertRelayedMedia(frames, 'after the ICE restart');
       for (const side of ['alice', 'bob']) {
-        assert.deepEqual(back[side].states.slice(-3), ['connected', 'reconnecting', 'connected'], `${side}: ${back[side].states}`);
+        const expected = reconnecting.includes(side) ? ['connected', 'reconnecting', 'connected'] : ['connecting', 'connected'];
+        assert.deepEqual(back[side].states.slice(-expected.length), expected, `${side}: ${back[side].states}`);
         assert.equal(back[side].ended, null);
       }
       console.log(`${name}: both sides connected again ${back.waitedMs} ms after the server restarted`);

@@ -19,6 +19,9 @@ export async function main(socket: WebSocket): Promise<void> {
     const kind: 'audio' | 'video' = call.kind;
     void call.accept({ video: kind === 'video' });
   });
+  // The options of call() and accept() may be left out (an audio call; the call's own kind).
+  const audioCall: Call = client.call('carol');
+  void audioCall.accept();
   client.on('busy', ({ from, kind }) => console.log(from.toUpperCase(), kind));
   client.on('error', (error: PeercallError) => console.log(error.code));
   const call = client.call('bob', { video: true, metadata: { room: 1 } });
