@@ -1,37 +1,9 @@
 // peercall/react: hooks over the core API. React is a peer dependency.
 import { createElement, useEffect, useRef, useState } from 'react';
-import init, { CallClient } from './index.js';
+import { CallClient } from './index.js';
+import { ready, sameOptions } from './options.js';
 
-let initialised;
-/** Loads the WebAssembly once per page, whoever asks first. */
-export const ready = () => (initialised ??= init());
-
-const plain = (value) => value !== null && typeof value === 'object'
-  && (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null);
-
-/** Plain data (numbers, strings, arrays, plain objects such as `iceServers`) compared by value. */
-function sameValue(a, b) {
-  if (Object.is(a, b)) return true;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
-  }
-  if (!plain(a) || !plain(b)) return false;
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  return [...keys].every((key) => sameValue(a[key], b[key]));
-}
-
-/**
- * Whether a client made with options `a` is the one options `b` ask for: the transport by
- * identity (it holds a live connection), every other option by value, so an options object
- * written inline (a new object, a new `iceServers` array on every render) keeps its client.
- */
-function sameOptions(a, b) {
-  if (!a || !b) return a === b;
-  if (a.transport !== b.transport) return false;
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  keys.delete('transport');
-  return [...keys].every((key) => sameValue(a[key], b[key]));
-}
+export { ready };
 
 /**
  * One CallClient for this component tree, created after the wasm loads and destroyed on unmount

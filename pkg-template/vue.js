@@ -1,30 +1,15 @@
 // peercall/vue: composables over the core API. Vue 3 is a peer dependency.
 import { defineComponent, h, onScopeDispose, ref, shallowRef, toRaw, toValue, watch } from 'vue';
-import init, { CallClient } from './index.js';
+import { CallClient } from './index.js';
+import { plain, ready, sameOptions } from './options.js';
 
-let initialised;
-/** Loads the WebAssembly once per page, whoever asks first. */
-export const ready = () => (initialised ??= init());
-
-const plain = (value) => value !== null && typeof value === 'object'
-  && (Object.getPrototypeOf(value) === Object.prototype || Object.getPrototypeOf(value) === null);
+export { ready };
 
 /** A plain copy of plain data (arrays, plain objects such as `iceServers`); anything else as is. */
 function copy(value) {
   if (Array.isArray(value)) return value.map(copy);
   if (!plain(value)) return value;
   return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, copy(item)]));
-}
-
-/** Plain data compared by value. */
-function sameValue(a, b) {
-  if (Object.is(a, b)) return true;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
-  }
-  if (!plain(a) || !plain(b)) return false;
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  return [...keys].every((key) => sameValue(a[key], b[key]));
 }
 
 /**
@@ -36,11 +21,6 @@ function snapshotOptions(options) {
   if (!options?.userId || !options?.transport) return null;
   const { transport, ...rest } = options;
   return { ...copy(rest), transport: toRaw(transport) };
-}
-
-function sameOptions(a, b) {
-  if (!a || !b) return a === b;
-  return a.transport === b.transport && sameValue({ ...a, transport: null }, { ...b, transport: null });
 }
 
 /**

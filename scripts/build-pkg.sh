@@ -20,7 +20,7 @@ version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
 # older lib still compiles.
 sed -i '/\[Symbol\.dispose\]()/d' pkg/peercall.d.ts
 cp pkg-template/index.js pkg-template/index.d.ts pkg-template/transports.js pkg-template/transports.d.ts \
-  pkg-template/react.js pkg-template/react.d.ts pkg-template/vue.js pkg-template/vue.d.ts \
+  pkg-template/react.js pkg-template/react.d.ts pkg-template/vue.js pkg-template/vue.d.ts pkg-template/options.js \
   pkg-template/call-actions.d.ts pkg/
 cp README.md pkg/README.md
 sed "s/\"version\": \"0.0.0\"/\"version\": \"$version\"/" pkg-template/package.json > pkg/package.json
