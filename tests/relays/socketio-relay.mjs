@@ -13,11 +13,18 @@ export function startSocketIoRelay(server, authenticate) {
   io.on('connection', (socket) => {
     const user = socket.data.userId; // set by your auth middleware
     socket.join(`user:${user}`);
-    socket.on('peercall', async ({ to, message } = {}, ack) => {
-      const room = `user:${to}`;
-      if ((await io.in(room).fetchSockets()).length === 0) return ack?.({ error: 'unreachable' });
-      io.to(room).emit('peercall', { from: user, message }); // every tab of `to`; `from` from the connection
-      ack?.({ ok: true });
+    socket.on('peercall', async (envelope, ack) => {
+      const reply = typeof ack === 'function' ? ack : () => {}; // no callback, or junk in its place
+      try { // a throw here is an unhandled rejection, which kills Node
+        const { to, message } = envelope ?? {}; // any value can come: null, 42, `to` an object
+        if (typeof to !== 'string') return reply({ error: 'unreachable' });
+        const room = `user:${to}`;
+        if ((await io.in(room).fetchSockets()).length === 0) return reply({ error: 'unreachable' });
+        io.to(room).emit('peercall', { from: user, message }); // every tab of `to`; `from` from the connection
+        reply({ ok: true });
+      } catch { // fetchSockets failed (a cluster adapter's timeout), or `message` nests too deep to encode
+        reply({ error: 'unreachable' });
+      }
     });
   });
   // README:end
