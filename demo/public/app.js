@@ -4,6 +4,14 @@
 import init, { CallClient, socketIoTransport, broadcastChannelTransport } from '/pkg/index.js';
 
 const $ = (id) => document.getElementById(id);
+
+// While the call view or the incoming-call dialog is up, the chat behind it is inert, so keyboard
+// and screen-reader users stay among the call's controls; the call view opens with focus on End.
+const overlays = [$('call'), $('incoming')];
+new MutationObserver(() => {
+  $('app').inert = overlays.some((overlay) => !overlay.hidden);
+  if (!$('call').hidden && !$('call').contains(document.activeElement)) $('hangup').focus();
+}).observe(document.body, { subtree: true, attributes: true, attributeFilter: ['hidden'] });
 const params = new URLSearchParams(location.search);
 const viaBroadcast = params.get('transport') === 'broadcast';
 

@@ -202,6 +202,12 @@ describe('demo', () => {
       }, 'the quality indicator to show a level');
     }
     await waitIn(alice, '!document.getElementById("call-timer").hidden', 'the call timer');
+    // Keyboard and screen-reader users are kept in the call: the chat behind it is inert, focus
+    // is on the call's controls.
+    for (const [who, page] of [['alice', alice], ['bob', bob]]) {
+      const focus = await page.evaluate(() => ({ inert: document.getElementById('app').inert, focused: document.activeElement?.getAttribute('aria-label') }));
+      assert.deepEqual(focus, { inert: true, focused: 'End call' }, `${who}: chat inert and End focused during the call`);
+    }
     console.log(`ring tone sounding ${toneAfter} ms after the dialog showed; quality ${await alice.evaluate(() => document.getElementById('call-quality').getAttribute('aria-label'))}`);
     for (const [who, page] of [['alice', alice], ['bob', bob]]) {
       const layout = await controlsLayout(page);
@@ -214,6 +220,7 @@ describe('demo', () => {
     await backInConversation(bob, 'alice', 'bob back in the conversation');
     assert.match(await lastHistoryLine(alice), /^Video call · 0:\d\d$/);
     assert.match(await lastHistoryLine(bob), /^Video call · 0:\d\d$/);
+    assert.equal(await alice.evaluate(() => document.getElementById('app').inert), false, 'the chat is usable again after the call');
     await close();
   });
 
