@@ -112,6 +112,11 @@ for (const name of BROWSERS) {
       await browser?.close();
     });
 
+    // Firefox stops reporting the old path's ICE state once the peer's ICE restart begins, so
+    // when one side notices the drop first and restarts, the other may stay `connected` (with
+    // frozen media) until the restart completes, or until the first side gives up and hangs up
+    // with `ice-failed`. Chromium reports the drop on both sides.
+    const sidesThatSeeTheDrop = name === 'firefox' ? 1 : 2;
     const fail = (message) => assert.fail(`${message}\n--- page log ---\n${page.logs.slice(-30).join('\n')}\n--- turnserver ---\n${turn?.log.slice(-3000)}`);
 
     test('a relay-only call connects through the TURN server and recovers from its restart', { timeout: 120000 }, async () => {
@@ -122,13 +127,9 @@ for (const name of BROWSERS) {
       console.log(`${name} relayed call: ${JSON.stringify(connected.paths)}`);
 
       await turn.stop(); // the blip: every relayed packet is lost from now on
-      const down = await page.evaluate(() => window.turn.waitStates('reconnecting', 30000));
+      const down = await page.evaluate((sides) => window.turn.waitStates('reconnecting', 30000, sides), sidesThatSeeTheDrop);
       const reconnecting = ['alice', 'bob'].filter((side) => down[side].state === 'reconnecting');
-      // Firefox stops reporting the old path's ICE state once the peer's ICE restart begins, so
-      // when one side notices the drop first and restarts, the other may stay `connected` (with
-      // frozen media) until the restart completes. Chromium reports the drop on both sides.
-      const needed = name === 'firefox' ? 1 : 2;
-      if (reconnecting.length < needed) fail(`not reconnecting: ${JSON.stringify(down)}`);
+      if (reconnecting.length < sidesThatSeeTheDrop) fail(`not reconnecting: ${JSON.stringify(down)}`);
       console.log(`${name}: ${reconnecting.join(' and ')} reconnecting ${down.waitedMs} ms after the server stopped`);
 
       await ensureTurn();
@@ -155,8 +156,9 @@ for (const name of BROWSERS) {
       for (const side of ['alice', 'bob']) {
         if (gone[side].ended?.reason !== 'ice-failed') fail(`${side} did not end ice-failed: ${JSON.stringify(gone)}`);
         assert.equal(gone[side].states.at(-1), 'ended');
-        assert.ok(gone[side].states.includes('reconnecting'), `${side} went reconnecting first: ${gone[side].states}`);
       }
+      const sawIt = ['alice', 'bob'].filter((side) => gone[side].states.includes('reconnecting'));
+      assert.ok(sawIt.length >= sidesThatSeeTheDrop, `${sidesThatSeeTheDrop} side(s) went reconnecting first: ${JSON.stringify(gone)}`);
       assert.equal(gone.livePeerConnections, 0, 'no live RTCPeerConnection after ice-failed');
       assert.equal(gone.liveLocalTracks, 0, 'every local track stopped after ice-failed');
       console.log(`${name}: ended ice-failed ${gone.waitedMs} ms after the server stopped (iceGiveUpMs 4000)`);

@@ -114,11 +114,12 @@ window.turn = {
     return this.waitStates('connected', 20000);
   },
 
-  /** Waits until both sides are in `state` (or have ended); resolves with what they saw. */
-  async waitStates(state, timeoutMs) {
+  /** Waits until `sides` of the two (both by default) are in `state`, or both have ended;
+   * resolves with what they saw. */
+  async waitStates(state, timeoutMs, sides = 2) {
     const start = performance.now();
     const { outgoing, incoming } = current;
-    while (!(outgoing.state === state && incoming.state === state)) {
+    while ([outgoing, incoming].filter((call) => call.state === state).length < sides) {
       if (outgoing.state === 'ended' && incoming.state === 'ended') break;
       if (performance.now() - start > timeoutMs) break;
       await sleep(50);
