@@ -2993,6 +2993,104 @@ fn stats_are_sampled_while_connected() {
     assert_eq!(net.poll_timeout(Alice), Some(connected_at + 4_000));
 }
 
+#[test]
+fn media_that_stops_arriving_counts_as_the_path_down_and_arriving_again_as_up() {
+    // Firefox keeps reporting ICE `connected` for the old path once the peer restarts ICE, so a
+    // stats interval without a single inbound packet is a drop too, and packets again mend it.
+    let (mut net, c) = connected_pair(CallKind::Video);
+    let connected_at = net.now;
+    let sample = |packets: u64| StatsSample {
+        rtt_ms: Some(40.0),
+        jitter_ms: Some(3.0),
+        packets_received: packets,
+        packets_lost: 0,
+        bytes_received: packets * 200,
+    };
+    let quality_only = |outs: &[Output]| {
+        assert!(
+            matches!(outs, [Output::Event(Event::Quality { .. })]),
+            "{outs:?}"
+        )
+    };
+    net.run_timers(Alice, connected_at + 2_000);
+    quality_only(&net.feed(Alice, c.a, EffectResult::Stats(sample(100))).0);
+    // Two seconds with nothing new: past the 1.5 s stall limit.
+    net.run_timers(Alice, connected_at + 4_000);
+    let outs = net.feed(Alice, c.a, EffectResult::Stats(sample(100)));
+    assert!(
+        matches!(outs.0[..], [Output::Event(Event::Quality { .. }), _]),
+        "{:?}",
+        outs.0
+    );
+    assert_eq!(outs.0[1], state(c.a, CallState::Reconnecting));
+    // The caller's ICE restart is due after the restart delay, as for an ICE `disconnected`.
+    let restart_at = net.now + 2_000;
+    assert!(net.poll_timeout(Alice).is_some_and(|at| at <= restart_at));
+    // Media arrives again before the restart: connected, with the recovery forgotten.
+    net.run_timers(Alice, connected_at + 5_000);
+    let outs = net.feed(Alice, c.a, EffectResult::Stats(sample(150)));
+    assert_eq!(outs.0.len(), 2, "{:?}", outs.0);
+    assert_eq!(outs.0[1], state(c.a, CallState::Connected));
+    let later = net.run_timers(Alice, restart_at);
+    assert!(
+        !later.0.iter().any(|o| matches!(
+            o,
+            Output::Effect {
+                effect: Effect::CreateOffer { .. },
+                ..
+            }
+        )),
+        "no ICE restart once media is back: {:?}",
+        later.0
+    );
+}
+
+#[test]
+fn after_media_flowed_an_ice_connected_report_needs_media_to_count_as_recovered() {
+    // Firefox reports `connected` right after an ICE restart that cannot get through: once media
+    // has flowed, recovery ends only when media arrives again.
+    let (mut net, c) = connected_pair(CallKind::Video);
+    let connected_at = net.now;
+    let sample = |packets: u64| StatsSample {
+        packets_received: packets,
+        bytes_received: packets * 200,
+        ..StatsSample::default()
+    };
+    net.run_timers(Alice, connected_at + 2_000);
+    net.feed(Alice, c.a, EffectResult::Stats(sample(100)));
+    let outs = net.feed(
+        Alice,
+        c.a,
+        EffectResult::IceStateChanged(IceState::Disconnected),
+    );
+    assert_eq!(outs.0, vec![state(c.a, CallState::Reconnecting)]);
+    let reported_at = net.now;
+    let outs = net.feed(
+        Alice,
+        c.a,
+        EffectResult::IceStateChanged(IceState::Connected),
+    );
+    outs.assert_empty();
+    // The stats are read 250 ms later rather than at the next interval.
+    assert_eq!(net.poll_timeout(Alice), Some(reported_at + 250));
+    let outs = net.run_timers(Alice, reported_at + 250);
+    assert!(
+        outs.0.contains(&effect(c.a, Effect::CollectStats)),
+        "{:?}",
+        outs.0
+    );
+    // Nothing new arrived: still reconnecting.
+    let outs = net.feed(Alice, c.a, EffectResult::Stats(sample(100)));
+    assert!(
+        !outs.0.contains(&state(c.a, CallState::Connected)),
+        "{:?}",
+        outs.0
+    );
+    // Media again: connected.
+    let outs = net.feed(Alice, c.a, EffectResult::Stats(sample(180)));
+    assert_eq!(outs.0.last(), Some(&state(c.a, CallState::Connected)));
+}
+
 // =================================================================================================
 // Safety
 // =================================================================================================

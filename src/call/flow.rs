@@ -16,7 +16,7 @@ use crate::protocol::{
 
 use super::candidates::{Candidates, Incoming};
 use super::error::{CallError, CommandError};
-use super::ice::{IceAction, IceRecovery};
+use super::ice::{IceAction, IceRecovery, InboundWatch};
 use super::io::{Command, DeviceKind, Effect, EffectResult, Event, IceState, Outbox};
 use super::negotiation::{Negotiation, OfferCreated, RemoteDescription};
 use super::quality::QualityTracker;
@@ -85,6 +85,7 @@ pub(crate) struct Call {
     connect_deadline: Option<Millis>,
     stats_at: Option<Millis>,
     quality: QualityTracker,
+    inbound: InboundWatch,
     local_media_seq: u32,
     remote_media_seq: Option<u32>,
 }
@@ -127,6 +128,7 @@ impl Call {
             connect_deadline: None,
             stats_at: None,
             quality: QualityTracker::default(),
+            inbound: InboundWatch::default(),
             local_media_seq: 0,
             remote_media_seq: None,
         }
@@ -810,6 +812,17 @@ impl Call {
                         call: self.handle,
                         quality,
                     });
+                    // Media stopping or arriving again tells of the path as ICE states do (see
+                    // ice.rs for why both count).
+                    match self.inbound.on_sample(now, quality.packets) {
+                        Some(false) if self.state == CallState::Connected => {
+                            self.on_ice_state(now, config, IceState::Disconnected, out)
+                        }
+                        Some(true) if self.state == CallState::Reconnecting => {
+                            self.path_up(now, config, out)
+                        }
+                        _ => {}
+                    }
                 }
             }
             EffectResult::ScreenShareStarted => {
@@ -879,19 +892,30 @@ impl Call {
         }
     }
 
+    /// The media path works: connected, with the recovery timers forgotten.
+    fn path_up(&mut self, now: Millis, config: &Config, out: &mut Outbox) {
+        self.ice.on_up();
+        self.connect_deadline = None;
+        if self.connected_at.is_none() {
+            self.connected_at = Some(now);
+            self.stats_at = Some(now + config.stats_interval_ms);
+            self.quality = QualityTracker::starting_at(now);
+            self.inbound = InboundWatch::starting_at(now);
+        }
+        self.set_state(CallState::Connected, out);
+    }
+
     fn on_ice_state(&mut self, now: Millis, config: &Config, ice: IceState, out: &mut Outbox) {
         let polite = self.direction == Direction::Incoming;
         match (ice, self.state) {
-            (IceState::Connected, CallState::Connecting | CallState::Reconnecting) => {
-                self.ice.on_up();
-                self.connect_deadline = None;
-                if self.connected_at.is_none() {
-                    self.connected_at = Some(now);
-                    self.stats_at = Some(now + config.stats_interval_ms);
-                    self.quality = QualityTracker::starting_at(now);
-                }
-                self.set_state(CallState::Connected, out);
+            (IceState::Connected, CallState::Connecting) => self.path_up(now, config, out),
+            // Once media has flowed, only media arriving again proves the path is back: Firefox
+            // reports `connected` right after an ICE restart even when nothing gets through. The
+            // report brings the next stats sample forward instead.
+            (IceState::Connected, CallState::Reconnecting) if self.inbound.flowed() => {
+                self.stats_at = Some(now + InboundWatch::RECHECK_MS);
             }
+            (IceState::Connected, CallState::Reconnecting) => self.path_up(now, config, out),
             (IceState::Disconnected | IceState::Failed, CallState::Connected)
             | (IceState::Disconnected | IceState::Failed, CallState::Reconnecting) => {
                 self.ice

@@ -4,6 +4,13 @@
 //! The caller (impolite peer) restarts first; the callee waits twice as long so that, when both
 //! notice, the caller's restart usually wins without a collision. Perfect negotiation resolves the
 //! rest.
+//!
+//! The path counts as down when the browser reports ICE `disconnected` or `failed`, and also when
+//! no media packet has arrived for [`InboundWatch::STALL_MS`] after media had flowed
+//! ([`InboundWatch`]): Firefox stops reporting the old path's ICE state once the peer restarts
+//! ICE, so without this a side could sit `connected` with nothing arriving. For the same reason,
+//! once media has flowed, the path counts as back only when media arrives again: Firefox also
+//! reports `connected` right after an ICE restart that cannot get through.
 
 use super::{Config, Millis};
 
@@ -78,6 +85,49 @@ impl IceRecovery {
     }
 }
 
+/// Whether media is arriving, from the inbound packet counts of the stats samples.
+#[derive(Clone, Debug, Default)]
+pub struct InboundWatch {
+    /// When a packet was last seen to arrive (or the call connected).
+    last_packet_at: Millis,
+    /// Whether any packet has arrived yet: a call whose media never started is not "stalled".
+    flowed: bool,
+}
+
+impl InboundWatch {
+    /// How long no packet may arrive before the path counts as down. Audio alone sends 50 packets
+    /// a second even when muted (silence is sent, not nothing), so this is far beyond any pause.
+    pub const STALL_MS: Millis = 1_500;
+
+    /// How soon after ICE reports `connected` during recovery the stats are read to see whether
+    /// media really arrives.
+    pub const RECHECK_MS: Millis = 250;
+
+    /// Whether media has arrived since the call connected.
+    pub fn flowed(&self) -> bool {
+        self.flowed
+    }
+
+    /// A watch for a call that connected at `at`.
+    pub fn starting_at(at: Millis) -> InboundWatch {
+        InboundWatch {
+            last_packet_at: at,
+            flowed: false,
+        }
+    }
+
+    /// Takes the packets of the stats interval that ends at `now`: `Some(true)` when media
+    /// arrives, `Some(false)` when it has stopped for [`Self::STALL_MS`], `None` before either.
+    pub fn on_sample(&mut self, now: Millis, packets: u64) -> Option<bool> {
+        if packets > 0 {
+            self.last_packet_at = now;
+            self.flowed = true;
+            return Some(true);
+        }
+        (self.flowed && now.saturating_sub(self.last_packet_at) >= Self::STALL_MS).then_some(false)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -117,6 +167,16 @@ mod tests {
         caller.on_down(500, true, false, &config);
         assert_eq!(caller.deadline(), Some(500));
         assert_eq!(caller.on_timer(500, &config), IceAction::Restart);
+    }
+
+    #[test]
+    fn inbound_media_stalls_only_after_it_flowed_and_for_long_enough() {
+        let mut watch = InboundWatch::starting_at(0);
+        assert_eq!(watch.on_sample(2_000, 0), None, "media that never started");
+        assert_eq!(watch.on_sample(4_000, 120), Some(true));
+        assert_eq!(watch.on_sample(5_000, 0), None, "a second without packets");
+        assert_eq!(watch.on_sample(5_500, 0), Some(false));
+        assert_eq!(watch.on_sample(6_000, 3), Some(true));
     }
 
     #[test]

@@ -31,6 +31,8 @@ pub struct Quality {
     pub bitrate_kbps: f64,
     /// 0 (no media) to 4 (excellent): the worst of the round-trip, loss and jitter levels.
     pub level: u8,
+    /// Packets received or lost in the interval: 0 when nothing arrived at all.
+    pub packets: u64,
 }
 
 /// Turns cumulative samples into per-interval quality.
@@ -82,6 +84,7 @@ impl QualityTracker {
             jitter_ms: sample.jitter_ms,
             bitrate_kbps,
             level,
+            packets: expected,
         }
     }
 }

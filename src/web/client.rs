@@ -152,7 +152,7 @@ impl Drop for CallResources {
 
 /// Unsubscribes from the transport on drop.
 struct Subscription {
-    _callback: Closure<dyn FnMut(JsValue, JsValue)>,
+    callback: Option<Closure<dyn FnMut(JsValue, JsValue)>>,
     unsubscribe: Option<Function>,
 }
 
@@ -160,6 +160,13 @@ impl Drop for Subscription {
     fn drop(&mut self) {
         if let Some(unsubscribe) = &self.unsubscribe {
             let _ = unsubscribe.call0(&JsValue::NULL);
+        }
+        // A transport may still deliver what it queued before the unsubscribe (a relay's
+        // message already in a setTimeout, say). The callback holds only a weak reference to the
+        // client and does nothing once it is gone, so it goes to the garbage collector rather
+        // than being freed here, where a late call would throw in the transport's code.
+        if let Some(callback) = self.callback.take() {
+            drop(callback.into_js_value());
         }
     }
 }
@@ -307,7 +314,7 @@ pub fn start(shared: &Shared) -> Result<(), JsValue> {
         .map_err(|e| js::error("invalid-transport", &js::error_message(&e)))?;
     let mut client = shared.borrow_mut();
     client.subscription = Some(Subscription {
-        _callback: callback,
+        callback: Some(callback),
         unsubscribe: unsubscribe.dyn_into::<Function>().ok(),
     });
     if let Some(window) = web_sys::window() {

@@ -83,6 +83,15 @@ export async function launch(name, { firefoxPrefs = {} } = {}) {
 }
 
 /**
+ * The page's uncaught errors so far: exceptions and unhandled rejections, such as a closure of the
+ * engine called after it was freed. Firefox's own notices about failed ICE ("WebRTC: ICE failed,
+ * ...") arrive the same way and are left out: they are the browser's words, not a thrown error.
+ */
+export function uncaughtErrors(page) {
+  return page.logs.filter((line) => / pageerror\] /.test(line) && !/\] WebRTC: ICE failed/.test(line));
+}
+
+/**
  * Polls in the page until `condition` (a JS expression, or a function run in the page) is true;
  * resolves with the milliseconds it took, rejects naming `what` after `timeoutMs`.
  */

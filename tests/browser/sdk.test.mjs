@@ -2,7 +2,7 @@
 // against the built package (pkg/). Run by tests/run.sh after scripts/build-pkg.sh.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BROWSERS, launch, waitIn } from './browsers.mjs';
+import { BROWSERS, launch, uncaughtErrors, waitIn } from './browsers.mjs';
 import { startServer } from './server.mjs';
 
 // Screen capture needs a display source; headless Firefox has none.
@@ -43,5 +43,9 @@ for (const name of BROWSERS) {
         console.log(`${name} ${scenario}: ${JSON.stringify(outcome.result)}`);
       });
     }
+
+    test('nothing was thrown uncaught in the page', () => {
+      assert.deepEqual(uncaughtErrors(page), []);
+    });
   });
 }
