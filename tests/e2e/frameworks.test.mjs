@@ -69,6 +69,7 @@ function buildFixture(name, deps) {
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: `fixture-${name}`, private: true, type: 'module' }));
   run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(project, info.filename), ...deps], project);
   cpSync(join(ROOT, 'tests', 'fixtures', name), project, { recursive: true });
+  cpSync(join(ROOT, 'tests', 'fixtures', 'hook-helpers.js'), join(project, 'hook-helpers.js'));
   const html = join(project, 'index.html');
   writeFileSync(html, readFileSync(html, 'utf8').replace('<head>', `<head>${INSTRUMENT}`));
   const config = join(project, 'vite.config.mjs');
