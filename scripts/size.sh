@@ -1,8 +1,35 @@
 #!/usr/bin/env bash
 # Prints the bytes peercall ships (built by scripts/build-pkg.sh): the wasm, the JS glue, the
 # built-in transports and the entry module, raw, gzip -9 and brotli 11.
+#
+#   scripts/size.sh              the shipped files, as pkg/ holds them
+#   scripts/size.sh --by-crate   where the wasm's code bytes go, by crate and peercall module:
+#                                the same release build with its name section kept (target/size/),
+#                                read by scripts/wasm-breakdown.mjs; add --top N for the N largest
+#                                functions
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+if [ "${1:-}" = "--by-crate" ]; then
+  shift
+  command -v wasm-bindgen >/dev/null && [ -x .tools/node/node_modules/.bin/wasm-opt ] ||
+    source tests/install-toolchain.sh >/dev/null
+  export PATH="$PWD/.tools/node/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+  out=target/size
+  # The shipped profile, but with symbols kept so the name section survives to wasm-opt.
+  CARGO_PROFILE_RELEASE_STRIP=false cargo build -q --release --lib --target wasm32-unknown-unknown \
+    --target-dir "$out/cargo"
+  wasm-bindgen --target web --out-dir "$out/bindgen" --out-name peercall \
+    "$out/cargo/wasm32-unknown-unknown/release/peercall.wasm"
+  # The same wasm-opt flags as Cargo.toml's [package.metadata.wasm-pack], plus -g to keep names.
+  flags="$(sed -n 's/^wasm-opt = \[\(.*\)\]/\1/p' Cargo.toml | tr -d '",')"
+  # shellcheck disable=SC2086
+  wasm-opt $flags -g "$out/bindgen/peercall_bg.wasm" -o "$out/peercall_named.wasm"
+  echo "named build: $out/peercall_named.wasm ($(stat -c%s "$out/peercall_named.wasm") bytes with names;" \
+    "the shipped one drops the name section)"
+  exec node scripts/wasm-breakdown.mjs "$out/peercall_named.wasm" --by-module "$@"
+fi
+
 [ -f pkg/peercall_bg.wasm ] || scripts/build-pkg.sh >/dev/null
 command -v brotli >/dev/null || { echo "size: needs brotli (apt-get install brotli)" >&2; exit 1; }
 printf '%-22s %9s %9s %9s\n' file raw gzip-9 brotli-11
