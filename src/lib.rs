@@ -8,7 +8,10 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+extern crate alloc;
+
 pub mod call;
+pub mod json;
 pub mod protocol;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -23,7 +23,7 @@
 
 use std::fmt;
 
-use serde_json::{Map, Value};
+use crate::json::{self, Map, Value, Writer};
 
 /// The protocol version this build speaks.
 pub const PROTOCOL_VERSION: u64 = 1;
@@ -69,6 +69,17 @@ impl CallId {
         }
         Ok(CallId(id))
     }
+
+    /// The 32-lowercase-hex-digit form (written by hand: the browser build has no formatter).
+    pub fn to_hex(&self) -> String {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut text = String::with_capacity(32);
+        for byte in self.0 {
+            text.push(char::from(HEX[usize::from(byte >> 4)]));
+            text.push(char::from(HEX[usize::from(byte & 15)]));
+        }
+        text
+    }
 }
 
 fn hex_value(byte: u8) -> Option<u8> {
@@ -81,10 +92,7 @@ fn hex_value(byte: u8) -> Option<u8> {
 
 impl fmt::Display for CallId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for byte in self.0 {
-            write!(f, "{byte:02x}")?;
-        }
-        Ok(())
+        f.write_str(&self.to_hex())
     }
 }
 
@@ -527,7 +535,7 @@ impl Message {
         if text.len() > MAX_MESSAGE_BYTES {
             return Err(ProtocolError::MessageTooLarge { size: text.len() });
         }
-        let value: Value = serde_json::from_str(text).map_err(|_| ProtocolError::NotJson)?;
+        let value = json::parse(text).ok_or(ProtocolError::NotJson)?;
         Message::from_value(&value)
     }
 
@@ -605,13 +613,20 @@ impl Message {
 
     /// Serialises the message to its JSON value.
     pub fn to_value(&self) -> Value {
-        let mut object = Map::new();
-        object.insert("v".into(), PROTOCOL_VERSION.into());
-        object.insert("type".into(), self.body.type_name().into());
-        object.insert("callId".into(), self.call_id.to_string().into());
-        object.insert("partyId".into(), self.party_id.as_str().into());
+        // The text is ours and always JSON; the fallback is never taken.
+        json::parse(&self.to_json()).unwrap_or(Value::Null)
+    }
+
+    /// Serialises the message to compact JSON text, written straight out (no value tree).
+    pub fn to_json(&self) -> String {
+        let mut out = String::new();
+        let mut object = Writer::object(&mut out);
+        object.u64("v", PROTOCOL_VERSION);
+        object.str("type", self.body.type_name());
+        object.str("callId", &self.call_id.to_hex());
+        object.str("partyId", self.party_id.as_str());
         if let Some(to) = &self.to_party_id {
-            object.insert("toPartyId".into(), to.as_str().into());
+            object.str("toPartyId", to.as_str());
         }
         match &self.body {
             Body::Invite {
@@ -620,65 +635,62 @@ impl Message {
                 lifetime_ms,
                 metadata,
             } => {
-                object.insert("kind".into(), kind.as_str().into());
-                object.insert("sdp".into(), sdp.as_str().into());
-                object.insert("lifetimeMs".into(), (*lifetime_ms).into());
+                object.str("kind", kind.as_str());
+                object.str("sdp", sdp);
+                object.u64("lifetimeMs", u64::from(*lifetime_ms));
                 if let Some(metadata) = metadata {
-                    object.insert("metadata".into(), metadata.clone());
+                    metadata.write(object.key("metadata"));
                 }
             }
             Body::Ringing => {}
-            Body::Answer { sdp } => {
-                object.insert("sdp".into(), sdp.as_str().into());
-            }
+            Body::Answer { sdp } => object.str("sdp", sdp),
             Body::SelectAnswer { selected_party_id } => {
-                object.insert("selectedPartyId".into(), selected_party_id.as_str().into());
+                object.str("selectedPartyId", selected_party_id.as_str());
             }
             Body::Reject { reason } | Body::Hangup { reason } => {
-                object.insert("reason".into(), reason.as_str().into());
+                object.str("reason", reason.as_str());
             }
             Body::Candidates { candidates, end } => {
-                let list = candidates.iter().map(candidate_to_value).collect();
-                object.insert("candidates".into(), Value::Array(list));
-                object.insert("end".into(), (*end).into());
+                let list = object.key("candidates");
+                list.push('[');
+                for (i, candidate) in candidates.iter().enumerate() {
+                    if i > 0 {
+                        list.push(',');
+                    }
+                    let mut item = Writer::object(list);
+                    item.str("candidate", &candidate.candidate);
+                    if let Some(mid) = &candidate.sdp_mid {
+                        item.str("sdpMid", mid);
+                    }
+                    if let Some(index) = candidate.sdp_m_line_index {
+                        item.u64("sdpMLineIndex", u64::from(index));
+                    }
+                    item.end();
+                }
+                list.push(']');
+                object.bool("end", *end);
             }
             Body::Negotiate { seq, sdp_type, sdp } => {
-                object.insert("seq".into(), (*seq).into());
-                let mut description = Map::new();
+                object.u64("seq", u64::from(*seq));
+                let mut description = Writer::object(object.key("description"));
                 let type_name = match sdp_type {
                     SdpType::Offer => "offer",
                     SdpType::Answer => "answer",
                 };
-                description.insert("type".into(), type_name.into());
-                description.insert("sdp".into(), sdp.as_str().into());
-                object.insert("description".into(), Value::Object(description));
+                description.str("type", type_name);
+                description.str("sdp", sdp);
+                description.end();
             }
             Body::Media { seq, state } => {
-                object.insert("seq".into(), (*seq).into());
-                object.insert("audioMuted".into(), state.audio_muted.into());
-                object.insert("videoMuted".into(), state.video_muted.into());
-                object.insert("screenSharing".into(), state.screen_sharing.into());
+                object.u64("seq", u64::from(*seq));
+                object.bool("audioMuted", state.audio_muted);
+                object.bool("videoMuted", state.video_muted);
+                object.bool("screenSharing", state.screen_sharing);
             }
         }
-        Value::Object(object)
+        object.end();
+        out
     }
-
-    /// Serialises the message to JSON text.
-    pub fn to_json(&self) -> String {
-        self.to_value().to_string()
-    }
-}
-
-fn candidate_to_value(candidate: &IceCandidate) -> Value {
-    let mut object = Map::new();
-    object.insert("candidate".into(), candidate.candidate.as_str().into());
-    if let Some(mid) = &candidate.sdp_mid {
-        object.insert("sdpMid".into(), mid.as_str().into());
-    }
-    if let Some(index) = candidate.sdp_m_line_index {
-        object.insert("sdpMLineIndex".into(), index.into());
-    }
-    Value::Object(object)
 }
 
 fn parse_invite(fields: &Fields) -> Result<Body, ProtocolError> {
@@ -693,7 +705,7 @@ fn parse_invite(fields: &Fields) -> Result<Body, ProtocolError> {
     let metadata = match fields.0.get("metadata") {
         None | Some(Value::Null) => None,
         Some(value) => {
-            let len = value.to_string().len();
+            let len = value.to_json().len();
             if len > MAX_METADATA_BYTES {
                 return Err(ProtocolError::TooLong {
                     field: "metadata",
@@ -793,7 +805,7 @@ fn parse_negotiate(fields: &Fields) -> Result<Body, ProtocolError> {
 }
 
 /// Typed access to the fields of one JSON object, each failure naming its field.
-struct Fields<'a>(&'a Map<String, Value>);
+struct Fields<'a>(&'a Map);
 
 impl Fields<'_> {
     fn get(&self, field: &'static str) -> Result<&Value, ProtocolError> {
@@ -866,6 +878,8 @@ fn truncate_to_boundary(text: &mut String, max: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    // The tests build their inputs with serde_json, the independent JSON implementation.
+    use serde_json::{Map, Value};
 
     const ID: &str = "0123456789abcdef0123456789abcdef";
 
@@ -895,7 +909,7 @@ mod tests {
                 kind: CallKind::Video,
                 sdp: "v=0 offer".into(),
                 lifetime_ms: 30_000,
-                metadata: Some(serde_json::json!({"chat": "room-1"})),
+                metadata: json::parse(r#"{"chat": "room-1", "n": [1, 2.50, -3e2]}"#),
             },
             Body::Invite {
                 kind: CallKind::Audio,

@@ -204,6 +204,69 @@ fn depth(value: &Value) -> usize {
     }
 }
 
+/// The oracle for `peercall::json`, the shipped JSON reader: on every input it accepts what
+/// serde_json accepts, rejects what serde_json rejects, and reads the same value (compared as
+/// serde_json values, so numbers compare by value and objects regardless of key order). The one
+/// documented difference: a number too large for a double (`1e400`), which serde_json refuses.
+fn check_json_against_serde(ctx: &Ctx, tally: &mut Tally, text: &str) {
+    let ours = match panic::catch_unwind(|| peercall::json::parse(text)) {
+        Ok(ours) => ours,
+        Err(payload) => ctx.fail(
+            text,
+            &format!("peercall::json::parse panicked: {}", panic_text(&*payload)),
+        ),
+    };
+    let theirs = serde_json::from_str::<Value>(text);
+    tally.json_checked += 1;
+    match (&ours, &theirs) {
+        (Some(ours), Ok(theirs)) => {
+            tally.json_accepted += 1;
+            let written = ours.to_json();
+            match serde_json::from_str::<Value>(&written) {
+                Ok(again) if again == *theirs => {}
+                other => ctx.fail(
+                    text,
+                    &format!(
+                        "peercall::json read a different value than serde_json\n  ours written: {}\n  serde_json: {}\n  ours reread: {}",
+                        clip(&written, 1500),
+                        show(theirs),
+                        show(&other)
+                    ),
+                ),
+            }
+        }
+        (None, Err(_)) => {}
+        (Some(_), Err(e)) if e.to_string().starts_with("number out of range") => {
+            tally.json_out_of_range += 1;
+        }
+        (Some(ours), Err(e)) => ctx.fail(
+            text,
+            &format!(
+                "peercall::json accepted what serde_json refuses ({e}): {}",
+                show(ours)
+            ),
+        ),
+        (None, Ok(theirs)) => ctx.fail(
+            text,
+            &format!(
+                "peercall::json refused what serde_json reads: {}",
+                show(theirs)
+            ),
+        ),
+    }
+}
+
+/// A message's JSON value, as serde_json reads the text `to_json` writes.
+fn to_value(message: &Message) -> Value {
+    serde_json::from_str(&message.to_json()).expect("to_json writes JSON")
+}
+
+/// peercall's own reading of a JSON value (as serde_json writes it).
+fn ours(value: &Value) -> peercall::json::Value {
+    let text = value.to_string();
+    peercall::json::parse(&text).unwrap_or_else(|| panic!("peercall::json cannot read {text:?}"))
+}
+
 /// What `Message::parse` makes of `value` once it is JSON text: the numbers as they read back.
 /// (A value nested past serde_json's limit does not read back at all; it is returned as is, and
 /// the prediction for it is `NotJson` whatever it holds.)
@@ -276,6 +339,12 @@ struct Tally {
     generators: BTreeMap<&'static str, GeneratorStats>,
     /// Inputs whose exact result was predicted.
     predicted: u64,
+    /// Inputs `peercall::json::parse` was checked on against serde_json.
+    json_checked: u64,
+    /// Of those, how many both accepted (and read the same value).
+    json_accepted: u64,
+    /// Of those, how many serde_json refused only for a number out of a double's range.
+    json_out_of_range: u64,
 }
 
 /// What a case predicts `parse` returns.
@@ -338,6 +407,7 @@ fn parse_no_panic(ctx: &Ctx, text: &str, what: &str) -> Result<Message, Protocol
 
 /// Parses `text`, checks every general property, and the prediction.
 fn check(ctx: &Ctx, tally: &mut Tally, text: &str, expect: &Expect) {
+    check_json_against_serde(ctx, tally, text);
     let result = parse_no_panic(ctx, text, "on the case input");
     tally.parses += 1;
     let entry = tally.generators.entry(ctx.generator).or_default();
@@ -893,7 +963,7 @@ fn gen_message(rng: &mut Rng) -> Message {
                 1 => MAX_LIFETIME_MS,
                 _ => rng.range(MIN_LIFETIME_MS, MAX_LIFETIME_MS),
             } as u32,
-            metadata: gen_metadata(rng),
+            metadata: gen_metadata(rng).as_ref().map(ours),
         },
         1 => Body::Ringing,
         2 => Body::Answer { sdp: gen_sdp(rng) },
@@ -1303,7 +1373,10 @@ fn expect_top(message: &Message, key: &'static str, value: Option<&Value>) -> Ex
             }
             ok(with(message, |m| {
                 if let Body::Invite { metadata: slot, .. } = &mut m.body {
-                    *slot = metadata;
+                    // Nested past the limit, it does not read back; the prediction is `NotJson`.
+                    *slot = metadata
+                        .as_ref()
+                        .and_then(|v| peercall::json::parse(&v.to_string()));
                 }
             }))
         }
@@ -1860,7 +1933,7 @@ fn mutation_case(ctx: &Ctx, tally: &mut Tally, rng: &mut Rng) {
     let canonical = message.to_json();
     check(ctx, tally, &canonical, &Expect::Ok(message.clone()));
 
-    let mut object = match message.to_value() {
+    let mut object = match to_value(&message) {
         Value::Object(object) => object,
         other => panic!("to_value gave a non-object {other}"),
     };
@@ -2099,7 +2172,7 @@ fn long_case(ctx: &Ctx, tally: &mut Tally, rng: &mut Rng, variant: u64) {
                 to_party_id: None,
                 body: Body::Answer { sdp },
             };
-            let mut value = message.to_value();
+            let mut value = to_value(&message);
             let base = value.to_string().len();
             // `,"~pad":"..."` adds 10 bytes and the padding.
             value
@@ -2373,7 +2446,8 @@ fn parse_never_panics_and_keeps_its_promises() {
     eprintln!(
         "protocol fuzz: {} cases, {} ok, {} errors by code: {:?} \
          [{} parses, {} with an exactly predicted result; cases by generator: {}; \
-         seed {:#x}; {:.2}s]",
+         seed {:#x}; {:.2}s]; peercall::json against serde_json: {} inputs, {} read alike by both, \
+         the rest refused by both but {} (out of a double's range)",
         tally.cases,
         tally.ok,
         errors,
@@ -2382,9 +2456,13 @@ fn parse_never_panics_and_keeps_its_promises() {
         tally.predicted,
         by_generator.join(", "),
         seed,
-        elapsed.as_secs_f64()
+        elapsed.as_secs_f64(),
+        tally.json_checked,
+        tally.json_accepted,
+        tally.json_out_of_range
     );
     assert_eq!(tally.ok + errors, tally.parses);
+    assert_eq!(tally.json_checked, tally.parses);
     // The generators must reach every outcome, or they are not testing what they claim.
     if cases >= 20_000 {
         for code in ERROR_CODES.iter().filter(|&&c| c != "invalid-user-id") {
@@ -2393,6 +2471,10 @@ fn parse_never_panics_and_keeps_its_promises() {
                 "no case produced {code}: the generators have lost coverage"
             );
         }
+        assert!(
+            tally.json_accepted > 0 && tally.json_accepted < tally.json_checked,
+            "the JSON oracle saw only one outcome: the generators have lost coverage"
+        );
         for (name, g) in &tally.generators {
             assert!(
                 g.ok > 0,
@@ -2431,7 +2513,7 @@ fn deleting_or_retyping_any_field_of_any_message_is_reported_exactly() {
     for case in 0..300 {
         let mut rng = Rng::for_case(DEFAULT_SEED ^ 0xde1e7e, case);
         let message = gen_message(&mut rng);
-        let Value::Object(object) = message.to_value() else {
+        let Value::Object(object) = to_value(&message) else {
             panic!("not an object")
         };
         for path in paths(&object) {
@@ -2466,7 +2548,7 @@ fn specific_mutations_give_specific_errors() {
         body: Body::Answer { sdp: "v=0".into() },
     };
     let edit = |key: &str, value: Option<Value>| {
-        let mut value_map = message.to_value();
+        let mut value_map = to_value(&message);
         let object = value_map.as_object_mut().unwrap();
         match value {
             Some(v) => object.insert(key.into(), v),
@@ -2557,7 +2639,7 @@ fn specific_mutations_give_specific_errors() {
 fn serde_json_nesting_limit() {
     let invite = |levels: usize| {
         let metadata = (0..levels).fold(Value::from(1), |v, _| Value::Array(vec![v]));
-        let mut value = Message {
+        let message = Message {
             call_id: CallId([7; 16]),
             party_id: PartyId::new("p").unwrap(),
             to_party_id: None,
@@ -2567,8 +2649,8 @@ fn serde_json_nesting_limit() {
                 lifetime_ms: 30_000,
                 metadata: None,
             },
-        }
-        .to_value();
+        };
+        let mut value = to_value(&message);
         value
             .as_object_mut()
             .unwrap()

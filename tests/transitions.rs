@@ -774,7 +774,7 @@ fn caller_and_callee_flow_reaches_connected_on_both_sides() {
 #[test]
 fn invite_carries_the_app_metadata_to_the_incoming_event() {
     let mut net = Net::pair();
-    let metadata = serde_json::json!({ "room": "general", "n": 3 });
+    let metadata = peercall::json::parse(r#"{ "room": "general", "n": 3 }"#).unwrap();
     let now = net.now;
     let a = net
         .machine(Alice)
@@ -3571,7 +3571,8 @@ fn calling_yourself_or_an_invalid_user_is_invalid_peer() {
         alice.place_call(now, "", CallKind::Audio, ID, None),
         Err(CommandError::InvalidPeer)
     );
-    let big = serde_json::json!({ "blob": "x".repeat(5_000) });
+    let big = peercall::json::parse(&serde_json::json!({ "blob": "x".repeat(5_000) }).to_string())
+        .unwrap();
     assert_eq!(
         alice.place_call(now, "bob", CallKind::Audio, ID, Some(big)),
         Err(CommandError::MetadataTooLarge)

@@ -8,7 +8,7 @@
 //! `connecting` → `connected`. A `select-answer` naming another device ends it with
 //! `answered-elsewhere`.
 
-use serde_json::Value;
+use crate::json::Value;
 
 use crate::protocol::{
     Body, CallId, CallKind, EndReason, IceCandidate, MediaState, PartyId, SdpType, UserId,

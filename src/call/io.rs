@@ -1,6 +1,6 @@
 //! What goes into the machine and what comes out of it.
 
-use serde_json::Value;
+use crate::json::Value;
 
 use crate::protocol::{Body, CallKind, EndReason, IceCandidate, MediaState, Message, UserId};
 

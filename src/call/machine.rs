@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use serde_json::Value;
+use crate::json::Value;
 
 use crate::protocol::{
     Body, CallId, CallKind, MediaState, Message, PartyId, UserId, MAX_METADATA_BYTES,
@@ -168,7 +168,7 @@ impl CallMachine {
         }
         if metadata
             .as_ref()
-            .is_some_and(|m| m.to_string().len() > MAX_METADATA_BYTES)
+            .is_some_and(|m| m.to_json().len() > MAX_METADATA_BYTES)
         {
             return Err(CommandError::MetadataTooLarge);
         }

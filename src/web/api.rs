@@ -311,8 +311,8 @@ impl CallClient {
                 .and_then(|t| t.as_string())
                 .ok_or_else(|| js::error("invalid-option", "`metadata` must be JSON"))?;
             Some(
-                serde_json::from_str(&text)
-                    .map_err(|_| js::error("invalid-option", "`metadata` must be JSON"))?,
+                crate::json::parse(&text)
+                    .ok_or_else(|| js::error("invalid-option", "`metadata` must be JSON"))?,
             )
         };
         let call_id = CallId(js::random_bytes()?);
@@ -569,9 +569,7 @@ impl Call {
     /// The wire call id (32 hex digits).
     #[wasm_bindgen(getter)]
     pub fn id(&self) -> String {
-        self.info()
-            .map(|i| i.call_id.to_string())
-            .unwrap_or_default()
+        self.info().map(|i| i.call_id.to_hex()).unwrap_or_default()
     }
 
     /// `calling`, `ringing`, `connecting`, `connected`, `reconnecting` or `ended`.
@@ -619,7 +617,7 @@ impl Call {
     pub fn metadata(&self) -> JsValue {
         self.info()
             .and_then(|i| i.metadata)
-            .and_then(|m| super::bindings::json_parse(&m.to_string()).ok())
+            .and_then(|m| super::bindings::json_parse(&m.to_json()).ok())
             .unwrap_or(JsValue::NULL)
     }
 
