@@ -21,7 +21,10 @@
 //! [`code`](ProtocolError::code). Unknown fields are ignored (so v1 peers can add optional ones);
 //! unknown types and other versions are rejected with their own errors.
 
-use std::fmt;
+use crate::prelude::*;
+use core::fmt;
+
+use crate::text::{concat, number};
 
 use crate::json::{self, Map, Value, Writer};
 
@@ -489,45 +492,63 @@ impl ProtocolError {
     }
 }
 
-impl fmt::Display for ProtocolError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl ProtocolError {
+    /// What is wrong with the message, in a sentence.
+    pub fn message(&self) -> String {
         match self {
-            ProtocolError::MessageTooLarge { size } => {
-                write!(f, "message of {size} bytes exceeds {MAX_MESSAGE_BYTES}")
-            }
-            ProtocolError::NotJson => f.write_str("message is not valid JSON"),
-            ProtocolError::NotAnObject => f.write_str("message is not a JSON object"),
-            ProtocolError::MissingVersion => f.write_str("message has no numeric `v` field"),
-            ProtocolError::UnsupportedVersion { version } => write!(
-                f,
-                "protocol version {version} is not supported (this build speaks {PROTOCOL_VERSION})"
-            ),
-            ProtocolError::MissingType => f.write_str("message has no `type` string"),
-            ProtocolError::UnknownType { name } => write!(f, "unknown message type `{name}`"),
-            ProtocolError::MissingField { field } => write!(f, "field `{field}` is missing"),
+            ProtocolError::MessageTooLarge { size } => concat(&[
+                "message of ",
+                &number(*size as u64),
+                " bytes exceeds ",
+                &number(MAX_MESSAGE_BYTES as u64),
+            ]),
+            ProtocolError::NotJson => "message is not valid JSON".to_owned(),
+            ProtocolError::NotAnObject => "message is not a JSON object".to_owned(),
+            ProtocolError::MissingVersion => "message has no numeric `v` field".to_owned(),
+            ProtocolError::UnsupportedVersion { version } => concat(&[
+                "protocol version ",
+                &number(*version),
+                " is not supported (this build speaks ",
+                &number(PROTOCOL_VERSION),
+                ")",
+            ]),
+            ProtocolError::MissingType => "message has no `type` string".to_owned(),
+            ProtocolError::UnknownType { name } => concat(&["unknown message type `", name, "`"]),
+            ProtocolError::MissingField { field } => concat(&["field `", field, "` is missing"]),
             ProtocolError::WrongType { field, expected } => {
-                write!(f, "field `{field}` must be {expected}")
+                concat(&["field `", field, "` must be ", expected])
             }
-            ProtocolError::TooLong { field, len, max } => {
-                write!(f, "field `{field}` has length {len}, limit {max}")
-            }
+            ProtocolError::TooLong { field, len, max } => concat(&[
+                "field `",
+                field,
+                "` has length ",
+                &number(*len as u64),
+                ", limit ",
+                &number(*max as u64),
+            ]),
             ProtocolError::InvalidValue { field } => {
-                write!(f, "field `{field}` has a value that is not allowed")
+                concat(&["field `", field, "` has a value that is not allowed"])
             }
             ProtocolError::InvalidCallId => {
-                f.write_str("`callId` must be 32 lowercase hexadecimal digits")
+                "`callId` must be 32 lowercase hexadecimal digits".to_owned()
             }
             ProtocolError::InvalidPartyId => {
-                f.write_str("party id must be 1-64 characters of A-Z, a-z, 0-9, '-' or '_'")
+                "party id must be 1-64 characters of A-Z, a-z, 0-9, '-' or '_'".to_owned()
             }
             ProtocolError::InvalidUserId => {
-                f.write_str("user id must be 1-256 bytes without control characters")
+                "user id must be 1-256 bytes without control characters".to_owned()
             }
         }
     }
 }
 
-impl std::error::Error for ProtocolError {}
+impl fmt::Display for ProtocolError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl core::error::Error for ProtocolError {}
 
 impl Message {
     /// Parses and validates one message from JSON text.

@@ -84,9 +84,10 @@ tier() {
 # check after the run catches any other download attempt.
 wasm_pack_test() {
   # `--test browser`: only tests/browser.rs runs in the browser; the native tests stay native.
+  # `--features std`: wasm-bindgen-test needs the standard library, which the shipped build leaves out.
   local raw="$LOG_DIR/wasm-pack-$1.raw"
   shift
-  wasm-pack --log-level info test --headless --mode no-install "$@" -- --test browser 2>&1 | tee "$raw"
+  wasm-pack --log-level info test --headless --mode no-install "$@" -- --test browser --features std 2>&1 | tee "$raw"
   local status="${PIPESTATUS[0]}"
   [ "$status" -eq 0 ] || return "$status"
   # wasm-pack's own wording when it fetches a tool (src/install, src/test/webdriver in wasm-pack).
@@ -112,11 +113,14 @@ export WASM_BINDGEN_TEST_DRIVER_TIMEOUT="${WASM_BINDGEN_TEST_DRIVER_TIMEOUT:-30}
 
 tier "format" cargo fmt --all -- --check
 tier "clippy (host)" cargo clippy --all-targets -- -D warnings
-tier "clippy (wasm32)" cargo clippy --target wasm32-unknown-unknown --all-targets -- -D warnings
+# The wasm32 library as it ships (no_std), then every wasm32 target with the test harness's std.
+tier "clippy (wasm32)" cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
+tier "clippy (wasm32, std)" cargo clippy --target wasm32-unknown-unknown --all-targets --features std -- -D warnings
 tier "native tests" cargo test -- --show-output
 tier "browser tests (chromium)" wasm_pack_test chromium --chrome --chromedriver /usr/bin/chromedriver
 tier "browser tests (firefox)" wasm_pack_test firefox --firefox --geckodriver "$(command -v geckodriver)"
 tier "build package" scripts/build-pkg.sh
+tier "size budget" tests/bench/size-budget.sh
 tier "npm package" node --test --test-reporter=tap tests/package/
 tier "SDK in browsers" node --test --test-reporter=tap --test-concurrency=1 tests/browser/
 tier "demo end to end" node --test --test-reporter=tap tests/e2e/

@@ -1,6 +1,7 @@
 //! ICE candidates: outgoing ones gathered into batches, incoming ones held until the remote
 //! description is set (adding a candidate before it fails in the browser).
 
+use crate::prelude::*;
 use crate::protocol::{IceCandidate, PartyId, MAX_CANDIDATES};
 
 use super::Millis;
@@ -54,8 +55,8 @@ impl Candidates {
             return Vec::new();
         }
         self.flush_at = None;
-        let end = std::mem::take(&mut self.outgoing_end);
-        let all = std::mem::take(&mut self.outgoing);
+        let end = core::mem::take(&mut self.outgoing_end);
+        let all = core::mem::take(&mut self.outgoing);
         if all.is_empty() {
             return if end {
                 vec![(Vec::new(), true)]
@@ -98,8 +99,8 @@ impl Candidates {
     /// candidates and lets later ones through at once. Others' are dropped.
     pub fn remote_ready(&mut self, party: &PartyId) -> Option<(Vec<IceCandidate>, bool)> {
         self.remote_ready = true;
-        let held = std::mem::take(&mut self.incoming);
-        let end = std::mem::take(&mut self.incoming_end).contains(party);
+        let held = core::mem::take(&mut self.incoming);
+        let end = core::mem::take(&mut self.incoming_end).contains(party);
         let mine: Vec<IceCandidate> = held
             .into_iter()
             .filter(|(from, _)| from == party)

@@ -1,9 +1,11 @@
 //! Typed errors: for commands that do not fit (returned), and for inputs that were dropped
 //! (reported as [`Event::Error`](super::Event::Error)).
 
-use std::fmt;
+use crate::prelude::*;
+use core::fmt;
 
 use crate::protocol::{CallId, ProtocolError, UserId};
+use crate::text::{concat, number};
 
 use super::CallState;
 
@@ -46,31 +48,37 @@ impl CommandError {
     }
 }
 
-impl fmt::Display for CommandError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl CommandError {
+    /// What went wrong, in a sentence (the JS `Error.message`).
+    pub fn message(&self) -> String {
         match self {
-            CommandError::UnknownCall => f.write_str("no such call"),
-            CommandError::CallEnded => f.write_str("the call has ended"),
-            CommandError::InvalidState { command, state } => {
-                write!(
-                    f,
-                    "`{command}` is not possible while the call is {}",
-                    state.as_str()
-                )
-            }
-            CommandError::AlreadyInCall => f.write_str("another call is active; hang it up first"),
-            CommandError::InvalidPeer => f.write_str("cannot call that user"),
-            CommandError::NoVideo => f.write_str("the call has no camera track"),
-            CommandError::MetadataTooLarge => write!(
-                f,
-                "call metadata exceeds {} bytes of JSON",
-                crate::protocol::MAX_METADATA_BYTES
-            ),
+            CommandError::UnknownCall => "no such call".to_owned(),
+            CommandError::CallEnded => "the call has ended".to_owned(),
+            CommandError::InvalidState { command, state } => concat(&[
+                "`",
+                command,
+                "` is not possible while the call is ",
+                state.as_str(),
+            ]),
+            CommandError::AlreadyInCall => "another call is active; hang it up first".to_owned(),
+            CommandError::InvalidPeer => "cannot call that user".to_owned(),
+            CommandError::NoVideo => "the call has no camera track".to_owned(),
+            CommandError::MetadataTooLarge => concat(&[
+                "call metadata exceeds ",
+                &number(crate::protocol::MAX_METADATA_BYTES as u64),
+                " bytes of JSON",
+            ]),
         }
     }
 }
 
-impl std::error::Error for CommandError {}
+impl fmt::Display for CommandError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl core::error::Error for CommandError {}
 
 /// Why the browser refused a capture device.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -111,14 +119,21 @@ impl MediaError {
     }
 }
 
+impl MediaError {
+    /// What went wrong, in a sentence (the JS `Error.message`).
+    pub fn message(&self) -> String {
+        match self {
+            MediaError::PermissionDenied => "permission to use the device was denied".to_owned(),
+            MediaError::DeviceNotFound => "no such capture device".to_owned(),
+            MediaError::DeviceBusy => "the device is in use by another application".to_owned(),
+            MediaError::Other(name) => concat(&["the device failed (", name, ")"]),
+        }
+    }
+}
+
 impl fmt::Display for MediaError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            MediaError::PermissionDenied => f.write_str("permission to use the device was denied"),
-            MediaError::DeviceNotFound => f.write_str("no such capture device"),
-            MediaError::DeviceBusy => f.write_str("the device is in use by another application"),
-            MediaError::Other(name) => write!(f, "the device failed ({name})"),
-        }
+        f.write_str(&self.message())
     }
 }
 
@@ -177,34 +192,52 @@ impl CallError {
     }
 }
 
-impl fmt::Display for CallError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl CallError {
+    /// What was dropped and why, in a sentence (the JS `Error.message`).
+    pub fn message(&self) -> String {
         match self {
-            CallError::Protocol(error) => {
-                write!(f, "malformed message dropped ({}): {error}", error.code())
-            }
-            CallError::UnknownCall { call_id, from } => {
-                write!(f, "message from {from} for unknown call {call_id} dropped")
-            }
-            CallError::WrongSender { call_id, from } => write!(
-                f,
-                "message from {from} for call {call_id} dropped: not the call's remote party"
-            ),
-            CallError::UnexpectedMessage { message, state } => write!(
-                f,
-                "`{message}` message dropped: unexpected while the call is {}",
-                state.as_str()
-            ),
+            CallError::Protocol(error) => concat(&[
+                "malformed message dropped (",
+                error.code(),
+                "): ",
+                &error.message(),
+            ]),
+            CallError::UnknownCall { call_id, from } => concat(&[
+                "message from ",
+                from.as_str(),
+                " for unknown call ",
+                &call_id.to_hex(),
+                " dropped",
+            ]),
+            CallError::WrongSender { call_id, from } => concat(&[
+                "message from ",
+                from.as_str(),
+                " for call ",
+                &call_id.to_hex(),
+                " dropped: not the call's remote party",
+            ]),
+            CallError::UnexpectedMessage { message, state } => concat(&[
+                "`",
+                message,
+                "` message dropped: unexpected while the call is ",
+                state.as_str(),
+            ]),
             CallError::RateLimited { from } => {
-                write!(f, "invite from {from} dropped: too many invites")
+                concat(&["invite from ", from.as_str(), " dropped: too many invites"])
             }
             CallError::TooManyCandidates => {
-                f.write_str("remote candidates dropped: too many before the remote description")
+                "remote candidates dropped: too many before the remote description".to_owned()
             }
-            CallError::SdpFailed(message) => write!(f, "session description failed: {message}"),
-            CallError::Media(error) => write!(f, "{error}"),
+            CallError::SdpFailed(message) => concat(&["session description failed: ", message]),
+            CallError::Media(error) => error.message(),
         }
     }
 }
 
-impl std::error::Error for CallError {}
+impl fmt::Display for CallError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
+    }
+}
+
+impl core::error::Error for CallError {}

@@ -9,6 +9,7 @@
 //! `answered-elsewhere`.
 
 use crate::json::Value;
+use crate::prelude::*;
 
 use crate::protocol::{
     Body, CallId, CallKind, EndReason, IceCandidate, MediaState, PartyId, SdpType, UserId,

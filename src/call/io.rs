@@ -1,6 +1,7 @@
 //! What goes into the machine and what comes out of it.
 
 use crate::json::Value;
+use crate::prelude::*;
 
 use crate::protocol::{Body, CallKind, EndReason, IceCandidate, MediaState, Message, UserId};
 
@@ -319,14 +320,14 @@ pub enum Output {
 #[derive(Clone, Debug)]
 pub(crate) struct Outbox {
     party_id: crate::protocol::PartyId,
-    queue: std::collections::VecDeque<Output>,
+    queue: alloc::collections::VecDeque<Output>,
 }
 
 impl Outbox {
     pub(crate) fn new(party_id: crate::protocol::PartyId) -> Outbox {
         Outbox {
             party_id,
-            queue: std::collections::VecDeque::new(),
+            queue: alloc::collections::VecDeque::new(),
         }
     }
 

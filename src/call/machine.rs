@@ -1,7 +1,8 @@
 //! The client-level machine: one active call plus incoming ones, message routing and sender
 //! checks, and what happens to a new invite (rate limit, glare, busy, ring).
 
-use std::collections::VecDeque;
+use crate::prelude::*;
+use alloc::collections::VecDeque;
 
 use crate::json::Value;
 
@@ -367,7 +368,7 @@ impl CallMachine {
     /// The invite of `call_id` was handled: messages that overtook it are applied now, in order
     /// (or dropped quietly if the invite was declined).
     fn replay_early_messages(&mut self, now: Millis, call_id: CallId) {
-        let (held, rest): (Vec<_>, Vec<_>) = std::mem::take(&mut self.early_messages)
+        let (held, rest): (Vec<_>, Vec<_>) = core::mem::take(&mut self.early_messages)
             .into_iter()
             .partition(|m| m.message.call_id == call_id);
         self.early_messages = rest.into();

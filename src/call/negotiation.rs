@@ -8,6 +8,7 @@
 //! rolled back, or the connection was replaced) is recognised and dropped.
 
 use super::io::{Effect, SdpOp};
+use crate::prelude::*;
 
 /// The signaling state once the issued operations complete.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -237,7 +238,7 @@ impl Negotiation {
         if !self.pending || !idle {
             return None;
         }
-        let ice_restart = std::mem::take(&mut self.pending_ice_restart);
+        let ice_restart = core::mem::take(&mut self.pending_ice_restart);
         self.pending = false;
         self.local_seq += 1;
         let op = self.op();

@@ -1,5 +1,6 @@
 //! The per-sender rate limit on incoming invites: a token bucket for each sender.
 
+use crate::prelude::*;
 use crate::protocol::UserId;
 
 use super::Millis;

@@ -1,7 +1,8 @@
 //! The JavaScript API: `CallClient` and `Call`.
 
-use std::cell::RefCell;
-use std::rc::{Rc, Weak};
+use crate::prelude::*;
+use alloc::rc::{Rc, Weak};
+use core::cell::RefCell;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
@@ -158,7 +159,7 @@ extern "C" {
 type StreamPair = (Option<web_sys::MediaStream>, Option<web_sys::MediaStream>);
 
 fn command_error(error: CommandError) -> JsValue {
-    js::error(error.code(), &error.to_string())
+    js::error(error.code(), &error.message())
 }
 
 fn destroyed() -> JsValue {
@@ -174,7 +175,7 @@ fn option_u64(options: &JsValue, key: &str) -> Result<Option<u64>, JsValue> {
         Some(n) if n.is_finite() && n >= 0.0 => Ok(Some(n as u64)),
         _ => Err(js::error(
             "invalid-option",
-            &format!("option `{key}` must be a non-negative number"),
+            &crate::text::concat(&["option `", key, "` must be a non-negative number"]),
         )),
     }
 }
@@ -210,7 +211,13 @@ fn rtc_config(options: &JsValue) -> Result<js_sys::Object, JsValue> {
 
 fn random_hex<const N: usize>() -> Result<String, JsValue> {
     let bytes: [u8; N] = js::random_bytes()?;
-    Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(2 * N);
+    for byte in bytes {
+        text.push(char::from(HEX[usize::from(byte >> 4)]));
+        text.push(char::from(HEX[usize::from(byte & 15)]));
+    }
+    Ok(text)
 }
 
 /// What the engine holds right now, for leak checks and diagnostics: live heap bytes and
@@ -254,10 +261,14 @@ impl CallClient {
                 )
             })?;
         let party = match js::get(&options, "partyId").as_string() {
-            Some(p) => PartyId::new(&p)
-                .map_err(|e| js::error("invalid-option", &format!("option `partyId`: {e}")))?,
+            Some(p) => PartyId::new(&p).map_err(|e| {
+                js::error(
+                    "invalid-option",
+                    &crate::text::concat(&["option `partyId`: ", &e.message()]),
+                )
+            })?,
             None => PartyId::new(&random_hex::<8>()?)
-                .map_err(|e| js::error("invalid-option", &e.to_string()))?,
+                .map_err(|e| js::error("invalid-option", &e.message()))?,
         };
         let transport = js::get(&options, "transport");
         if !transport.is_object() {

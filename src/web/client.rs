@@ -6,11 +6,12 @@
 //! may call back into the client freely; their inputs wait in the queue until the running pump
 //! reaches them, in order.
 
-use std::cell::RefCell;
-use std::collections::VecDeque;
-use std::rc::{Rc, Weak};
+use crate::prelude::*;
+use alloc::collections::VecDeque;
+use alloc::rc::{Rc, Weak};
+use core::cell::RefCell;
 
-use gloo_timers::callback::Timeout;
+use super::timer::Timeout;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::{spawn_local, JsFuture};
@@ -266,7 +267,7 @@ impl Client {
 
     /// Takes the waiters of a call for `awaited` (all of them when `None`).
     fn take_waiters(&mut self, call: CallHandle, awaited: Option<Awaited>) -> Vec<Waiter> {
-        let (taken, kept) = std::mem::take(&mut self.waiters)
+        let (taken, kept) = core::mem::take(&mut self.waiters)
             .into_iter()
             .partition(|w| w.call == call && awaited.is_none_or(|a| a == w.awaited));
         self.waiters = kept;
@@ -364,7 +365,7 @@ pub fn destroy(shared: &Shared) {
     client.resources.clear();
     client.emitter.clear();
     client.call_emitters.clear();
-    let waiters = std::mem::take(&mut client.waiters);
+    let waiters = core::mem::take(&mut client.waiters);
     drop(client);
     for waiter in waiters {
         let _ = waiter.reject.call1(
@@ -416,7 +417,7 @@ pub fn pump(shared: &Shared) {
             while let Some(input) = client.inbox.pop_front() {
                 client.apply(input);
             }
-            std::iter::from_fn(|| client.machine.poll_output()).collect()
+            core::iter::from_fn(|| client.machine.poll_output()).collect()
         };
         if outputs.is_empty() {
             break;
@@ -567,7 +568,7 @@ fn dispatch(shared: &Shared, event: Event) {
                 None,
                 Err(js::error(
                     reason.as_str(),
-                    &format!("the call ended: {reason}"),
+                    &crate::text::concat(&["the call ended: ", reason.as_str()]),
                 )),
             );
             emit_call(shared, call, "ended", &o.into());
@@ -597,7 +598,10 @@ fn dispatch(shared: &Shared, event: Event) {
             emit_call(shared, call, "quality", &o.into());
         }
         Event::VideoUnavailable { call, error } => {
-            let message = format!("camera unavailable, continuing with audio only: {error}");
+            let message = crate::text::concat(&[
+                "camera unavailable, continuing with audio only: ",
+                &error.message(),
+            ]);
             emit_call(
                 shared,
                 call,
@@ -612,7 +616,7 @@ fn dispatch(shared: &Shared, event: Event) {
             emit_client(shared, "busy", &o.into());
         }
         Event::Error { call, error } => {
-            let value = js::error(error.code(), &error.to_string());
+            let value = js::error(error.code(), &error.message());
             match call {
                 Some(call) => emit_call(shared, call, "error", &value),
                 None => emit_client(shared, "error", &value),
@@ -817,7 +821,7 @@ fn execute(shared: &Shared, call: CallHandle, effect: Effect) {
 }
 
 fn fail_sdp(
-    client: std::cell::RefMut<'_, Client>,
+    client: core::cell::RefMut<'_, Client>,
     weak: &Weak<RefCell<Client>>,
     call: CallHandle,
     op: crate::call::SdpOp,
@@ -953,7 +957,7 @@ fn opened_track(
     match outcome {
         Ok(track) => Some((shared, track)),
         Err(error) => {
-            let value = js::error(error.code(), &error.to_string());
+            let value = js::error(error.code(), &error.message());
             settle(&shared, call, Some(awaited), Err(value));
             report(weak, call, None, failed(error));
             None
@@ -1015,7 +1019,7 @@ async fn start_screen_share(weak: Weak<RefCell<Client>>, call: CallHandle) {
             &shared,
             call,
             Some(Awaited::ScreenShare),
-            Err(js::error(error.code(), &error.to_string())),
+            Err(js::error(error.code(), &error.message())),
         );
         return report(&weak, call, None, EffectResult::ScreenShareFailed(error));
     }
@@ -1138,7 +1142,7 @@ async fn switch_device(
             Ok(_) => finish_switch(&shared, call, kind, track),
             Err(error) => {
                 let error = MediaError::from_dom_name(&js::error_name(&error));
-                let value = js::error(error.code(), &error.to_string());
+                let value = js::error(error.code(), &error.message());
                 settle(&shared, call, Some(Awaited::Switch), Err(value));
                 report(&weak, call, None, EffectResult::SwitchDeviceFailed(error));
             }

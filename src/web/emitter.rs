@@ -1,5 +1,6 @@
 //! The app's event listeners: `on(event, listener)` / `off(event, listener)`.
 
+use crate::prelude::*;
 use js_sys::Function;
 use wasm_bindgen::prelude::*;
 

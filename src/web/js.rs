@@ -1,5 +1,6 @@
 //! Small helpers for building and reading JavaScript values.
 
+use crate::prelude::*;
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 

@@ -1,5 +1,6 @@
 //! Capture devices: microphone and camera (`getUserMedia`), screen (`getDisplayMedia`).
 
+use crate::prelude::*;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{MediaStream, MediaStreamTrack};
@@ -154,7 +155,7 @@ pub fn tracks_of(stream: &MediaStream, kind: DeviceKind) -> Vec<MediaStreamTrack
 
 /// `navigator.mediaDevices.enumerateDevices()`, as the browser's promise.
 pub fn enumerate_devices() -> Result<js_sys::Promise, JsValue> {
-    let devices = media_devices().map_err(|e| js::error(e.code(), &e.to_string()))?;
+    let devices = media_devices().map_err(|e| js::error(e.code(), &e.message()))?;
     devices.enumerate_devices()
 }
 

@@ -15,4 +15,14 @@ mod listener;
 mod media;
 mod peer;
 mod stats;
+mod timer;
 mod until_closed;
+
+/// The browser build's panic handler: nothing here is meant to panic (no unwraps on browser
+/// paths), and if something does, a trap ends the call into wasm with a `RuntimeError` in JS.
+/// Not formatting the panic message is what keeps `core::fmt` out of the wasm.
+#[cfg(not(feature = "std"))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    core::arch::wasm32::unreachable()
+}

@@ -1,7 +1,8 @@
 //! One RTCPeerConnection and the listeners that report what it does.
 
-use std::future::Future;
-use std::rc::Rc;
+use crate::prelude::*;
+use alloc::rc::Rc;
+use core::future::Future;
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::spawn_local;
