@@ -14,6 +14,8 @@ rm -rf pkg
 wasm-pack build --release --target web --out-dir pkg --out-name peercall --mode no-install --no-pack 2>&1 \
   | grep -v '^\[INFO\]: Optional fields missing' || true
 [ -f pkg/peercall_bg.wasm ] || { echo "build-pkg: wasm-pack produced no pkg/peercall_bg.wasm" >&2; exit 1; }
+# One- and two-letter names between the wasm and its glue, in both files (the script says why).
+node scripts/minify-glue-names.mjs pkg
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
 # wasm-bindgen declares `[Symbol.dispose]()` on the classes, which type-checks only with
 # lib "esnext": drop it from the declarations (the method itself stays) so a consumer on an
