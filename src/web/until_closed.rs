@@ -39,10 +39,10 @@ impl CloseSignal {
 }
 
 /// Runs `task` until it finishes or `signal` fires, whichever is first.
-pub fn until_closed<F>(signal: &Rc<CloseSignal>, task: F) -> UntilClosed<F>
-where
-    F: Future<Output = ()>,
-{
+pub fn until_closed(
+    signal: &Rc<CloseSignal>,
+    task: impl Future<Output = ()> + 'static,
+) -> UntilClosed {
     UntilClosed {
         task: Box::pin(task),
         signal: signal.clone(),
@@ -50,15 +50,16 @@ where
     }
 }
 
-/// The future [`until_closed`] returns.
-pub struct UntilClosed<F> {
-    task: Pin<Box<F>>,
+/// The future [`until_closed`] returns. The task is boxed as a `dyn Future`, so this wrapper's
+/// code exists once rather than once per kind of task.
+pub struct UntilClosed {
+    task: Pin<Box<dyn Future<Output = ()>>>,
     signal: Rc<CloseSignal>,
     /// The waker this task left with the signal, taken back when the task ends.
     waker: Option<Waker>,
 }
 
-impl<F: Future<Output = ()>> Future for UntilClosed<F> {
+impl Future for UntilClosed {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
@@ -80,7 +81,7 @@ impl<F: Future<Output = ()>> Future for UntilClosed<F> {
     }
 }
 
-impl<F> Drop for UntilClosed<F> {
+impl Drop for UntilClosed {
     fn drop(&mut self) {
         // A task that ends on its own takes its waker back, so a long call's many tasks (a
         // stats sample every few seconds) leave nothing behind with the signal.
