@@ -304,23 +304,32 @@ pub fn push_u64(out: &mut String, mut value: u64) {
 pub fn push_string(out: &mut String, text: &str) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     out.push('"');
-    for c in text.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            c if (c as u32) < 0x20 => {
-                out.push_str("\\u00");
-                out.push(char::from(HEX[(c as usize) >> 4]));
-                out.push(char::from(HEX[(c as usize) & 15]));
-            }
-            c => out.push(c),
+    let bytes = text.as_bytes();
+    let mut run = 0; // Start of the bytes not yet written, which need no escape.
+    for (i, &byte) in bytes.iter().enumerate() {
+        let escape = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0x08 => "\\b",
+            0x0c => "\\f",
+            0x00..=0x1f => "",
+            _ => continue,
+        };
+        // Every byte that ends a run is ASCII, so runs start and end on character boundaries.
+        out.push_str(text.get(run..i).unwrap_or_default());
+        run = i + 1;
+        if escape.is_empty() {
+            out.push_str("\\u00");
+            out.push(char::from(HEX[usize::from(byte >> 4)]));
+            out.push(char::from(HEX[usize::from(byte & 15)]));
+        } else {
+            out.push_str(escape);
         }
     }
+    out.push_str(text.get(run..).unwrap_or_default());
     out.push('"');
 }
 
@@ -471,12 +480,11 @@ impl Reader<'_> {
             // Copy the run up to the next quote, backslash or control character in one go; those
             // are ASCII, so the run ends on a character boundary.
             let start = self.pos;
-            while self
-                .peek()
-                .is_some_and(|b| b != b'"' && b != b'\\' && b >= 0x20)
-            {
-                self.pos += 1;
-            }
+            let rest = self.bytes.get(start..).unwrap_or_default();
+            self.pos += rest
+                .iter()
+                .position(|&b| b == b'"' || b == b'\\' || b < 0x20)
+                .unwrap_or(rest.len());
             out.push_str(self.text.get(start..self.pos)?);
             match self.peek()? {
                 b'"' => {
@@ -539,11 +547,23 @@ impl Reader<'_> {
 }
 
 /// An object's members with each repeated key reduced to its last value (kept at the place of its
-/// first appearance). Linear: a hash of each key indexes an open-addressed table of positions, so
-/// an object of thousands of distinct keys (a 64 KiB message can hold ~10,000) costs no more than
-/// reading it.
-fn last_of_each_key(members: Vec<(String, Value)>) -> Vec<(String, Value)> {
-    if members.len() < 2 {
+/// first appearance). For more than a few members, a hash of each key indexes an open-addressed
+/// table of positions, so an object of thousands of distinct keys (a 64 KiB message can hold
+/// ~10,000) costs no more than reading it.
+fn last_of_each_key(mut members: Vec<(String, Value)>) -> Vec<(String, Value)> {
+    // A message's objects have a handful of members: comparing each key with the ones before it
+    // is quicker there than building a table.
+    if members.len() <= 8 {
+        let mut i = 1;
+        while i < members.len() {
+            match members[..i].iter().position(|(k, _)| *k == members[i].0) {
+                Some(first) => {
+                    let (_, value) = members.remove(i);
+                    members[first].1 = value;
+                }
+                None => i += 1,
+            }
+        }
         return members;
     }
     let mask = (members.len() * 2).next_power_of_two() - 1;

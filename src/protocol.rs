@@ -135,9 +135,14 @@ impl PartyId {
 pub struct UserId(String);
 
 impl UserId {
-    /// Checks the user id rules: 1 to [`MAX_USER_ID_BYTES`] bytes, no control characters.
+    /// Checks the user id rules: 1 to [`MAX_USER_ID_BYTES`] bytes, no control characters and no
+    /// Unicode bidirectional controls (U+202A-U+202E, U+2066-U+2069), which would let one name
+    /// display as another.
     pub fn new(text: &str) -> Result<UserId, ProtocolError> {
-        if text.is_empty() || text.len() > MAX_USER_ID_BYTES || text.chars().any(char::is_control) {
+        let forbidden = |c: char| {
+            c.is_control() || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+        };
+        if text.is_empty() || text.len() > MAX_USER_ID_BYTES || text.chars().any(forbidden) {
             return Err(ProtocolError::InvalidUserId);
         }
         Ok(UserId(text.to_owned()))
@@ -536,7 +541,7 @@ impl ProtocolError {
                 "party id must be 1-64 characters of A-Z, a-z, 0-9, '-' or '_'".to_owned()
             }
             ProtocolError::InvalidUserId => {
-                "user id must be 1-256 bytes without control characters".to_owned()
+                "user id must be 1-256 bytes without control or bidirectional characters".to_owned()
             }
         }
     }

@@ -3350,32 +3350,44 @@ fn invites_beyond_the_rate_limit_are_dropped() {
             },
         )
     };
-    for n in 1..=5 {
-        let outs = net.recv(Bob, Alice, &invite_with(n));
-        outs.incoming();
+    // Each invite of the burst costs a token. The first rings; alice may ring only one call at
+    // a time, so the next four are declined as busy, with an error for the app.
+    net.recv(Bob, Alice, &invite_with(1)).incoming();
+    for n in 2..=5 {
         assert_eq!(
-            outs.message("ringing").call_id,
-            CallId([n; 16]),
-            "invite {n} of the burst rings"
+            net.recv(Bob, Alice, &invite_with(n)).0,
+            vec![
+                send(Bob, Alice, CallId([n; 16]), reject(EndReason::Busy)),
+                error(None, CallError::AlreadyRinging { from: user(Alice) }),
+            ],
+            "invite {n} of the burst"
         );
     }
     let outs = net.recv(Bob, Alice, &invite_with(6));
     assert_eq!(
         outs.0,
         vec![error(None, CallError::RateLimited { from: user(Alice) })],
-        "no Incoming, no ringing"
+        "no Incoming, no ringing, no reply"
     );
-    // Later messages for the dropped invite are quiet.
+    // Later messages for the dropped invites are quiet.
     net.recv(
         Bob,
         Alice,
         &msg(Alice, CallId([6; 16]), hangup(EndReason::Cancelled)),
     )
     .assert_empty();
-    // A duplicate of an invite that rings is not a new invite.
+    // A copy of the invite that rings is not a new invite; with the budget spent, it is dropped
+    // unanswered and reported.
+    let h1 = net.machine(Bob).calls().next().unwrap();
     assert_eq!(
         net.recv(Bob, Alice, &invite_with(1)).0,
-        vec![send(Bob, Alice, CallId([1; 16]), Body::Ringing)]
+        vec![error(
+            Some(h1),
+            CallError::DuplicateInvite {
+                call_id: CallId([1; 16]),
+                from: user(Alice)
+            }
+        )]
     );
     // Another sender has its own budget, and the sender's refills.
     let carol_invite = Message {
@@ -3386,7 +3398,24 @@ fn invites_beyond_the_rate_limit_are_dropped() {
     net.recv_text(Bob, "carol", &carol_invite.to_json())
         .incoming();
     net.advance(4_000);
-    net.recv(Bob, Alice, &invite_with(8)).incoming();
+    // alice's refilled token goes to a copy of her ringing invite: answered with `ringing` again
+    // (the first may have been lost), once.
+    assert_eq!(
+        net.recv(Bob, Alice, &invite_with(1)).0,
+        vec![send(Bob, Alice, CallId([1; 16]), Body::Ringing)]
+    );
+    net.advance(4_000);
+    assert_eq!(
+        net.recv(Bob, Alice, &invite_with(1)).0,
+        vec![error(
+            Some(h1),
+            CallError::DuplicateInvite {
+                call_id: CallId([1; 16]),
+                from: user(Alice)
+            }
+        )],
+        "a second copy is not answered, even with a token"
+    );
     assert!(matches!(
         &net.recv(Bob, Alice, &invite_with(9)).0[..],
         [Output::Event(Event::Error {
@@ -3400,22 +3429,25 @@ fn invites_beyond_the_rate_limit_are_dropped() {
 fn too_many_ringing_calls_are_rejected_as_busy() {
     let mut net = Net::with_config(&[Alice, Bob], |c| c.max_ringing = 1);
     ring(&mut net, Alice, Bob, CallKind::Video, ID);
-    let second = msg(
-        Alice,
-        HIGH,
-        Body::Invite {
-            kind: CallKind::Audio,
-            sdp: "v=0".into(),
-            lifetime_ms: 30_000,
-            metadata: None,
-        },
-    );
+    let second = Message {
+        party_id: party(Carol),
+        ..msg(
+            Carol,
+            HIGH,
+            Body::Invite {
+                kind: CallKind::Audio,
+                sdp: "v=0".into(),
+                lifetime_ms: 30_000,
+                metadata: None,
+            },
+        )
+    };
     assert_eq!(
-        net.recv(Bob, Alice, &second).0,
+        net.recv_text(Bob, "carol", &second.to_json()).0,
         vec![
-            send(Bob, Alice, HIGH, reject(EndReason::Busy)),
+            send(Bob, Carol, HIGH, reject(EndReason::Busy)),
             event(Event::BusyRejected {
-                from: user(Alice),
+                from: user(Carol),
                 kind: CallKind::Audio
             }),
         ]
@@ -3630,13 +3662,17 @@ fn after_an_end_late_effect_results_produce_nothing() {
     net.timeout(Alice).assert_empty();
     net.timeout(Bob).assert_empty();
     net.send_failed(Alice, ID).assert_empty();
-    // Messages for the ended call are quiet too.
-    net.recv(
-        Alice,
-        Bob,
-        &msg(Bob, ID, Body::Answer { sdp: "v=0".into() }),
-    )
-    .assert_empty();
+    // A late answer to the ended call is told the call's end (so a ghost stops at once); other
+    // messages for it are quiet.
+    assert_eq!(
+        net.recv(
+            Alice,
+            Bob,
+            &msg(Bob, ID, Body::Answer { sdp: "v=0".into() }),
+        )
+        .0,
+        vec![send(Alice, Bob, ID, hangup(EndReason::Cancelled))]
+    );
     net.recv(
         Bob,
         Alice,
@@ -3729,4 +3765,139 @@ fn poll_timeout_is_the_earliest_deadline_and_none_when_idle() {
     );
     net.ok(Alice, a, Command::Hangup);
     assert_eq!(net.poll_timeout(Alice), None);
+}
+
+// ----- hardening: what one sender can and cannot do to a user --------------------------------
+
+/// An invite from `from_user` (party `from`), as its text.
+fn stranger_invite(from: Who, call_id: CallId, lifetime_ms: u32) -> String {
+    Message {
+        party_id: party(from),
+        ..msg(
+            from,
+            call_id,
+            Body::Invite {
+                kind: CallKind::Audio,
+                sdp: "v=0".into(),
+                lifetime_ms,
+                metadata: None,
+            },
+        )
+    }
+    .to_json()
+}
+
+#[test]
+fn one_sender_cannot_fill_the_ringing_slots_or_ring_past_the_callees_timeout() {
+    // carol floods bob with invites of the longest lifetime the protocol allows.
+    let mut net = Net::pair();
+    let mut ringing = 0;
+    for n in 1..=4u8 {
+        let outs = net.recv_text(
+            Bob,
+            "carol",
+            &stranger_invite(Carol, CallId([n; 16]), 600_000),
+        );
+        ringing += outs
+            .events()
+            .iter()
+            .filter(|e| matches!(e, Event::Incoming { .. }))
+            .count();
+    }
+    assert_eq!(
+        ringing, 1,
+        "one of carol's invites rings, the others are declined"
+    );
+    // A legitimate caller still rings at once.
+    let outs = net.recv(
+        Bob,
+        Alice,
+        &msg(
+            Alice,
+            ID,
+            Body::Invite {
+                kind: CallKind::Video,
+                sdp: "v=0".into(),
+                lifetime_ms: 30_000,
+                metadata: None,
+            },
+        ),
+    );
+    outs.incoming();
+    assert_eq!(outs.message("ringing").call_id, ID);
+    // carol's call rings no longer than bob's own ring timeout (30 s), not her 600 s.
+    let carol_call = net.machine(Bob).calls().next().unwrap();
+    net.advance(30_000);
+    net.timeout(Bob);
+    assert_eq!(
+        net.machine(Bob).call_info(carol_call).unwrap().state,
+        CallState::Ended(EndReason::Timeout)
+    );
+}
+
+#[test]
+fn ringing_or_answer_for_a_call_never_placed_is_answered_with_a_hangup_within_the_rate_limit() {
+    let mut net = Net::pair();
+    let ghost = CallId([9; 16]);
+    assert_eq!(
+        net.recv(Alice, Bob, &msg_to(Bob, Alice, ghost, Body::Ringing))
+            .0,
+        vec![
+            send(Alice, Bob, ghost, hangup(EndReason::Cancelled)),
+            error(
+                None,
+                CallError::UnknownCall {
+                    call_id: ghost,
+                    from: user(Bob)
+                }
+            ),
+        ]
+    );
+    // A flood is not reflected: replies stop when bob's budget (a burst of 5) is spent, and
+    // every one is still reported.
+    let mut replies = 0;
+    for _ in 0..50 {
+        let outs = net.recv(
+            Alice,
+            Bob,
+            &msg_to(Bob, Alice, ghost, Body::Answer { sdp: "v=0".into() }),
+        );
+        replies += outs.sends().len();
+        assert_eq!(outs.events().len(), 1);
+    }
+    assert_eq!(replies, 4, "the first reply took one token of five");
+}
+
+#[test]
+fn a_ringing_device_of_an_ended_call_is_told_the_end() {
+    let mut net = Net::pair();
+    let r = ring(&mut net, Alice, Bob, CallKind::Audio, ID);
+    net.ok(Alice, r.caller, Command::Hangup);
+    // bob's `ringing` is replayed (or bob reloaded and the invite was replayed to him).
+    assert_eq!(
+        net.recv(Alice, Bob, &msg_to(Bob, Alice, ID, Body::Ringing))
+            .0,
+        vec![send(Alice, Bob, ID, hangup(EndReason::Cancelled))]
+    );
+}
+
+#[test]
+fn user_ids_with_bidirectional_controls_are_invalid() {
+    for bad in ["\u{202e}bob", "al\u{2066}ice", "x\u{2069}", "\u{202a}"] {
+        assert_eq!(
+            UserId::new(bad),
+            Err(ProtocolError::InvalidUserId),
+            "{bad:?}"
+        );
+    }
+    assert!(UserId::new("bob \u{2013} work").is_ok());
+    let mut net = Net::pair();
+    let text = msg(Alice, ID, Body::Ringing).to_json();
+    assert_eq!(
+        net.recv_text(Bob, "\u{202e}ecila", &text).0,
+        vec![error(
+            None,
+            CallError::Protocol(ProtocolError::InvalidUserId)
+        )]
+    );
 }

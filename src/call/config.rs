@@ -12,6 +12,7 @@ pub struct Config {
     /// This client instance (tab or device), unique among the user's instances.
     pub party_id: PartyId,
     /// How long an outgoing call rings before it ends with `timeout`; also the invite lifetime.
+    /// An incoming call rings at most this long too, whatever lifetime its caller asks for.
     pub ring_timeout_ms: Millis,
     /// How long an answered call may take to connect before it ends with `ice-failed`.
     pub connect_timeout_ms: Millis,
@@ -27,7 +28,8 @@ pub struct Config {
     pub invite_burst: u32,
     /// After the burst, one more invite per this many milliseconds.
     pub invite_refill_ms: Millis,
-    /// Most incoming calls that may ring at once; more are rejected as busy.
+    /// Most incoming calls that may ring at once; more are rejected as busy. One sender rings at
+    /// most one of them, so no single sender can fill them.
     pub max_ringing: usize,
     /// How many ended calls to remember, so late messages for them are dropped quietly and
     /// methods on them report `call-ended`.

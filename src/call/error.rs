@@ -168,6 +168,20 @@ pub enum CallError {
         /// The sender.
         from: UserId,
     },
+    /// An invite was declined as busy because another call from the same sender already rings
+    /// here: one sender rings at most one call at a time.
+    AlreadyRinging {
+        /// The sender.
+        from: UserId,
+    },
+    /// A copy of an invite that already rings here was dropped unanswered (the first copy was
+    /// answered with `ringing` once more, in case the first `ringing` was lost).
+    DuplicateInvite {
+        /// The call id named.
+        call_id: CallId,
+        /// Its sender.
+        from: UserId,
+    },
     /// Too many remote candidates arrived before the remote description; the extra were dropped.
     TooManyCandidates,
     /// The browser failed an SDP operation.
@@ -185,6 +199,8 @@ impl CallError {
             CallError::WrongSender { .. } => "wrong-sender",
             CallError::UnexpectedMessage { .. } => "unexpected-message",
             CallError::RateLimited { .. } => "rate-limited",
+            CallError::AlreadyRinging { .. } => "already-ringing",
+            CallError::DuplicateInvite { .. } => "duplicate-invite",
             CallError::TooManyCandidates => "too-many-candidates",
             CallError::SdpFailed(_) => "sdp-failed",
             CallError::Media(error) => error.code(),
@@ -225,6 +241,18 @@ impl CallError {
             CallError::RateLimited { from } => {
                 concat(&["invite from ", from.as_str(), " dropped: too many invites"])
             }
+            CallError::AlreadyRinging { from } => concat(&[
+                "invite from ",
+                from.as_str(),
+                " declined as busy: another call from them already rings",
+            ]),
+            CallError::DuplicateInvite { call_id, from } => concat(&[
+                "copy of the invite of call ",
+                &call_id.to_hex(),
+                " from ",
+                from.as_str(),
+                " dropped",
+            ]),
             CallError::TooManyCandidates => {
                 "remote candidates dropped: too many before the remote description".to_owned()
             }

@@ -78,6 +78,8 @@ pub(crate) struct Call {
     invite: Option<Body>,
     /// The invite (caller) or answer (callee) is out, so candidates and media state may follow.
     signaled: bool,
+    /// Callee: a copy of the invite was answered with `ringing` once more (at most once).
+    ringing_repeated: bool,
     negotiation: Negotiation,
     candidates: Candidates,
     ice: IceRecovery,
@@ -122,6 +124,7 @@ impl Call {
             remote_offer: None,
             invite: None,
             signaled: false,
+            ringing_repeated: false,
             negotiation: Negotiation::new(direction == Direction::Incoming),
             candidates: Candidates::default(),
             ice: IceRecovery::default(),
@@ -507,11 +510,33 @@ impl Call {
 
     // ----- messages -------------------------------------------------------------------------
 
-    /// A duplicate invite: if this device still rings, say so again (the first `ringing` may
-    /// have been lost).
-    pub(crate) fn on_duplicate_invite(&self, out: &mut Outbox) {
-        if self.is_ringing_here() {
+    /// A copy of the invite while this device rings: the first copy is answered with `ringing`
+    /// again (the first `ringing` may have been lost), later ones are not. Whether it answered.
+    pub(crate) fn repeat_ringing_once(&mut self, out: &mut Outbox) -> bool {
+        let answer = self.is_ringing_here() && !self.ringing_repeated;
+        if answer {
+            self.ringing_repeated = true;
             self.send(out, Body::Ringing);
+        }
+        answer
+    }
+
+    /// What an ended outgoing call says to a callee device that still rings it or answers it
+    /// (its invite was replayed, the tab reloaded, or the end was lost): that another device
+    /// answered, or the call's end.
+    pub(crate) fn ghost_reply(&self, party: &PartyId) -> Body {
+        match (&self.peer_party, self.state) {
+            (Some(winner), _) if winner != party => Body::SelectAnswer {
+                selected_party_id: winner.clone(),
+            },
+            (_, CallState::Ended(reason)) if reason.can_be_sent() => Body::Hangup { reason },
+            // Another device hung up before its answer was taken: the others were told `hangup`.
+            (_, CallState::Ended(EndReason::RemoteHangup)) => Body::Hangup {
+                reason: EndReason::Hangup,
+            },
+            _ => Body::Hangup {
+                reason: EndReason::Cancelled,
+            },
         }
     }
 
@@ -562,7 +587,9 @@ impl Call {
         };
         let outgoing = self.direction == Direction::Outgoing;
         match body {
-            Body::Invite { .. } => self.on_duplicate_invite(out),
+            // A copy that arrives once this device stopped ringing (copies while it rings are
+            // the machine's, see `repeat_ringing_once`): nothing to say.
+            Body::Invite { .. } => {}
             Body::Ringing if outgoing => {
                 if self.state == CallState::Calling && self.signaled {
                     self.set_state(CallState::Ringing, out);

@@ -309,12 +309,49 @@ impl CallMachine {
             ..
         } = message;
         let config = &self.config;
+        let answers_a_call = matches!(body, Body::Ringing | Body::Answer { .. });
         if let Some(call) = self.calls.iter_mut().find(|c| c.id == call_id) {
             if call.peer != from {
                 let error = CallError::WrongSender { call_id, from };
                 self.out.error(Some(call.handle), error);
+            } else if answers_a_call && call.direction == Direction::Outgoing && !call.is_live() {
+                // A callee rings (or answered) a call this side has ended: a replayed invite, a
+                // tab that reloaded, or a lost end. Tell it, so the ghost stops at once.
+                let reply = call.ghost_reply(&party_id);
+                self.reply_to_ghost(now, from, party_id, call_id, reply);
+            } else if matches!(body, Body::Invite { .. }) && call.is_ringing_here() {
+                // A copy of an invite that rings: each costs its sender a token, and only the
+                // first is answered (its `ringing` may have been lost), so copies are not
+                // reflected through the relay.
+                let allowed = self.limiter.allow(now, &from);
+                if !allowed || !call.repeat_ringing_once(&mut self.out) {
+                    let error = CallError::DuplicateInvite { call_id, from };
+                    self.out.error(Some(call.handle), error);
+                }
             } else {
                 call.on_message(now, config, party_id, body, &mut self.out);
+            }
+        } else if answers_a_call {
+            // `ringing` and `answer` only ever answer this side's own invite. A remembered
+            // dropped id is one of ours that glare merged into the peer's call (already told
+            // `answered-elsewhere`, said again in case that was lost); any other is a call this
+            // client never placed, or forgot. Nothing can be waiting for it, so it is not held.
+            let merged = self.dropped_invites.contains(&call_id);
+            let reason = if merged {
+                crate::protocol::EndReason::AnsweredElsewhere
+            } else {
+                crate::protocol::EndReason::Cancelled
+            };
+            self.reply_to_ghost(
+                now,
+                from.clone(),
+                party_id,
+                call_id,
+                Body::Hangup { reason },
+            );
+            if !merged {
+                self.out
+                    .error(None, CallError::UnknownCall { call_id, from });
             }
         } else if self.dropped_invites.contains(&call_id) {
             // A late message for an invite we declined or merged away: expected, quiet.
@@ -353,6 +390,22 @@ impl CallMachine {
             });
         }
         self.forget_old_calls();
+    }
+
+    /// Answers a `ringing` or `answer` for a call this side does not have (or has ended) with
+    /// `reply` to that device; counted against the sender's rate limit, so a flood of them is
+    /// not reflected.
+    fn reply_to_ghost(
+        &mut self,
+        now: Millis,
+        from: UserId,
+        party: PartyId,
+        call_id: CallId,
+        reply: Body,
+    ) {
+        if self.limiter.allow(now, &from) {
+            self.out.send(&from, Some(&party), call_id, reply);
+        }
     }
 
     fn expire_oldest_early_message(&mut self) {
@@ -408,6 +461,24 @@ impl CallMachine {
             }
             return;
         }
+        // One sender rings at most one call here: a stranger cannot fill the ringing slots.
+        if self
+            .calls
+            .iter()
+            .any(|c| c.is_ringing_here() && c.peer == invite.from)
+        {
+            let reason = crate::protocol::EndReason::Busy;
+            self.out.send(
+                &invite.from,
+                Some(&invite.party),
+                invite.call_id,
+                Body::Reject { reason },
+            );
+            self.drop_invite(invite.call_id);
+            let error = CallError::AlreadyRinging { from: invite.from };
+            self.out.error(None, error);
+            return;
+        }
         let ringing = self.calls.iter().filter(|c| c.is_ringing_here()).count();
         if self.active_call().is_some() || ringing >= self.config.max_ringing {
             let reason = crate::protocol::EndReason::Busy;
@@ -422,6 +493,10 @@ impl CallMachine {
             return;
         }
         let handle = self.new_handle();
+        // The callee decides how long it rings: at most its own ring timeout.
+        let lifetime_ms = invite
+            .lifetime_ms
+            .min(u32::try_from(self.config.ring_timeout_ms).unwrap_or(u32::MAX));
         let call = Call::incoming(
             now,
             handle,
@@ -430,7 +505,7 @@ impl CallMachine {
             invite.party,
             invite.kind,
             invite.offer,
-            invite.lifetime_ms,
+            lifetime_ms,
             invite.metadata,
             &mut self.out,
         );
