@@ -39,6 +39,18 @@ export async function connectRedis(url, { kind = 'streams', log = () => {} } = {
     return client;
   };
   const client = await connect(createClient({ url }), 'commands');
+  // Both adapters publish without waiting for the result (pub/sub: every broadcast and request;
+  // Streams: fetchSockets() requests), so a publish in flight when Redis goes away rejects with
+  // nobody listening, and an unhandled rejection ends Node. Mark those handled (the adapter has
+  // already given up on them); a caller that awaits the promise still sees the error.
+  for (const method of ['publish', 'sPublish']) {
+    const send = client[method].bind(client);
+    client[method] = (...args) => {
+      const sent = send(...args);
+      sent.catch(() => {});
+      return sent;
+    };
+  }
   let adapter;
   if (kind === 'pubsub') {
     // pub/sub needs a second connection in subscriber mode.

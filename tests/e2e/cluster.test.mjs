@@ -210,7 +210,8 @@ describe('two nodes, pub/sub adapter', { timeout: 60_000 }, () => {
     // then see whether the mute sent during the outage made it.
     const back = Date.now();
     await alice.evaluate(() => { window.pinging = setInterval(() => window.demo.socket.emit('chat', { to: 'bob', message: { text: 'ping' } }), 200); });
-    await waitIn(bob, () => (window.demo.history.get('alice') ?? []).some((line) => line.text === 'ping'), 'a chat message to cross nodes again', 15000);
+    await waitIn(bob, () => (window.demo.history.get('alice') ?? []).some((line) => line.text === 'ping'), 'a chat message to cross nodes again', 15000)
+      .catch((error) => { throw new Error(`${error.message}\n${nodes.map((node) => `${node.name}:\n${node.lines.join('\n')}`).join('\n')}\n${bob.logs.join('\n')}`); });
     await alice.evaluate(() => clearInterval(window.pinging));
     const muteArrived = await bob.evaluate(() => document.getElementById('peer-flags').textContent.includes('alice is muted'));
     console.log(`pub/sub: messages cross nodes again ${Date.now() - back} ms after Redis was back; the mute sent while it was down ${muteArrived ? 'arrived' : 'was lost'}`);
