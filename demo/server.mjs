@@ -2,11 +2,17 @@
 // and peercall messages over Socket.IO, and keeps presence. Only on 127.0.0.1.
 //
 //   node demo/server.mjs [--port 8080]
+//   REDIS_URL=redis://127.0.0.1:6379 [REDIS_ADAPTER=streams|pubsub] node demo/server.mjs --port 8081
+//
+// With REDIS_URL it is one node of several: Socket.IO's Redis adapter carries the relay between
+// nodes, and the login tokens and presence live in Redis (demo/cluster.mjs). demo/cluster.sh
+// starts a Redis and three nodes.
 import { createServer } from 'node:http';
 import { readFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { extname, join, normalize, resolve } from 'node:path';
 import { Server } from 'socket.io';
+import { connectRedis, RedisState } from './cluster.mjs';
 
 const ROOT = resolve(new URL('..', import.meta.url).pathname);
 const PUBLIC = join(ROOT, 'demo', 'public');
@@ -58,6 +64,21 @@ class Tokens {
   }
 }
 
+/**
+ * The state of a server that is the only node: tokens in the Map above, presence from its own
+ * sockets. Same async interface as RedisState (demo/cluster.mjs), which several nodes share.
+ */
+class LocalState {
+  constructor(io, options) { this.io = io; this.tokens = new Tokens(options); }
+  async start() {}
+  async issue(name) { return this.tokens.issue(name); }
+  async claim(token) { return this.tokens.claim(token); }
+  async join() {}
+  async leave(socket) { this.tokens.release(socket.data.token); }
+  async online() { return [...new Set([...this.io.sockets.sockets.values()].map((s) => s.data.user))].sort(); }
+  async tokenCount() { return this.tokens.size; }
+  async close() { this.tokens.clear(); }
+}
 
 async function serveFile(res, file) {
   try {
@@ -80,14 +101,16 @@ async function readBody(req, limit = 4096) {
 
 /**
  * Starts the server. `apps` maps URL prefixes to more static folders (the tests serve the React
- * and Vue fixture builds this way, on the same origin as the relay).
+ * and Vue fixture builds this way, on the same origin as the relay). `redisUrl` makes it one node
+ * of several sharing that Redis, with Socket.IO's adapter `redisAdapter` ('streams' or 'pubsub').
  */
-export function startDemoServer({
+export async function startDemoServer({
   port = 8080, host = '127.0.0.1', apps = {},
   log = consoleLog, // (line) => void: the tests collect the lines
   tokenUnusedMs = 60_000, tokenGraceMs = 30_000,
+  redisUrl = null, redisAdapter = 'streams',
 } = {}) {
-  const tokens = new Tokens({ unusedMs: tokenUnusedMs, graceMs: tokenGraceMs });
+  const redis = redisUrl ? await connectRedis(redisUrl, { kind: redisAdapter, log }) : null;
 
   /** Answers one HTTP request; throws nothing that is not caught by the caller below. */
   async function handle(req, res) {
@@ -99,15 +122,17 @@ export function startDemoServer({
       return res.writeHead(400).end('bad request');
     }
     if (req.method === 'POST' && path === '/login') {
+      let name;
       try {
-        const { name } = JSON.parse(await readBody(req));
+        ({ name } = JSON.parse(await readBody(req)));
         if (typeof name !== 'string' || !NAME.test(name)) throw new Error('bad name');
-        const token = tokens.issue(name);
-        res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, name }));
       } catch (error) {
         log(`login refused: ${error.message}`);
         res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'a name is 1-32 letters, digits, - or _' }));
+        return;
       }
+      const token = await state.issue(name); // a Redis failure is the caller's 500 below
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, name }));
       return;
     }
     if (path.startsWith('/pkg/')) return serveFile(res, join(ROOT, path));
@@ -134,43 +159,74 @@ export function startDemoServer({
 
   // Frames up to 1 MB reach the handler, which drops messages over 64 KiB with a log line (beyond
   // 1 MB socket.io itself closes the connection).
-  const io = new Server(http, { maxHttpBufferSize: 1024 * 1024 });
+  const io = new Server(http, { maxHttpBufferSize: 1024 * 1024, ...(redis && { adapter: redis.adapter }) });
+  const tokenOptions = { unusedMs: tokenUnusedMs, graceMs: tokenGraceMs };
+  const state = redis
+    ? new RedisState(redis.client, { ...tokenOptions, log, onPresenceChanged: () => announcePresence() })
+    : new LocalState(io, tokenOptions);
+  await state.start();
+
+  /**
+   * Tells every socket (on every node: io.emit goes through the adapter) who is online. The time
+   * of the reading goes along: two nodes' announcements can cross, and the page keeps the newest.
+   */
+  async function announcePresence() {
+    try {
+      const users = await state.online();
+      io.emit('presence', users, Date.now());
+    } catch (error) {
+      log(`presence not announced: ${error.message}`);
+    }
+  }
+
   io.engine.on('connection_error', (error) => log(`refused a connection: ${error.message}`));
   io.use((socket, next) => {
     const token = socket.handshake.auth?.token;
-    const name = tokens.claim(token);
-    if (!name) {
-      log('refused a socket: not logged in (unknown or expired token)');
-      return next(new Error('not logged in'));
-    }
-    socket.data.user = name;
-    socket.data.token = token;
-    next();
+    state.claim(token).then((name) => {
+      if (!name) {
+        log('refused a socket: not logged in (unknown or expired token)');
+        return next(new Error('not logged in'));
+      }
+      socket.data.user = name;
+      socket.data.token = token;
+      next();
+    }, (error) => {
+      log(`refused a socket: the token could not be checked (${error.message})`);
+      next(new Error('try again'));
+    });
   });
 
-  const online = () => [...new Set([...io.sockets.sockets.values()].map((s) => s.data.user))].sort();
   const isValid = (data) => data && typeof data === 'object' && typeof data.to === 'string' && NAME.test(data.to)
     && data.message && typeof data.message === 'object' && JSON.stringify(data.message).length <= MAX_MESSAGE_BYTES;
 
-  /** Relays one event to every socket of `to`, `from` stamped from this connection. */
-  function relay(socket, event, data, ack) {
+  /**
+   * Relays one event to every socket of `to` (on any node), `from` stamped from this connection,
+   * and acknowledges whether anyone was there. It sends before it asks: across nodes the question
+   * is a round trip through Redis that fails while Redis is away, and the Streams adapter delivers
+   * a broadcast made then once Redis is back; a broadcast to a room nobody is in reaches nobody.
+   */
+  async function relay(socket, event, data, ack) {
+    const reply = typeof ack === 'function' ? ack : () => {};
     if (!isValid(data)) {
       log(`dropped a malformed ${event} from ${socket.data.user}`);
-      return typeof ack === 'function' && ack({ error: 'bad-request' });
+      return reply({ error: 'bad-request' });
     }
     const room = `user:${data.to}`;
-    if (!io.sockets.adapter.rooms.get(room)?.size) {
-      return typeof ack === 'function' && ack({ error: 'unreachable' });
-    }
     io.to(room).emit(event, { from: socket.data.user, message: data.message });
-    if (typeof ack === 'function') ack({ ok: true });
+    let reachable = false;
+    try {
+      reachable = (await io.in(room).fetchSockets()).length > 0;
+    } catch (error) { // the adapter's timeout: a node did not answer in time
+      log(`could not tell whether ${data.to} is online (${error.message})`);
+    }
+    reply(reachable ? { ok: true } : { error: 'unreachable' });
   }
 
   io.on('connection', (socket) => {
     const user = socket.data.user;
     socket.join(`user:${user}`);
     log(`${user} connected (${socket.id})`);
-    io.emit('presence', online());
+    state.join(socket).catch((error) => log(`presence of ${user} not stored: ${error.message}`)).then(announcePresence);
     socket.on('peercall', (data, ack) => relay(socket, 'peercall', data, ack));
     socket.on('chat', (data, ack) => relay(socket, 'chat', data, ack));
     socket.onAny((event) => {
@@ -180,26 +236,49 @@ export function startDemoServer({
     // and reports it here.
     socket.on('error', (error) => log(`dropped a bad frame from ${user} (${error.message}); closing its connection`));
     socket.on('disconnect', (reason) => {
-      tokens.release(socket.data.token);
       log(`${user} disconnected (${socket.id}, ${reason})`);
-      io.emit('presence', online());
+      if (closing) return; // the whole node is going: close() takes its presence out at once
+      state.leave(socket).catch((error) => log(`presence of ${user} not removed: ${error.message}`)).then(announcePresence);
     });
   });
 
-  return new Promise((done) => http.listen(port, host, () => done({
+  let closing = false;
+  await new Promise((done) => http.listen(port, host, done));
+  return {
     url: `http://${host}:${http.address().port}`,
-    tokens, // for the tests: how many are alive
-    close: () => new Promise((closed) => { io.close(); tokens.clear(); http.closeAllConnections?.(); http.close(closed); }),
-  })));
+    node: redis ? state.node : null,
+    tokens: state.tokens ?? null, // for the one-node tests: the Map's size
+    tokenCount: () => state.tokenCount(), // tokens alive, in Redis too
+    close: async () => {
+      closing = true;
+      await state.close();
+      // The others learn at once that this node's users are gone (not a presence TTL later).
+      if (redis) await announcePresence();
+      await new Promise((closed) => { io.close(); http.closeAllConnections?.(); http.close(closed); });
+      await redis?.close();
+    },
+  };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const at = process.argv.indexOf('--port');
   const port = Number(at > 0 ? process.argv[at + 1] : process.env.PORT ?? 8080);
-  const { url } = await startDemoServer({ port });
-  consoleLog(`peercall demo on ${url}`);
+  const redisUrl = process.env.REDIS_URL || null;
+  const redisAdapter = process.env.REDIS_ADAPTER || 'streams';
+  const server = await startDemoServer({ port, redisUrl, redisAdapter });
+  const { url } = server;
+  consoleLog(`peercall demo on ${url}${redisUrl ? ` (node ${server.node}, Redis ${redisUrl}, ${redisAdapter} adapter)` : ''}`);
   consoleLog(`open ${url}/?user=alice and ${url}/?user=bob in two tabs (add &transport=broadcast to skip the relay)`);
-  const stop = () => { consoleLog('stopping'); process.exit(0); };
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    consoleLog('stopping');
+    // A clean stop takes this node's users out of the shared presence; bounded, so a Redis that
+    // is down cannot keep the process from ending.
+    await Promise.race([server.close().catch(() => {}), new Promise((done) => setTimeout(done, 2000))]);
+    process.exit(0);
+  };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
 }

@@ -148,6 +148,9 @@ _tc_browsers() {
   command -v brotli >/dev/null 2>&1 || pkgs+=(brotli)
   # coturn: the TURN server that tests/browser/turn.test.mjs relays calls through on 127.0.0.1.
   command -v turnserver >/dev/null 2>&1 || pkgs+=(coturn)
+  # redis-server: the Redis the cluster tests (tests/e2e/cluster.test.mjs, tests/cluster/load.mjs)
+  # start on 127.0.0.1 themselves; Debian's package is 7.0.
+  command -v redis-server >/dev/null 2>&1 || pkgs+=(redis-server)
   if [ "${#pkgs[@]}" -gt 0 ]; then
     _tc_apt_install "${pkgs[@]}"
   fi
@@ -155,6 +158,7 @@ _tc_browsers() {
   [ -x /usr/bin/chromedriver ] || _tc_die "/usr/bin/chromedriver missing after apt-get install chromium-driver"
   command -v firefox-esr >/dev/null 2>&1 || _tc_die "firefox-esr missing after apt-get install firefox-esr"
   command -v turnserver >/dev/null 2>&1 || _tc_die "turnserver missing after apt-get install coturn"
+  command -v redis-server >/dev/null 2>&1 || _tc_die "redis-server missing after apt-get install redis-server"
 }
 
 _tc_geckodriver() {
@@ -179,10 +183,11 @@ _tc_test_node_modules() {
 }
 
 _tc_demo_node_modules() {
-  # The demo server's one dependency (socket.io), for the end-to-end tests and demo/run.sh.
+  # The demo server's dependencies (socket.io, and for several nodes the Redis adapters and client),
+  # for the end-to-end tests and demo/run.sh. Reinstalled when the lockfile changed.
   local dir="$PEERCALL_ROOT/demo"
-  if [ ! -f "$dir/node_modules/socket.io/package.json" ]; then
-    _tc_step "npm install in demo/ (socket.io)"
+  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
+    _tc_step "npm install in demo/ (socket.io, @socket.io/redis-adapter, @socket.io/redis-streams-adapter, redis)"
     _tc_timed "npm install (demo)" npm install --prefix "$dir" --no-audit --no-fund --no-save --loglevel=error ||
       _tc_die "npm install in demo/ failed"
   fi
@@ -219,6 +224,7 @@ _tc_report() {
   echo "  firefox-esr:              $(_tc_first_line firefox-esr --version)"
   echo "  geckodriver:              $(_tc_first_line geckodriver --version)"
   echo "  turnserver:               $(turnserver --version 2>/dev/null | head -n 1)"
+  echo "  redis-server:             $(_tc_first_line redis-server --version)"
 }
 
 _tc_rust

@@ -7,7 +7,8 @@
 # Tiers: install, format, clippy (host), clippy (wasm32), native cargo test, wasm-bindgen browser
 # tests in headless Chromium and Firefox, the npm package build, the package as a user installs it
 # (npm pack, TypeScript, Vite), the SDK's scenarios in headless Chromium and Firefox, the demo
-# driven end to end, and a smoke run of the benchmark. Each tier's output streams as it runs and
+# driven end to end (on one server and on several nodes over Redis), a smoke run of the load test
+# across nodes, and a smoke run of the benchmark. Each tier's output streams as it runs and
 # is also kept in target/run-logs/; its runner's summary lines ("test result: ...") are collected
 # and printed again at the end, so the closing lines are the runners' own counts.
 #
@@ -124,6 +125,12 @@ tier "size budget" tests/bench/size-budget.sh
 tier "npm package" node --test --test-reporter=tap tests/package/
 tier "SDK in browsers" node --test --test-reporter=tap --test-concurrency=1 tests/browser/
 tier "demo end to end" node --test --test-reporter=tap tests/e2e/
+# The signaling load test across nodes (tests/cluster/load.mjs: one node, and two nodes over a real
+# Redis with each adapter) with the smallest counts: proves it runs; its figures are printed, never
+# checked against a time (it fails only when a message is not delivered). A full run is
+# `node tests/cluster/load.mjs`, see the README.
+tier "cluster load smoke run" env PEERCALL_CLUSTER_USERS=10 PEERCALL_CLUSTER_RATE=10 PEERCALL_CLUSTER_SECONDS=2 \
+  PEERCALL_CLUSTER_CAPACITY_SECONDS=1 node tests/cluster/load.mjs
 # The benchmark with the smallest counts: proves tests/bench/run.sh works from a clean clone. Its
 # figures are printed, never checked (a full run is `tests/bench/run.sh`, see the README).
 tier "benchmark smoke run" env PEERCALL_BENCH_CALLS=1 PEERCALL_BENCH_LOADS=1 PEERCALL_BENCH_SOAK=4 \

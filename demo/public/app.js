@@ -24,6 +24,7 @@ const state = {
   call: null,
   socket: null,
   ringer: null, // the ring tone while an incoming call rings
+  endings: [], // { peer, reason, missed } of each call that ended, oldest first
 };
 
 // ----- login and the real-time channel --------------------------------------------------------
@@ -41,7 +42,13 @@ async function login(name) {
   const { io } = await import('/socket.io-client/socket.io.esm.min.js');
   const socket = io({ auth: (send) => send({ token }) });
   state.socket = socket;
-  socket.on('presence', (users) => setOnline(users));
+  // With several server nodes two announcements can cross on the way: keep the newest reading.
+  let presenceAt = 0;
+  socket.on('presence', (users, at = 0) => {
+    if (at < presenceAt) return;
+    presenceAt = at;
+    setOnline(users);
+  });
   socket.on('chat', ({ from, message }) => addLine(from, { kind: 'chat', text: String(message.text ?? ''), mine: false }));
   await new Promise((done, fail) => { socket.once('connect', done); socket.once('connect_error', fail); });
   // A token outlives a dropped connection only briefly (and not a server restart): when the
@@ -273,6 +280,7 @@ function follow(call) {
   call.on('videoUnavailable', () => notice('Camera unavailable, continuing with audio only'));
   call.on('error', (error) => console.warn('call error', error.code, error.message));
   call.on('ended', (ended) => {
+    state.endings.push({ peer: call.peer, reason: ended.reason, missed: !!ended.missed }); // for the tests
     ring(false);
     $('incoming').hidden = true;
     addLine(call.peer, { kind: 'call', text: historyLine(call, ended), mine: call.direction === 'outgoing' });

@@ -1,8 +1,10 @@
 // The Socket.IO relay handler from the README, on a real socket.io server for the tests.
+// `adapter` (a Socket.IO adapter, e.g. over Redis) makes it one node of several, with the
+// handler unchanged: tests/cluster/load.mjs runs it so.
 import { Server } from 'socket.io';
 
-export function startSocketIoRelay(server, authenticate) {
-  const io = new Server(server, { path: '/socket.io/' });
+export function startSocketIoRelay(server, authenticate, { adapter } = {}) {
+  const io = new Server(server, { path: '/socket.io/', ...(adapter && { adapter }) });
   io.use((socket, next) => {
     const user = authenticate(socket.handshake);
     if (!user) return next(new Error('unauthorized'));
