@@ -1421,11 +1421,37 @@ fn unreachable_peer_before_connect_ends_the_call() {
 }
 
 #[test]
-fn unreachable_peer_after_connect_is_left_to_the_ice_policy() {
+fn unreachable_peer_after_connect_is_left_to_the_ice_policy_and_reported() {
     let (mut net, c) = connected_pair(CallKind::Video);
+    // The call goes on; the app hears of the failed send once per outage...
+    assert_eq!(
+        net.send_failed(Alice, ID).0,
+        vec![error(Some(c.a), CallError::SendFailed { call_id: ID })]
+    );
     net.send_failed(Alice, ID).assert_empty();
-    net.send_failed(Bob, ID).assert_empty();
     assert_eq!(net.state(Alice, c.a), CallState::Connected);
+    // ...and the media state goes out again 2 s later, so the peer's view converges even if the
+    // lost message was a mute.
+    net.ok(Alice, c.a, Command::SetMuted(true));
+    net.drain(Alice);
+    net.advance(2_000);
+    let outs = net.timeout(Alice);
+    let media = outs.message("media");
+    assert!(matches!(
+        media.body,
+        Body::Media {
+            state: MediaState {
+                audio_muted: true,
+                ..
+            },
+            ..
+        }
+    ));
+    // Once that is out, a new failure is reported again.
+    assert_eq!(
+        net.send_failed(Alice, ID).0,
+        vec![error(Some(c.a), CallError::SendFailed { call_id: ID })]
+    );
 }
 
 #[test]
@@ -3898,6 +3924,35 @@ fn user_ids_with_bidirectional_controls_are_invalid() {
         vec![error(
             None,
             CallError::Protocol(ProtocolError::InvalidUserId)
+        )]
+    );
+}
+
+#[test]
+fn messages_held_for_unknown_calls_are_bounded_in_bytes() {
+    let mut net = Net::pair();
+    let big = |n: u8| {
+        msg(
+            Alice,
+            CallId([n; 16]),
+            Body::Negotiate {
+                seq: 1,
+                sdp_type: SdpType::Offer,
+                sdp: "x".repeat(40_000),
+            },
+        )
+    };
+    // The first is held (its invite may still come); the second would take the hold past
+    // 64 KiB, so the oldest is given up at once and reported.
+    net.recv(Bob, Alice, &big(1)).assert_empty();
+    assert_eq!(
+        net.recv(Bob, Alice, &big(2)).0,
+        vec![error(
+            None,
+            CallError::UnknownCall {
+                call_id: CallId([1; 16]),
+                from: user(Alice)
+            }
         )]
     );
 }

@@ -182,6 +182,12 @@ pub enum CallError {
         /// Its sender.
         from: UserId,
     },
+    /// The transport could not deliver a message of this connected call (its `send` threw or
+    /// rejected). The call goes on; the media state is sent again shortly.
+    SendFailed {
+        /// The call.
+        call_id: CallId,
+    },
     /// Too many remote candidates arrived before the remote description; the extra were dropped.
     TooManyCandidates,
     /// The browser failed an SDP operation.
@@ -201,6 +207,7 @@ impl CallError {
             CallError::RateLimited { .. } => "rate-limited",
             CallError::AlreadyRinging { .. } => "already-ringing",
             CallError::DuplicateInvite { .. } => "duplicate-invite",
+            CallError::SendFailed { .. } => "send-failed",
             CallError::TooManyCandidates => "too-many-candidates",
             CallError::SdpFailed(_) => "sdp-failed",
             CallError::Media(error) => error.code(),
@@ -252,6 +259,11 @@ impl CallError {
                 " from ",
                 from.as_str(),
                 " dropped",
+            ]),
+            CallError::SendFailed { call_id } => concat(&[
+                "a message of call ",
+                &call_id.to_hex(),
+                " could not be sent; its media state will be sent again",
             ]),
             CallError::TooManyCandidates => {
                 "remote candidates dropped: too many before the remote description".to_owned()

@@ -52,6 +52,9 @@ enum PartyCheck {
     Wrong,
 }
 
+/// How long after a failed send during a connected call the media state is sent again.
+const MEDIA_RETRY_MS: Millis = 2_000;
+
 /// The state of one call.
 #[derive(Clone, Debug)]
 pub(crate) struct Call {
@@ -80,6 +83,9 @@ pub(crate) struct Call {
     signaled: bool,
     /// Callee: a copy of the invite was answered with `ringing` once more (at most once).
     ringing_repeated: bool,
+    /// A message of this connected call could not be sent: the media state is sent again then,
+    /// so the peer's view of mute and camera converges even if the lost message was one of those.
+    media_retry_at: Option<Millis>,
     negotiation: Negotiation,
     candidates: Candidates,
     ice: IceRecovery,
@@ -125,6 +131,7 @@ impl Call {
             invite: None,
             signaled: false,
             ringing_repeated: false,
+            media_retry_at: None,
             negotiation: Negotiation::new(direction == Direction::Incoming),
             candidates: Candidates::default(),
             ice: IceRecovery::default(),
@@ -235,6 +242,7 @@ impl Call {
             // Candidates wait, without a timer, until the invite or answer is out.
             self.candidates.deadline().filter(|_| self.signaled),
             self.ice.deadline(),
+            self.media_retry_at,
         ]
         .into_iter()
         .flatten()
@@ -729,8 +737,19 @@ impl Call {
     /// The transport could not reach the peer user. Before media flows that ends the call; once
     /// it flows, the ICE policy decides.
     pub(crate) fn on_unreachable(&mut self, now: Millis, out: &mut Outbox) {
-        if self.is_live() && self.connected_at.is_none() {
+        if !self.is_live() {
+            return;
+        }
+        if self.connected_at.is_none() {
             self.end(now, EndReason::Unreachable, Notify::Nobody, out);
+        } else if self.media_retry_at.is_none() {
+            // Reported once per outage (retries that fail again stay quiet), and the media state
+            // goes out again shortly.
+            out.error(
+                Some(self.handle),
+                CallError::SendFailed { call_id: self.id },
+            );
+            self.media_retry_at = Some(now + MEDIA_RETRY_MS);
         }
     }
 
@@ -994,6 +1013,10 @@ impl Call {
         if self.stats_at.is_some_and(|at| now >= at) {
             self.stats_at = Some(now + config.stats_interval_ms);
             out.effect(self.handle, Effect::CollectStats);
+        }
+        if self.media_retry_at.is_some_and(|at| now >= at) {
+            self.media_retry_at = None;
+            self.send_media_state(out);
         }
         self.flush_candidates(now, out);
     }

@@ -25,11 +25,16 @@ const DROPPED_INVITES_KEPT: usize = 64;
 /// and reported as for an unknown call if it never does.
 const EARLY_MESSAGES_KEPT: usize = 32;
 const EARLY_MESSAGE_TTL_MS: Millis = 5_000;
+/// The held messages' size bound, in bytes of their JSON: a few calls' candidates fit; a sender
+/// cannot park 32 maximum-size messages (2 MB) in the wasm heap.
+const EARLY_MESSAGE_BYTES_KEPT: usize = 64 * 1024;
 
 /// A message held until its call's invite arrives.
 #[derive(Clone, Debug)]
 struct EarlyMessage {
     received_at: Millis,
+    /// Its size as JSON text.
+    bytes: usize,
     from: UserId,
     message: Message,
 }
@@ -232,6 +237,12 @@ impl CallMachine {
         self.route(now, parsed);
     }
 
+    /// A message the driver refused before parsing (it measured it too large): reported like
+    /// any malformed message.
+    pub fn handle_refused_message(&mut self, error: crate::protocol::ProtocolError) {
+        self.out.error(None, CallError::Protocol(error));
+    }
+
     /// Like [`handle_message`](Self::handle_message), for transports that deliver JSON values.
     pub fn handle_message_value(&mut self, now: Millis, from: &str, value: &Value) {
         let parsed = UserId::new(from).and_then(|from| Ok((from, Message::from_value(value)?)));
@@ -374,17 +385,22 @@ impl CallMachine {
             self.on_new_invite(now, invite);
             self.replay_early_messages(now, call_id);
         } else {
-            if self.early_messages.len() >= EARLY_MESSAGES_KEPT {
-                self.expire_oldest_early_message();
-            }
             let message = Message {
                 call_id,
                 party_id,
                 to_party_id: None,
                 body,
             };
+            let bytes = message.to_json().len();
+            while !self.early_messages.is_empty()
+                && (self.early_messages.len() >= EARLY_MESSAGES_KEPT
+                    || self.early_bytes() + bytes > EARLY_MESSAGE_BYTES_KEPT)
+            {
+                self.expire_oldest_early_message();
+            }
             self.early_messages.push_back(EarlyMessage {
                 received_at: now,
+                bytes,
                 from,
                 message,
             });
@@ -406,6 +422,10 @@ impl CallMachine {
         if self.limiter.allow(now, &from) {
             self.out.send(&from, Some(&party), call_id, reply);
         }
+    }
+
+    fn early_bytes(&self) -> usize {
+        self.early_messages.iter().map(|m| m.bytes).sum()
     }
 
     fn expire_oldest_early_message(&mut self) {

@@ -36,7 +36,8 @@ export interface CallClientOptions {
   /** `'relay'` sends media only through the TURN servers of `iceServers` (hides the users'
    * addresses from each other); `'all'` (the default) also tries direct paths first. */
   iceTransportPolicy?: RTCIceTransportPolicy;
-  /** How long an outgoing call rings before it ends with `timeout`. Default 30000. */
+  /** How long an outgoing call rings before it ends with `timeout`, and the longest an incoming
+   * call rings, whatever its caller asks. Default 30000. */
   ringTimeoutMs?: number;
   /** How long an answered call may take to connect before `ice-failed`. Default 20000. */
   connectTimeoutMs?: number;
@@ -337,7 +338,8 @@ impl CallClient {
                 .place_call(js::now_ms(), peer, kind, call_id, metadata)
                 .map_err(command_error)?
         };
-        client::pump(&self.shared);
+        // Not now: the app has not had the call yet, so its first `state` event would be lost.
+        client::pump_soon(&self.shared);
         Ok(Call::new(Rc::downgrade(&self.shared), handle))
     }
 

@@ -33,6 +33,10 @@ extern "C" {
     #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues, catch)]
     pub fn get_random_values(array: &js_sys::Uint8Array) -> Result<JsValue, JsValue>;
 
+    /// `queueMicrotask(callback)`.
+    #[wasm_bindgen(js_name = queueMicrotask)]
+    pub fn queue_microtask(callback: &JsValue);
+
     /// `console.error`.
     #[wasm_bindgen(js_namespace = console, js_name = error)]
     pub fn console_error(message: &JsValue);

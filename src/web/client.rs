@@ -93,6 +93,8 @@ enum Input {
         generation: Option<u32>,
         result: EffectResult,
     },
+    /// A transport message refused before it was copied in (too large).
+    Refused(crate::protocol::ProtocolError),
     SendFailed(CallId),
     Timeout,
     ShutDown,
@@ -246,6 +248,7 @@ impl Client {
         let now = js::now_ms();
         match input {
             Input::Message { from, text } => self.machine.handle_message(now, &from, &text),
+            Input::Refused(error) => self.machine.handle_refused_message(error),
             Input::Effect {
                 call,
                 generation,
@@ -275,25 +278,38 @@ impl Client {
     }
 }
 
+/// What a message from the transport becomes. Nothing is dropped silently: a `from` that is not
+/// a string is an empty (invalid) user id, and a message that cannot be encoded as JSON (circular,
+/// a BigInt, a throwing getter, a function, a symbol, `undefined`) is empty text, so the machine
+/// reports each as its protocol error. The size is measured in JS, on the string's UTF-16 length
+/// (never more than its UTF-8 length), before anything is copied into WebAssembly memory, so an
+/// oversized message costs the wasm heap nothing.
+fn transport_input(from: &JsValue, message: &JsValue) -> Input {
+    let text = match message.dyn_ref::<js_sys::JsString>() {
+        Some(text) => Some(text.clone()),
+        None => bindings::json_stringify(message)
+            .ok()
+            .and_then(|t| t.dyn_into::<js_sys::JsString>().ok()),
+    };
+    let too_large = text
+        .as_ref()
+        .map(|t| t.length() as usize)
+        .filter(|&len| len > crate::protocol::MAX_MESSAGE_BYTES);
+    if let Some(size) = too_large {
+        return Input::Refused(crate::protocol::ProtocolError::MessageTooLarge { size });
+    }
+    Input::Message {
+        from: from.as_string().unwrap_or_default(),
+        text: text.and_then(|t| t.as_string()).unwrap_or_default(),
+    }
+}
+
 /// Subscribes to the transport and to the page's lifecycle.
 pub fn start(shared: &Shared) -> Result<(), JsValue> {
     let weak = Rc::downgrade(shared);
     let callback =
         Closure::<dyn FnMut(JsValue, JsValue)>::new(move |from: JsValue, message: JsValue| {
-            let Some(from) = from.as_string() else {
-                return;
-            };
-            let text = match message.as_string() {
-                Some(text) => text,
-                None => match bindings::json_stringify(&message)
-                    .ok()
-                    .and_then(|t| t.as_string())
-                {
-                    Some(text) => text,
-                    None => return,
-                },
-            };
-            queue(&weak, Input::Message { from, text });
+            queue(&weak, transport_input(&from, &message));
         });
     let transport = shared.borrow().transport.clone();
     let subscribe = js::get(&transport, "subscribe")
@@ -434,6 +450,20 @@ pub fn pump(shared: &Shared) {
         client.pumping = false;
     }
     reschedule(shared);
+}
+
+/// Pumps on a microtask: after the current JS call returns, but before anything else can run.
+/// `client.call()` uses it so its call's first `state` event (`calling`) reaches a listener the
+/// app attaches right after the call returns.
+pub fn pump_soon(shared: &Shared) {
+    let weak = Rc::downgrade(shared);
+    // A one-shot closure that JS owns: freed after it runs.
+    let task = Closure::once_into_js(move || {
+        if let Some(shared) = weak.upgrade() {
+            pump(&shared);
+        }
+    });
+    bindings::queue_microtask(&task);
 }
 
 fn reschedule(shared: &Shared) {

@@ -118,7 +118,8 @@ const liveLogs = new Set();
 const logs = new WeakMap();
 
 /**
- * Records a call's states (starting with the one it has when it is first seen), end, errors,
+ * Records a call's states (an incoming call's from the one it has when it arrives, an outgoing
+ * call's from its first event), end, errors,
  * media events, quality samples and every local track it ever had. Right after `ended` (once
  * the engine's current task is done, before anything else can run) it notes which of the call's
  * local tracks are still live and how many peer connections are still open, to be checked
@@ -127,7 +128,9 @@ const logs = new WeakMap();
 function record(call) {
   if (logs.has(call)) return logs.get(call);
   const log = {
-    states: [call.state], ended: null, errors: [], remoteMedia: [], videoUnavailable: null, remoteStreams: 0,
+    // An outgoing call's states are all events, from its first (`calling`, delivered after
+    // `call()` returns); an incoming call is already ringing when the app gets it.
+    states: call.direction === 'incoming' ? [call.state] : [], ended: null, errors: [], remoteMedia: [], videoUnavailable: null, remoteStreams: 0,
     localStreams: 0, localTracks: new Set(), quality: [], qualityAfterEnd: 0, atEnd: null, atEndEvent: null,
   };
   const addTracks = (stream) => { for (const t of stream?.getTracks() ?? []) log.localTracks.add(t); };
@@ -910,6 +913,73 @@ const scenarios = {
     try { alice.call('alice'); } catch (e) { code = e.code; }
     check(code === 'invalid-peer', `calling yourself throws invalid-peer (${code})`);
     return { reason: log.ended.reason };
+  },
+
+  // Every input the transport hands over that cannot be used is reported as a typed `error`,
+  // and an oversized one is refused before it is copied into the engine's memory.
+  async badInputs() {
+    let deliver = null;
+    const transport = {
+      send() { return Promise.resolve(); },
+      subscribe(onMessage) { deliver = onMessage; return () => { deliver = null; }; },
+    };
+    const bob = new CallClient({ userId: 'bob', transport, iceServers: [] });
+    clients.push(bob);
+    const errors = [];
+    bob.on('error', (e) => errors.push(e));
+    const circular = {};
+    circular.self = circular;
+    const unusable = [
+      [5, { v: 1 }], [null, '{}'], [undefined, '{}'],
+      ['alice', circular], ['alice', { n: 10n }], ['alice', { get boom() { throw new Error('getter'); } }],
+      ['alice', () => 1], ['alice', Symbol('s')], ['alice', undefined],
+    ];
+    for (const [from, message] of unusable) deliver(from, message);
+    await waitFor(() => errors.length === unusable.length, `${unusable.length} errors (got ${errors.length})`);
+    check(errors.every((e) => e.code === 'bad-message'), `all bad-message: ${errors.map((e) => e.message).join('; ')}`);
+    const before = memoryUsage().memoryBytes;
+    const huge = 'x'.repeat(16 * 1024 * 1024);
+    deliver('alice', huge);
+    deliver('alice', { v: 1, type: 'invite', sdp: huge });
+    await waitFor(() => errors.length === unusable.length + 2, 'the two oversized messages to be reported');
+    const after = memoryUsage().memoryBytes;
+    const large = errors.slice(unusable.length);
+    check(large.every((e) => e.code === 'bad-message' && /exceeds 65536/.test(e.message)),
+      `oversized: ${large.map((e) => e.message).join('; ')}`);
+    check(after === before, `a 16 MiB message left the wasm memory as it was (${before} -> ${after} bytes)`);
+    return { errors: errors.length, memoryBytesBefore: before, memoryBytesAfter: after };
+  },
+
+  // A stranger's flood of long-lived invites rings one call at most, and a real caller still
+  // rings at once.
+  async strangerFlood() {
+    const hub = createHub();
+    const bob = client(hub, 'bob');
+    const alice = client(hub, 'alice');
+    const carol = hub.transport('carol');
+    carol.subscribe(() => {});
+    const incoming = [];
+    const codes = [];
+    bob.on('incoming', (call) => incoming.push(call));
+    bob.on('error', (e) => codes.push(e.code));
+    for (let i = 0; i < 4; i++) {
+      carol.send('bob', { v: 1, type: 'invite', callId: `${'c'.repeat(31)}${i}`, partyId: 'carol-1', kind: 'audio',
+        sdp: 'v=0\r\n', lifetimeMs: 600000 });
+    }
+    await waitFor(() => incoming.length === 1 && codes.length === 3, `carol's flood (${incoming.length} rang, ${codes})`);
+    check(codes.every((c) => c === 'already-ringing'), `the rest of carol's invites: ${codes}`);
+    const started = performance.now();
+    const outgoing = alice.call('bob');
+    const log = record(outgoing);
+    await waitFor(() => incoming.some((c) => c.peer === 'alice') && log.states.includes('ringing'), 'alice to ring at bob');
+    const timeToRingMs = Math.round(performance.now() - started);
+    const ringing = incoming.filter((c) => c.state === 'ringing').length;
+    check(ringing === 2, `carol's one call and alice's ring (${ringing})`);
+    outgoing.hangup();
+    for (const call of incoming) if (call.state !== 'ended') call.hangup();
+    await ended(outgoing, log);
+    check(log.ended.reason === 'cancelled', `alice's call ended ${log.ended.reason}`);
+    return { strangerInvites: 4, strangerRinging: 1, ringingAtBob: ringing, timeToRingMs };
   },
 
   // Each client remembers its last 64 ended calls (late messages for them are dropped quietly), so
