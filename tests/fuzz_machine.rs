@@ -31,7 +31,7 @@ fn random_body(rng: &mut Rng) -> Body {
             } else {
                 CallKind::Video
             },
-            sdp: format!("v=0 {}", rng.below(5)),
+            sdp: format!("v=0\r\nm=audio {}", rng.below(5)),
             lifetime_ms: rng.range(1_000, 60_000) as u32,
             metadata: None,
         },

@@ -611,7 +611,7 @@ impl World {
 
     fn sdp(&mut self, pc: usize) -> String {
         self.sdp_counter += 1;
-        format!("v=0 fake pc={pc} n={}", self.sdp_counter)
+        format!("v=0\r\nm=audio fake pc={pc} n={}", self.sdp_counter)
     }
 
     fn parse_pc(sdp: &str) -> Option<usize> {

@@ -67,7 +67,7 @@ impl Who {
     }
 
     fn offer_sdp(self) -> String {
-        format!("v=0 offer from {}", self.party())
+        format!("v=0\r\nm=audio offer from {}", self.party())
     }
 
     fn answer_sdp(self) -> String {
@@ -393,6 +393,9 @@ impl Drop for Net {
         }
     }
 }
+
+/// The smallest text shaped like an offer: `v=0` and a media section.
+const OFFER: &str = "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n";
 
 // ----- expected outputs ---------------------------------------------------------------------------
 
@@ -3370,7 +3373,7 @@ fn invites_beyond_the_rate_limit_are_dropped() {
             CallId([n; 16]),
             Body::Invite {
                 kind: CallKind::Audio,
-                sdp: "v=0".into(),
+                sdp: OFFER.into(),
                 lifetime_ms: 30_000,
                 metadata: None,
             },
@@ -3462,7 +3465,7 @@ fn too_many_ringing_calls_are_rejected_as_busy() {
             HIGH,
             Body::Invite {
                 kind: CallKind::Audio,
-                sdp: "v=0".into(),
+                sdp: OFFER.into(),
                 lifetime_ms: 30_000,
                 metadata: None,
             },
@@ -3804,7 +3807,7 @@ fn stranger_invite(from: Who, call_id: CallId, lifetime_ms: u32) -> String {
             call_id,
             Body::Invite {
                 kind: CallKind::Audio,
-                sdp: "v=0".into(),
+                sdp: OFFER.into(),
                 lifetime_ms,
                 metadata: None,
             },
@@ -3843,7 +3846,7 @@ fn one_sender_cannot_fill_the_ringing_slots_or_ring_past_the_callees_timeout() {
             ID,
             Body::Invite {
                 kind: CallKind::Video,
-                sdp: "v=0".into(),
+                sdp: OFFER.into(),
                 lifetime_ms: 30_000,
                 metadata: None,
             },
@@ -3955,4 +3958,45 @@ fn messages_held_for_unknown_calls_are_bounded_in_bytes() {
             }
         )]
     );
+}
+
+#[test]
+fn an_invite_whose_sdp_is_not_shaped_like_an_offer_is_malformed() {
+    let mut net = Net::pair();
+    for sdp in [
+        "x",
+        "v=0",
+        "v=1\r\nm=audio 9 RTP/AVP 0",
+        "o=- 1 1 IN IP4 0\r\nm=audio",
+    ] {
+        let invite = msg(
+            Alice,
+            ID,
+            Body::Invite {
+                kind: CallKind::Audio,
+                sdp: sdp.into(),
+                lifetime_ms: 30_000,
+                metadata: None,
+            },
+        );
+        assert_eq!(
+            net.recv(Bob, Alice, &invite).0,
+            vec![error(
+                None,
+                CallError::Protocol(ProtocolError::InvalidValue { field: "sdp" })
+            )],
+            "{sdp:?}: no ringing, no reply"
+        );
+    }
+    let invite = msg(
+        Alice,
+        ID,
+        Body::Invite {
+            kind: CallKind::Audio,
+            sdp: OFFER.into(),
+            lifetime_ms: 30_000,
+            metadata: None,
+        },
+    );
+    net.recv(Bob, Alice, &invite).incoming();
 }

@@ -451,6 +451,15 @@ impl CallMachine {
     }
 
     fn on_new_invite(&mut self, now: Millis, invite: NewInvite) {
+        // An offer is an SDP session: `v=0` first and at least one media section. Anything else
+        // is junk that would only ring (any non-empty string passes the protocol's own check).
+        // (A byte window, not `str::contains`: the substring searcher costs 4 KB of wasm.)
+        let has_media = invite.offer.as_bytes().windows(3).any(|w| w == b"\nm=");
+        if !(invite.offer.starts_with("v=0") && has_media) {
+            let error = crate::protocol::ProtocolError::InvalidValue { field: "sdp" };
+            self.out.error(None, CallError::Protocol(error));
+            return;
+        }
         if !self.limiter.allow(now, &invite.from) {
             self.drop_invite(invite.call_id);
             let error = CallError::RateLimited { from: invite.from };

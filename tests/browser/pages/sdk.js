@@ -964,7 +964,7 @@ const scenarios = {
     bob.on('error', (e) => codes.push(e.code));
     for (let i = 0; i < 4; i++) {
       carol.send('bob', { v: 1, type: 'invite', callId: `${'c'.repeat(31)}${i}`, partyId: 'carol-1', kind: 'audio',
-        sdp: 'v=0\r\n', lifetimeMs: 600000 });
+        sdp: 'v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n', lifetimeMs: 600000 });
     }
     await waitFor(() => incoming.length === 1 && codes.length === 3, `carol's flood (${incoming.length} rang, ${codes})`);
     check(codes.every((c) => c === 'already-ringing'), `the rest of carol's invites: ${codes}`);
