@@ -16,6 +16,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { WasmReader } from './wasm-reader.mjs';
 
 const dir = process.argv[2];
 if (!dir) {
@@ -32,52 +33,36 @@ const fail = (message) => {
 
 /** The import (module, field) pairs and export names of a wasm binary, in section order. */
 function interfaceOf(path) {
-  const bytes = readFileSync(path);
-  let pos = 8;
-  const leb = () => {
-    let result = 0, shift = 0, byte;
-    do {
-      byte = bytes[pos++];
-      result += (byte & 0x7f) * 2 ** shift;
-      shift += 7;
-    } while (byte & 0x80);
-    return result;
-  };
-  const name = () => {
-    const len = leb();
-    const text = bytes.subarray(pos, pos + len).toString('utf8');
-    pos += len;
-    return text;
-  };
+  const r = new WasmReader(readFileSync(path));
   const limits = () => {
-    const flags = leb();
-    leb();
-    if (flags & 1) leb();
+    const flags = r.leb();
+    r.leb();
+    if (flags & 1) r.leb();
   };
   const imports = [];
   const exports = [];
-  while (pos < bytes.length) {
-    const id = bytes[pos++];
-    const end = leb() + pos;
+  while (!r.done) {
+    const id = r.byte();
+    const end = r.leb() + r.pos;
     if (id === 2) {
-      for (let count = leb(); count > 0; count--) {
-        const entry = { module: name(), field: name() };
-        const kind = bytes[pos++];
-        if (kind === 0) leb();
-        else if (kind === 1) { pos++; limits(); }
+      for (let count = r.leb(); count > 0; count--) {
+        const entry = { module: r.name(), field: r.name() };
+        const kind = r.byte();
+        if (kind === 0) r.leb();
+        else if (kind === 1) { r.pos++; limits(); }
         else if (kind === 2) limits();
-        else if (kind === 3) pos += 2;
+        else if (kind === 3) r.pos += 2;
         else fail(`${path}: import kind ${kind} not understood`);
         imports.push(entry);
       }
     } else if (id === 7) {
-      for (let count = leb(); count > 0; count--) {
-        exports.push(name());
-        pos++;
-        leb();
+      for (let count = r.leb(); count > 0; count--) {
+        exports.push(r.name());
+        r.pos++;
+        r.leb();
       }
     }
-    pos = end;
+    r.pos = end;
   }
   return { imports, exports };
 }

@@ -8,6 +8,7 @@
 // (core::fmt::Formatter::pad); generic functions show as <T as Trait>::method, attributed to the
 // crate of the impl's type. Sizes are raw body bytes: compression does not split by function.
 import { readFileSync } from 'node:fs';
+import { WasmReader } from './wasm-reader.mjs';
 
 const args = process.argv.slice(2);
 const file = args.find((a) => !a.startsWith('--') && !/^\d+$/.test(a));
@@ -20,22 +21,7 @@ if (!file) {
 }
 
 const bytes = readFileSync(file);
-let pos = 8; // magic + version
-const leb = () => {
-  let result = 0, shift = 0, byte;
-  do {
-    byte = bytes[pos++];
-    result += (byte & 0x7f) * 2 ** shift;
-    shift += 7;
-  } while (byte & 0x80);
-  return result;
-};
-const name = () => {
-  const len = leb();
-  const text = bytes.subarray(pos, pos + len).toString('utf8');
-  pos += len;
-  return text;
-};
+const r = new WasmReader(bytes);
 
 const SECTION_NAMES = ['custom', 'type', 'import', 'function', 'table', 'memory', 'global', 'export',
   'start', 'element', 'code', 'data', 'datacount'];
@@ -43,49 +29,49 @@ const sections = [];
 let importedFunctions = 0;
 let bodies = [];
 const functionNames = new Map();
-while (pos < bytes.length) {
-  const id = bytes[pos++];
-  const size = leb();
-  const start = pos;
+while (!r.done) {
+  const id = r.byte();
+  const size = r.leb();
+  const start = r.pos;
   const end = start + size;
   let label = SECTION_NAMES[id] ?? `section ${id}`;
   if (id === 0) {
-    label = `custom "${name()}"`;
+    label = `custom "${r.name()}"`;
     if (label === 'custom "name"') {
-      while (pos < end) {
-        const sub = bytes[pos++];
-        const subSize = leb();
-        const subEnd = pos + subSize;
+      while (r.pos < end) {
+        const sub = r.byte();
+        const subSize = r.leb();
+        const subEnd = r.pos + subSize;
         if (sub === 1) {
-          const count = leb();
+          const count = r.leb();
           for (let i = 0; i < count; i++) {
-            const index = leb();
-            functionNames.set(index, name());
+            const index = r.leb();
+            functionNames.set(index, r.name());
           }
         }
-        pos = subEnd;
+        r.pos = subEnd;
       }
     }
   } else if (id === 2) {
-    const count = leb();
+    const count = r.leb();
     for (let i = 0; i < count; i++) {
-      name(); name();
-      const kind = bytes[pos++];
-      if (kind === 0) { leb(); importedFunctions++; }
-      else if (kind === 1) { pos++; const flags = leb(); leb(); if (flags & 1) leb(); }
-      else if (kind === 2) { const flags = leb(); leb(); if (flags & 1) leb(); }
-      else if (kind === 3) { pos += 2; }
+      r.name(); r.name();
+      const kind = r.byte();
+      if (kind === 0) { r.leb(); importedFunctions++; }
+      else if (kind === 1) { r.pos++; const flags = r.leb(); r.leb(); if (flags & 1) r.leb(); }
+      else if (kind === 2) { const flags = r.leb(); r.leb(); if (flags & 1) r.leb(); }
+      else if (kind === 3) { r.pos += 2; }
     }
   } else if (id === 10) {
-    const count = leb();
+    const count = r.leb();
     for (let i = 0; i < count; i++) {
-      const bodySize = leb();
+      const bodySize = r.leb();
       bodies.push({ index: importedFunctions + i, size: bodySize });
-      pos += bodySize;
+      r.pos += bodySize;
     }
   }
   sections.push({ label, size: end - start });
-  pos = end;
+  r.pos = end;
 }
 
 /** Legacy Rust mangling to its path components; other names as they are. */
