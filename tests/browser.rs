@@ -416,7 +416,7 @@ fn call_core_runs_in_the_browser() {
     let (_, effects, _) = drain(&mut alice);
     let offer = EffectResult::OfferCreated {
         op: op(&effects),
-        sdp: "v=0 offer".into(),
+        sdp: "v=0\r\nm=audio offer".into(),
     };
     alice.handle_effect(2, call, offer);
     let (invite, _, _) = drain(&mut alice);

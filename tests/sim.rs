@@ -18,7 +18,7 @@ use peercall::call::{
     CallHandle, CallId, CallKind, CallMachine, CallState, Command, Config, DeviceKind, Direction,
     Effect, EffectResult, EndReason, Event, IceState, MediaError, Millis, Output, StatsSample,
 };
-use peercall::protocol::{Body, IceCandidate, PartyId, UserId};
+use peercall::protocol::{Body, IceCandidate, MediaState, Message, PartyId, UserId};
 use rng::Rng;
 
 const DEFAULT_SCHEDULES: u64 = 100_000;
@@ -59,6 +59,10 @@ enum Action {
 
 #[derive(Clone, Debug)]
 enum Ev {
+    /// The adversary (see [`Adversary`]) sends one thing: an invite of her own, or anything.
+    Adversary {
+        invite: bool,
+    },
     Deliver {
         to: usize,
         /// The sending client (the receiver only learns its user).
@@ -191,7 +195,24 @@ struct World {
     trace: Option<String>,
     sdp_counter: u64,
     steps: u64,
+    /// Every message the network delivered, as text, for the adversary to replay.
+    seen: Vec<String>,
+    adversary: Option<Adversary>,
 }
+
+/// A third user, `mallory`, on the same relay as the honest users: the relay stamps `from`
+/// truthfully, so every message of hers arrives from `mallory`, whatever it claims inside. She
+/// floods invites that ring for the longest lifetime, replays and duplicates what she saw on the
+/// network, and spoofs messages for the honest call. She has her own random numbers and takes
+/// none of the world's, and what is sent to her goes nowhere, so the honest traffic is drawn
+/// exactly as in the same schedule without her: any difference in its outcome is her doing.
+struct Adversary {
+    rng: Rng,
+    targets: Vec<usize>,
+    sent: u64,
+}
+
+const ADVERSARY: &str = "mallory";
 
 fn config(user: &str, party: &str) -> Config {
     Config::new(UserId::new(user).unwrap(), PartyId::new(party).unwrap())
@@ -222,6 +243,8 @@ impl World {
             trace: trace.then(String::new),
             sdp_counter: 0,
             steps: 0,
+            seen: Vec::new(),
+            adversary: None,
         }
     }
 
@@ -325,11 +348,13 @@ impl World {
                 }
                 self.cause = Cause::ToldBy(sender);
                 self.log(|| format!("[{to}] <- {from}: {json}"));
+                self.seen.push(json.clone());
                 self.clients[to]
                     .machine
                     .handle_message(self.now, from.as_str(), &json);
                 self.drain(to);
             }
+            Ev::Adversary { invite } => self.adversary_sends(invite),
             Ev::SendFailed { client, call_id } => {
                 self.log(|| format!("[{client}] send failed {call_id}"));
                 self.clients[client]
@@ -501,6 +526,9 @@ impl World {
                     }
                     let json = message.to_json();
                     self.log(|| format!("[{client}] -> {to}: {json}"));
+                    if to.as_str() == ADVERSARY {
+                        continue; // She listens; nothing comes back into the world from it.
+                    }
                     let from = self.clients[client].user.clone();
                     let targets: Vec<usize> = (0..self.clients.len())
                         .filter(|&i| self.clients[i].user == to && self.clients[i].online)
@@ -533,6 +561,103 @@ impl World {
                 Output::Effect { call, effect } => self.execute(client, call, effect),
                 Output::Event(event) => self.observe(client, event),
             }
+        }
+    }
+
+    /// One message from mallory to an honest client: an invite of her own, a replay (once or
+    /// several times) of a message the network carried, or a spoof for a call she saw.
+    fn adversary_sends(&mut self, invite: bool) {
+        let Some(adversary) = self.adversary.as_mut() else {
+            return;
+        };
+        let rng = &mut adversary.rng;
+        let to = *rng.pick(&adversary.targets);
+        let seen = (!self.seen.is_empty())
+            .then(|| self.seen[rng.below(self.seen.len() as u64) as usize].clone());
+        let spoofed_call = seen
+            .as_deref()
+            .and_then(|text| Message::parse(text).ok())
+            .map(|m| m.call_id);
+        let mut texts = Vec::new();
+        let kind = if invite { 0 } else { rng.below(4) };
+        match (kind, seen, spoofed_call) {
+            (1, Some(text), _) => texts.push(text),
+            (2, Some(text), _) => {
+                for _ in 0..rng.range(2, 20) {
+                    texts.push(text.clone());
+                }
+            }
+            (3, _, Some(call_id)) => {
+                let body = match rng.below(7) {
+                    0 => Body::Hangup {
+                        reason: EndReason::Hangup,
+                    },
+                    1 => Body::Ringing,
+                    2 => Body::Answer {
+                        sdp: "v=0\r\nm=audio mallory".into(),
+                    },
+                    3 => Body::Reject {
+                        reason: EndReason::Busy,
+                    },
+                    4 => Body::SelectAnswer {
+                        selected_party_id: PartyId::new("mallory-1").unwrap(),
+                    },
+                    5 => Body::Media {
+                        seq: 1_000,
+                        state: MediaState {
+                            audio_muted: true,
+                            video_muted: true,
+                            screen_sharing: true,
+                        },
+                    },
+                    _ => Body::Candidates {
+                        candidates: vec![IceCandidate {
+                            candidate: "candidate:9 1 udp 1 10.0.0.9 9 typ host".into(),
+                            sdp_mid: Some("0".into()),
+                            sdp_m_line_index: Some(0),
+                        }],
+                        end: true,
+                    },
+                };
+                let party_id = PartyId::new(if rng.coin() { "alice-1" } else { "bob-0" }).unwrap();
+                texts.push(
+                    Message {
+                        call_id,
+                        party_id,
+                        to_party_id: None,
+                        body,
+                    }
+                    .to_json(),
+                );
+            }
+            _ => {
+                let id: [u8; 16] = rng.next_u64().to_le_bytes().repeat(2).try_into().unwrap();
+                let body = Body::Invite {
+                    kind: CallKind::Audio,
+                    sdp: "v=0\r\nm=audio mallory".into(),
+                    lifetime_ms: 600_000,
+                    metadata: None,
+                };
+                let party_id = PartyId::new("mallory-1").unwrap();
+                texts.push(
+                    Message {
+                        call_id: CallId(id),
+                        party_id,
+                        to_party_id: None,
+                        body,
+                    }
+                    .to_json(),
+                );
+            }
+        }
+        adversary.sent += texts.len() as u64;
+        self.cause = Cause::Own;
+        for text in texts {
+            self.log(|| format!("[{to}] <- {ADVERSARY}: {text}"));
+            self.clients[to]
+                .machine
+                .handle_message(self.now, ADVERSARY, &text);
+            self.drain(to);
         }
     }
 
@@ -1804,4 +1929,125 @@ fn simulated_schedules_keep_every_invariant() {
         );
     }
     assert!(count >= schedules, "ran {count} of {schedules} schedules");
+}
+
+// ----- the adversary --------------------------------------------------------------------------
+
+/// What the honest users saw of their call: per client, each call with the other honest user,
+/// its direction, how it ended, and whether media flowed.
+type HonestOutcome = Vec<(usize, CallId, Direction, CallState, bool)>;
+
+/// One schedule of an honest call (alice calls bob; bob answers or lets it ring; alice may hang
+/// up), on the seed's network, with or without mallory. Bob only ever acts on alice's call, so a
+/// user's own choices do not depend on what mallory rings.
+fn adversary_schedule(seed: u64, with_adversary: bool) -> (HonestOutcome, u64, bool, World) {
+    let mut rng = Rng::new(seed);
+    let faults = Faults {
+        drop: rng.range(0, 10) as f64 / 100.0,
+        duplicate: rng.range(0, 15) as f64 / 100.0,
+        max_delay: *rng.pick(&[5, 50, 300, 2_000]),
+        sdp_fail: 0.0,
+    };
+    let mut world = World::new(rng, faults, false);
+    let plan = &mut world.rng.fork();
+    let alice = world.add_client("alice", "alice-1");
+    let bob = world.add_client("bob", "bob-0");
+    world.action(
+        plan.range(0, 100),
+        alice,
+        Action::Call("bob", *plan.pick(&KINDS)),
+    );
+    if plan.chance(0.7) {
+        world.action(
+            plan.range(100, 25_000),
+            bob,
+            Action::Accept(Some("alice"), plan.coin()),
+        );
+    }
+    if plan.chance(0.3) {
+        world.action(plan.range(2_000, 30_000), alice, Action::Mute(true));
+    }
+    world.action(plan.range(1_000, 70_000), alice, Action::Hangup);
+    if with_adversary {
+        let mut rng = Rng::new(seed ^ 0x6d61_6c6c_6f72_7921);
+        // Often a burst of invites first, racing alice's (placed in the first 100 ms).
+        for _ in 0..rng.range(0, 9) {
+            let at = rng.range(0, 100);
+            world.at(at, Ev::Adversary { invite: true });
+        }
+        for _ in 0..rng.range(10, 60) {
+            let at = rng.range(0, 80_000);
+            world.at(at, Ev::Adversary { invite: false });
+        }
+        world.adversary = Some(Adversary {
+            rng,
+            targets: vec![alice, bob],
+            sent: 0,
+        });
+    }
+    world.run(SETTLED_AT);
+    let rang = world.clients[bob]
+        .machine
+        .calls()
+        .filter_map(|h| world.clients[bob].machine.call_info(h))
+        .any(|i| i.peer.as_str() == "alice");
+    let mut outcome = HonestOutcome::new();
+    for (index, client) in world.clients.iter().enumerate() {
+        for handle in client.machine.calls() {
+            let info = client.machine.call_info(handle).unwrap();
+            if info.peer.as_str() != ADVERSARY {
+                outcome.push((
+                    index,
+                    info.call_id,
+                    info.direction,
+                    info.state,
+                    info.connected_at.is_some(),
+                ));
+            }
+        }
+    }
+    let sent = world.adversary.as_ref().map_or(0, |a| a.sent);
+    (outcome, sent, rang, world)
+}
+
+#[test]
+fn an_adversary_changes_nothing_for_an_honest_call() {
+    let schedules = env_u64("PEERCALL_SIM_ADVERSARY_SCHEDULES").unwrap_or(5_000);
+    let (mut sent, mut connected, mut mallory_rang_at_most) = (0, 0, 0);
+    for seed in 0..schedules {
+        let (honest, _, rang_alone, _) = adversary_schedule(seed, false);
+        let (attacked, by_mallory, rang, world) = adversary_schedule(seed, true);
+        assert_eq!(
+            honest, attacked,
+            "seed {seed}: mallory's {by_mallory} messages changed the honest call's outcome"
+        );
+        assert_eq!(
+            rang, rang_alone,
+            "seed {seed}: alice rang at bob without mallory, not with her"
+        );
+        // Every call of mallory's at bob has ended by the time all is settled: none rang for
+        // her 600 s lifetime.
+        let bob = &world.clients[1].machine;
+        let mallorys: Vec<_> = bob
+            .calls()
+            .filter_map(|h| bob.call_info(h))
+            .filter(|i| i.peer.as_str() == ADVERSARY)
+            .collect();
+        assert!(
+            mallorys.iter().all(|i| i.state.is_ended()),
+            "seed {seed}: a call of mallory's still rings at {SETTLED_AT} ms"
+        );
+        mallory_rang_at_most = mallory_rang_at_most.max(mallorys.len());
+        sent += by_mallory;
+        connected += u64::from(honest.iter().any(|&(_, _, _, _, media)| media));
+    }
+    eprintln!(
+        "adversary: {schedules} schedules, each run with and without mallory: {sent} messages from her, \
+         the honest outcome the same in every one ({connected} calls connected); \
+         at most {mallory_rang_at_most} of her calls rang at bob over one schedule (one at a time)"
+    );
+    assert!(
+        sent > schedules * 10 && connected > 0,
+        "the adversary or the honest calls did not run"
+    );
 }
