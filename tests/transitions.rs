@@ -3408,16 +3408,14 @@ fn invites_beyond_the_rate_limit_are_dropped() {
     // A copy of the invite that rings is not a new invite; with the budget spent, it is dropped
     // unanswered and reported.
     let h1 = net.machine(Bob).calls().next().unwrap();
-    assert_eq!(
-        net.recv(Bob, Alice, &invite_with(1)).0,
-        vec![error(
-            Some(h1),
-            CallError::DuplicateInvite {
-                call_id: CallId([1; 16]),
-                from: user(Alice)
-            }
-        )]
-    );
+    let copy_dropped = vec![error(
+        Some(h1),
+        CallError::DuplicateInvite {
+            call_id: CallId([1; 16]),
+            from: user(Alice),
+        },
+    )];
+    assert_eq!(net.recv(Bob, Alice, &invite_with(1)).0, copy_dropped);
     // Another sender has its own budget, and the sender's refills.
     let carol_invite = Message {
         party_id: party(Carol),
@@ -3436,13 +3434,7 @@ fn invites_beyond_the_rate_limit_are_dropped() {
     net.advance(4_000);
     assert_eq!(
         net.recv(Bob, Alice, &invite_with(1)).0,
-        vec![error(
-            Some(h1),
-            CallError::DuplicateInvite {
-                call_id: CallId([1; 16]),
-                from: user(Alice)
-            }
-        )],
+        copy_dropped,
         "a second copy is not answered, even with a token"
     );
     assert!(matches!(
