@@ -292,15 +292,17 @@ impl CallClient {
             config.ice_give_up_ms = ms;
         }
         if let Some(ms) = option_u64(&options, "statsIntervalMs")? {
-            config.stats_interval_ms = ms.max(100);
+            config.stats_interval_ms = ms;
         }
         if let Some(burst) = option_u64(&options, "inviteBurst")? {
-            config.invite_burst = burst.clamp(1, 10_000) as u32;
+            config.invite_burst = u32::try_from(burst).unwrap_or(u32::MAX);
         }
         if let Some(ms) = option_u64(&options, "inviteRefillMs")? {
             config.invite_refill_ms = ms;
         }
-        let client = Client::new(CallMachine::new(config), transport, rtc_config(&options)?);
+        // The core decides every range (`Config::validate`): `invalid-option`, nothing clamped.
+        let machine = CallMachine::new(config).map_err(|e| js::error(e.code(), &e.message()))?;
+        let client = Client::new(machine, transport, rtc_config(&options)?);
         let shared = Rc::new(RefCell::new(client));
         client::start(&shared)?;
         Ok(CallClient { shared })

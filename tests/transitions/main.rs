@@ -198,7 +198,7 @@ impl Net {
                 tweak(&mut config);
                 Node {
                     who,
-                    machine: CallMachine::new(config),
+                    machine: CallMachine::new(config).expect("valid config"),
                     log: Vec::new(),
                 }
             })
