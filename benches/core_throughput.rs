@@ -45,6 +45,11 @@ fn main() {
     native::main();
 }
 
+/// The harness the native tests share (clients, env knobs, the machine's output promises).
+#[cfg(not(target_arch = "wasm32"))]
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 #[cfg(target_arch = "wasm32")]
 fn main() {}
 
@@ -55,10 +60,13 @@ mod native {
     use std::time::Instant;
 
     use peercall::call::{
-        CallHandle, CallId, CallKind, CallMachine, CallState, Command, Config, Effect,
-        EffectResult, EndReason, Event, IceState, Millis, Output,
+        CallHandle, CallId, CallKind, CallMachine, CallState, Command, Effect, EffectResult,
+        EndReason, Event, IceState, Millis, Output,
     };
-    use peercall::protocol::{Body, IceCandidate, Message, PartyId, UserId};
+    use peercall::protocol::{Body, IceCandidate, Message, PartyId};
+
+    use super::support::rng::splitmix64;
+    use super::support::{self, env_u64, Promises};
 
     const DEFAULT_CALLS: u64 = 20_000;
     const WARMUP_CALLS: u64 = 1_000;
@@ -106,12 +114,8 @@ mod native {
 
     impl Side {
         fn new(index: usize) -> Side {
-            let config = Config::new(
-                UserId::new(NAMES[index]).unwrap(),
-                PartyId::new(PARTIES[index]).unwrap(),
-            );
             Side {
-                machine: CallMachine::new(config).expect("valid config"),
+                machine: support::machine(support::config(NAMES[index], PARTIES[index])),
                 timer: None,
                 call: None,
                 local_description: false,
@@ -159,6 +163,9 @@ mod native {
         fixtures: Fixtures,
         counts: Counts,
         calls_placed: u64,
+        /// During the warm-up, every output is checked against the machine's promises (shared
+        /// with the tests); the timed calls run without the checks.
+        promises: Option<[Promises; 2]>,
     }
 
     impl World {
@@ -174,6 +181,7 @@ mod native {
                 },
                 counts: Counts::default(),
                 calls_placed: 0,
+                promises: Some(Default::default()),
             }
         }
 
@@ -326,6 +334,11 @@ mod native {
         fn after_input(&mut self, side: usize) {
             self.counts.inputs += 1;
             while let Some(output) = self.sides[side].machine.poll_output() {
+                if let Some(promises) = &mut self.promises {
+                    if let Err(problem) = promises[side].observe(&output) {
+                        panic!("{}: {problem}", NAMES[side]);
+                    }
+                }
                 match output {
                     Output::Send { to, message } => {
                         let peer = 1 - side;
@@ -485,16 +498,7 @@ mod native {
 
     /// A distinct, well-mixed call id per call (SplitMix64 of the call number).
     fn call_id(n: u64) -> CallId {
-        let mix = |mut z: u64| {
-            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-            z ^ (z >> 31)
-        };
-        let seed = n.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        let mut bytes = [0u8; 16];
-        bytes[..8].copy_from_slice(&mix(seed).to_le_bytes());
-        bytes[8..].copy_from_slice(&mix(seed ^ 0x5555_5555_5555_5555).to_le_bytes());
-        CallId(bytes)
+        support::call_id_from(splitmix64(&mut n.clone()))
     }
 
     /// A Chrome-like audio+video SDP (BUNDLE, Opus, VP8/VP9/AV1/H264 with RTX, simulcast-free):
@@ -751,12 +755,6 @@ mod native {
         }
     }
 
-    fn env_u64(name: &str) -> Option<u64> {
-        let value = std::env::var(name).ok()?;
-        let parsed = value.replace('_', "").parse();
-        Some(parsed.unwrap_or_else(|_| panic!("{name}={value:?} is not a whole number")))
-    }
-
     pub fn main() {
         let calls = env_u64("PEERCALL_CORE_CALLS").unwrap_or(DEFAULT_CALLS);
         assert!(calls > 0, "PEERCALL_CORE_CALLS must be at least 1");
@@ -764,6 +762,12 @@ mod native {
         let mut world = World::new();
         for _ in 0..WARMUP_CALLS {
             world.run_call();
+        }
+        if let Some(promises) = world.promises.take() {
+            for side in [ALICE, BOB] {
+                let kept = promises[side].settled(&world.sides[side].machine);
+                kept.unwrap_or_else(|problem| panic!("{}: {problem}", NAMES[side]));
+            }
         }
         let before = world.counts;
         let started = Instant::now();

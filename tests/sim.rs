@@ -7,19 +7,19 @@
 //! `PEERCALL_SIM_SEED=S` replays one schedule with a trace.
 #![cfg(not(target_arch = "wasm32"))]
 
-#[path = "support/rng.rs"]
-mod rng;
+mod support;
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::fmt::Write as _;
 
 use peercall::call::{
-    CallHandle, CallId, CallKind, CallMachine, CallState, Command, Config, DeviceKind, Direction,
-    Effect, EffectResult, EndReason, Event, IceState, MediaError, Millis, Output, StatsSample,
+    CallHandle, CallId, CallKind, CallMachine, CallState, Command, DeviceKind, Direction, Effect,
+    EffectResult, EndReason, Event, IceState, MediaError, Millis, Output, StatsSample,
 };
 use peercall::protocol::{Body, IceCandidate, MediaState, Message, PartyId, UserId};
-use rng::Rng;
+use support::rng::Rng;
+use support::{call_id_from, env_u64, Promises};
 
 const DEFAULT_SCHEDULES: u64 = 100_000;
 
@@ -37,6 +37,8 @@ struct Client {
     user: UserId,
     online: bool,
     machine: CallMachine,
+    /// The machine's promises about its outputs, checked on each (`support::Promises`).
+    promises: Promises,
     mic_error: Option<MediaError>,
     camera_error: Option<MediaError>,
 }
@@ -214,10 +216,6 @@ struct Adversary {
 
 const ADVERSARY: &str = "mallory";
 
-fn config(user: &str, party: &str) -> Config {
-    Config::new(UserId::new(user).unwrap(), PartyId::new(party).unwrap())
-}
-
 impl World {
     fn new(rng: Rng, faults: Faults, trace: bool) -> World {
         World {
@@ -252,7 +250,8 @@ impl World {
         self.clients.push(Client {
             user: UserId::new(user).unwrap(),
             online: true,
-            machine: CallMachine::new(config(user, party)).expect("valid config"),
+            machine: support::machine(support::config(user, party)),
+            promises: Promises::default(),
             mic_error: None,
             camera_error: None,
         });
@@ -444,14 +443,7 @@ impl World {
         let active = machine.active_call();
         let result = match action {
             Action::Call(to, kind) => {
-                let id = CallId(
-                    self.rng
-                        .next_u64()
-                        .to_le_bytes()
-                        .repeat(2)
-                        .try_into()
-                        .unwrap(),
-                );
+                let id = call_id_from(self.rng.next_u64());
                 match machine.place_call(now, to, kind, id, None) {
                     Ok(handle) => {
                         self.placed.push((client, handle));
@@ -506,6 +498,9 @@ impl World {
 
     fn drain(&mut self, client: usize) {
         while let Some(output) = self.clients[client].machine.poll_output() {
+            if let Err(problem) = self.clients[client].promises.observe(&output) {
+                self.violations.push(format!("[{client}] {problem}"));
+            }
             match output {
                 Output::Send { to, message } => {
                     let (now, call_id) = (self.now, message.call_id);
@@ -631,7 +626,7 @@ impl World {
                 );
             }
             _ => {
-                let id: [u8; 16] = rng.next_u64().to_le_bytes().repeat(2).try_into().unwrap();
+                let id = call_id_from(rng.next_u64());
                 let body = Body::Invite {
                     kind: CallKind::Audio,
                     sdp: "v=0\r\nm=audio mallory".into(),
@@ -641,7 +636,7 @@ impl World {
                 let party_id = PartyId::new("mallory-1").unwrap();
                 texts.push(
                     Message {
-                        call_id: CallId(id),
+                        call_id: id,
                         party_id,
                         to_party_id: None,
                         body,
@@ -1409,6 +1404,9 @@ fn check(world: &World, scenario: Scenario) -> (Vec<String>, Outcome) {
     let mut views = Vec::new();
     for (index, client) in world.clients.iter().enumerate() {
         let machine = &client.machine;
+        if let Err(problem) = client.promises.settled(machine) {
+            violations.push(format!("[{index}] {problem}"));
+        }
         for handle in machine.calls() {
             let info = machine.call_info(handle).unwrap();
             let record = world.records.get(&(index, handle));
@@ -1824,12 +1822,6 @@ fn run_schedule(seed: u64, trace: bool) -> (Vec<String>, Outcome, Option<String>
     let (mut violations, outcome) = check(&world, scenario);
     violations.splice(0..0, settled);
     (violations, outcome, world.trace.take())
-}
-
-fn env_u64(name: &str) -> Option<u64> {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.replace('_', "").parse().ok())
 }
 
 #[test]

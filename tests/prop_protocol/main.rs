@@ -24,8 +24,8 @@
 //!
 //! Run `cargo test --test prop_protocol -- --nocapture` to see the summary line.
 
-#[path = "../support/rng.rs"]
-mod rng;
+#[path = "../support/mod.rs"]
+mod support;
 
 use std::collections::BTreeMap;
 use std::fmt::{Debug, Write as _};
@@ -38,8 +38,9 @@ use peercall::protocol::{
     MAX_METADATA_BYTES, MAX_M_LINE_INDEX, MAX_PARTY_ID_BYTES, MAX_SDP_BYTES, MAX_SDP_MID_BYTES,
     MIN_LIFETIME_MS, PROTOCOL_VERSION,
 };
-use rng::Rng;
 use serde_json::{Map, Value};
+use support::env_u64;
+use support::rng::Rng;
 
 mod bytes_gen;
 mod checking;
@@ -49,35 +50,17 @@ mod oracle;
 mod random;
 mod spec;
 mod writing;
-#[allow(unused_imports)]
 use bytes_gen::*;
-#[allow(unused_imports)]
 use checking::*;
-#[allow(unused_imports)]
 use json_gen::*;
-#[allow(unused_imports)]
 use mutations::*;
-#[allow(unused_imports)]
 use oracle::*;
-#[allow(unused_imports)]
 use random::*;
-#[allow(unused_imports)]
 use spec::*;
-#[allow(unused_imports)]
 use writing::*;
 
 // ---------------------------------------------------------------------------------------------
 // The tests.
-
-fn env_u64(name: &str) -> Option<u64> {
-    let raw = std::env::var(name).ok()?;
-    let text = raw.trim().replace('_', "");
-    let parsed = match text.strip_prefix("0x") {
-        Some(hex) => u64::from_str_radix(hex, 16),
-        None => text.parse(),
-    };
-    Some(parsed.unwrap_or_else(|_| panic!("{name}={raw:?} is not a number")))
-}
 
 #[test]
 fn parse_never_panics_and_keeps_its_promises() {

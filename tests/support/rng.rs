@@ -6,12 +6,11 @@
 //! drive property tests, fuzzers and simulations, where a failing case must be reproducible from
 //! its seed.
 //!
-//! Include it from any integration test with:
+//! Part of the shared test harness (`tests/support/`): take it from any integration test with:
 //!
 //! ```ignore
-//! #[path = "support/rng.rs"]
-//! mod rng;
-//! use rng::Rng;
+//! mod support;
+//! use support::rng::Rng;
 //!
 //! let mut rng = Rng::new(42);
 //! let n = rng.below(10); // 0..10
@@ -216,6 +215,8 @@ impl Rng {
 
 #[cfg(test)]
 mod tests {
+    // Unused where `#[test]` functions are compiled out (the benchmark, `harness = false`).
+    #[allow(unused_imports)]
     use super::Rng;
 
     #[test]

@@ -12,9 +12,14 @@
 //! messages with their types, reasons and recipients, effects, events with states and reasons,
 //! and returned errors.
 //!
-//! When a harness is dropped it also checks two invariants over everything the machines emitted:
-//! no effect for a call follows its `Effect::Release`, and each call is released and reported
-//! ended at most once.
+//! When a harness is dropped it also checks the machine's promises (`support::Promises`, shared
+//! with the simulation, the fuzzer and the benchmark) over everything the machines emitted: no
+//! effect for a call follows its `Effect::Release`, each call is released and reported ended at
+//! most once, every message sent reads back unchanged, and at the end each remembered call is
+//! ended exactly when it was released.
+
+#[path = "../support/mod.rs"]
+mod support;
 
 use peercall::call::{
     CallError, CallHandle, CallInfo, CallMachine, CallState, Command, CommandError, Config,
@@ -198,7 +203,7 @@ impl Net {
                 tweak(&mut config);
                 Node {
                     who,
-                    machine: CallMachine::new(config).expect("valid config"),
+                    machine: support::machine(config),
                     log: Vec::new(),
                 }
             })
@@ -230,10 +235,7 @@ impl Net {
     /// Drains every pending output of a machine.
     fn drain(&mut self, who: Who) -> Outs {
         let node = self.node(who);
-        let mut outs = Vec::new();
-        while let Some(output) = node.machine.poll_output() {
-            outs.push(output);
-        }
+        let outs = support::drain(&mut node.machine);
         node.log.extend(outs.iter().cloned());
         Outs(outs)
     }
@@ -277,12 +279,7 @@ impl Net {
 
     /// Delivers `message`, sent by `from`, to `to` through its JSON text.
     fn recv(&mut self, to: Who, from: Who, message: &Message) -> Outs {
-        let text = message.to_json();
-        assert_eq!(
-            Message::parse(&text).as_ref(),
-            Ok(message),
-            "the wire form round-trips"
-        );
+        let text = support::wire(message).unwrap_or_else(|e| panic!("{e}"));
         self.recv_text(to, from.user(), &text)
     }
 
@@ -365,30 +362,12 @@ impl Drop for Net {
             return;
         }
         for node in &self.nodes {
-            let mut released: Vec<CallHandle> = Vec::new();
-            let mut ended: Vec<CallHandle> = Vec::new();
-            for output in &node.log {
-                match output {
-                    Output::Effect { call, effect } => {
-                        assert!(
-                            !released.contains(call),
-                            "{:?}: {effect:?} for {call:?} after its Release",
-                            node.who
-                        );
-                        if *effect == Effect::Release {
-                            released.push(*call);
-                        }
-                    }
-                    Output::Event(Event::Ended { call, .. }) => {
-                        assert!(
-                            !ended.contains(call),
-                            "{:?}: {call:?} ended twice",
-                            node.who
-                        );
-                        ended.push(*call);
-                    }
-                    _ => {}
-                }
+            let mut promises = support::Promises::default();
+            let kept = promises
+                .observe_all(&node.log)
+                .and_then(|()| promises.settled(&node.machine));
+            if let Err(problem) = kept {
+                panic!("{:?}: {problem}", node.who);
             }
         }
     }
