@@ -665,3 +665,39 @@ fn poll_timeout_is_the_earliest_deadline_and_none_when_idle() {
     net.ok(Alice, a, Command::Hangup);
     assert_eq!(net.poll_timeout(Alice), None);
 }
+
+#[test]
+fn a_setting_out_of_range_is_refused_with_invalid_option_not_clamped() {
+    let mut config = Config::new(user(Alice), party(Alice));
+    config.ring_timeout_ms = 999;
+    let error = CallMachine::new(config).err().expect("refused");
+    assert_eq!(error.code(), "invalid-option");
+    assert_eq!(
+        error,
+        CallError::InvalidOption {
+            option: "ringTimeoutMs",
+            min: 1_000,
+            max: 600_000
+        }
+    );
+    assert_eq!(
+        error.message(),
+        "option `ringTimeoutMs` must be from 1000 to 600000"
+    );
+    let mut config = Config::new(user(Alice), party(Alice));
+    config.stats_interval_ms = 50;
+    let error = CallMachine::new(config).err().expect("refused");
+    assert!(matches!(
+        error,
+        CallError::InvalidOption {
+            option: "statsIntervalMs",
+            ..
+        }
+    ));
+    let mut config = Config::new(user(Alice), party(Alice));
+    config.ring_timeout_ms = 1_000;
+    assert!(
+        CallMachine::new(config).is_ok(),
+        "the bound itself is allowed"
+    );
+}
