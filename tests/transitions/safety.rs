@@ -670,7 +670,7 @@ fn poll_timeout_is_the_earliest_deadline_and_none_when_idle() {
 fn a_setting_out_of_range_is_refused_with_invalid_option_not_clamped() {
     let mut config = Config::new(user(Alice), party(Alice));
     config.ring_timeout_ms = 999;
-    let error = CallMachine::new(config).err().expect("refused");
+    let error = CallMachine::new(config).expect_err("refused");
     assert_eq!(error.code(), "invalid-option");
     assert_eq!(
         error,
@@ -686,7 +686,7 @@ fn a_setting_out_of_range_is_refused_with_invalid_option_not_clamped() {
     );
     let mut config = Config::new(user(Alice), party(Alice));
     config.stats_interval_ms = 50;
-    let error = CallMachine::new(config).err().expect("refused");
+    let error = CallMachine::new(config).expect_err("refused");
     assert!(matches!(
         error,
         CallError::InvalidOption {
