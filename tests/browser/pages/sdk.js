@@ -36,9 +36,13 @@ navigator.mediaDevices.getUserMedia = (constraints) => {
 };
 const allTracks = [];
 const trackingGetUserMedia = navigator.mediaDevices.getUserMedia;
+// A slow device: getUserMedia resolves this many milliseconds after the capture opened (the
+// tracks are live meanwhile, as when a person takes their time on the permission prompt).
+let openDelayMs = 0;
 navigator.mediaDevices.getUserMedia = async (constraints) => {
   const stream = await trackingGetUserMedia(constraints);
   allTracks.push(...stream.getTracks());
+  if (openDelayMs > 0) await new Promise((done) => setTimeout(done, openDelayMs));
   return stream;
 };
 
@@ -789,6 +793,45 @@ const scenarios = {
       { who: 'bob', log: bLog, reason: 'remote-hangup', states: CALLEE_CONNECTED },
     ]);
     check(liveTracks() === 0, `no live track left (${liveTracks()})`);
+    return result;
+  },
+
+  // The call ends while its devices are still opening: what they open arrives after the end
+  // and must be switched off at once (the driver's task for the call has ended with it).
+  async endedWhileOpening() {
+    const hub = createHub();
+    const alice = client(hub, 'alice');
+    const bob = client(hub, 'bob');
+    openDelayMs = 800;
+    const result = {};
+    try {
+      const outgoing = alice.call('bob', { video: true });
+      const aLog = record(outgoing);
+      await sleep(100);
+      check(aLog.localStreams === 0, `no localStream yet (${aLog.localStreams})`);
+      outgoing.hangup();
+      await ended(outgoing, aLog);
+      result.placed = { reason: aLog.ended.reason, states: aLog.states };
+      await sleep(openDelayMs + 400);
+      check(allTracks.length >= 2, `the capture did open meanwhile (${allTracks.length} tracks)`);
+      check(liveTracks() === 0, `what opened after the end is stopped (${liveTracks()} live)`);
+      check(aLog.localStreams === 0, `no localStream event for an ended call (${aLog.localStreams})`);
+      // A device switch under way when the call ends: its Promise rejects, its track goes off.
+      openDelayMs = 0;
+      const call = await connect(alice, bob, 'bob', { video: true });
+      const camera = (await alice.listDevices()).find((d) => d.kind === 'videoinput' && d.deviceId);
+      openDelayMs = 800;
+      const switching = call.outgoing.switchDevice('camera', camera.deviceId).then(() => 'resolved', (e) => e.code);
+      await sleep(100);
+      call.outgoing.hangup();
+      await ended(call.incoming, call.bLog);
+      result.switch = await switching;
+      check(result.switch === 'hangup', `the switch rejects with the end reason (${result.switch})`);
+      await sleep(openDelayMs + 400);
+      check(liveTracks() === 0, `the switched-to camera opened after the end is stopped (${liveTracks()} live)`);
+    } finally {
+      openDelayMs = 0;
+    }
     return result;
   },
 
