@@ -133,7 +133,7 @@ tier "cluster load smoke run" env PEERCALL_CLUSTER_USERS=10 PEERCALL_CLUSTER_RAT
   PEERCALL_CLUSTER_CAPACITY_SECONDS=1 node tests/cluster/load.mjs
 # The benchmark with the smallest counts: proves tests/bench/run.sh works from a clean clone. Its
 # figures are printed, never checked (a full run is `tests/bench/run.sh`, see the README).
-tier "benchmark smoke run" env PEERCALL_BENCH_CALLS=1 PEERCALL_BENCH_LOADS=1 PEERCALL_BENCH_SOAK=4 \
+tier "benchmark smoke run" env PEERCALL_BENCH_CALLS=1 PEERCALL_BENCH_LOADS=1 PEERCALL_BENCH_SOAK=4 PEERCALL_BENCH_ANSWERS=1 \
   PEERCALL_CORE_CALLS=200 tests/bench/run.sh
 
 recap
