@@ -111,7 +111,7 @@ mod native {
                 PartyId::new(PARTIES[index]).unwrap(),
             );
             Side {
-                machine: CallMachine::new(config),
+                machine: CallMachine::new(config).expect("valid config"),
                 timer: None,
                 call: None,
                 local_description: false,

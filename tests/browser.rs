@@ -376,6 +376,7 @@ fn call_core_runs_in_the_browser() {
     fn machine(user: &str, party: &str) -> CallMachine {
         let user = UserId::new(user).expect("user id");
         CallMachine::new(Config::new(user, PartyId::new(party).expect("party id")))
+            .expect("the default config is valid")
     }
     /// Drains a machine: messages as (to, json), effects, and the states it reported.
     fn drain(m: &mut CallMachine) -> (Vec<String>, Vec<Effect>, Vec<CallState>) {

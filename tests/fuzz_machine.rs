@@ -167,7 +167,7 @@ fn run_sequence(seed: u64, tally: &mut Tally) -> Result<(), String> {
     let mut rng = Rng::new(seed);
     let mut config = Config::new(UserId::new("me").unwrap(), PartyId::new("me-tab").unwrap());
     config.invite_burst = rng.range(1, 5) as u32;
-    let mut machine = CallMachine::new(config);
+    let mut machine = CallMachine::new(config).expect("valid config");
     let mut now = 0u64;
     // A few call ids, so messages often hit the calls that exist.
     let mut ids: Vec<CallId> = (0..3).map(|n| CallId([n as u8 + 1; 16])).collect();

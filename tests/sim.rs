@@ -252,7 +252,7 @@ impl World {
         self.clients.push(Client {
             user: UserId::new(user).unwrap(),
             online: true,
-            machine: CallMachine::new(config(user, party)),
+            machine: CallMachine::new(config(user, party)).expect("valid config"),
             mic_error: None,
             camera_error: None,
         });

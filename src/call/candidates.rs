@@ -4,7 +4,7 @@
 use crate::prelude::*;
 use crate::protocol::{IceCandidate, PartyId, MAX_CANDIDATES};
 
-use super::Millis;
+use super::{Instant, Millis};
 
 /// Most remote candidates held for one call before the remote description is set.
 pub const MAX_BUFFERED_CANDIDATES: usize = 256;
@@ -14,7 +14,7 @@ pub const MAX_BUFFERED_CANDIDATES: usize = 256;
 pub struct Candidates {
     outgoing: Vec<IceCandidate>,
     outgoing_end: bool,
-    flush_at: Option<Millis>,
+    flush_at: Option<Instant>,
     incoming: Vec<(PartyId, IceCandidate)>,
     incoming_end: Vec<PartyId>,
     remote_ready: bool,
@@ -22,7 +22,7 @@ pub struct Candidates {
 
 /// What to do with remote candidates that just arrived.
 #[derive(Clone, PartialEq, Debug)]
-pub enum Incoming {
+pub enum Received {
     /// Add them now.
     Apply(Vec<IceCandidate>, bool),
     /// They wait for the remote description.
@@ -33,24 +33,24 @@ pub enum Incoming {
 
 impl Candidates {
     /// Queues a gathered local candidate; the batch goes out `batch_ms` after the first one.
-    pub fn push_local(&mut self, now: Millis, batch_ms: Millis, candidate: IceCandidate) {
+    pub fn push_local(&mut self, now: Instant, batch_ms: Millis, candidate: IceCandidate) {
         self.outgoing.push(candidate);
         self.flush_at.get_or_insert(now + batch_ms);
     }
 
     /// Gathering finished: the batch goes out at once with end-of-candidates.
-    pub fn local_complete(&mut self, now: Millis) {
+    pub fn local_complete(&mut self, now: Instant) {
         self.outgoing_end = true;
         self.flush_at = Some(now);
     }
 
     /// When the pending batch is due.
-    pub fn deadline(&self) -> Option<Millis> {
+    pub fn deadline(&self) -> Option<Instant> {
         self.flush_at
     }
 
     /// Takes the due batches (at most [`MAX_CANDIDATES`] each), if sending is allowed yet.
-    pub fn take_due(&mut self, now: Millis, may_send: bool) -> Vec<(Vec<IceCandidate>, bool)> {
+    pub fn take_due(&mut self, now: Instant, may_send: bool) -> Vec<(Vec<IceCandidate>, bool)> {
         if !may_send || self.flush_at.is_none_or(|at| now < at) {
             return Vec::new();
         }
@@ -77,9 +77,9 @@ impl Candidates {
         from: &PartyId,
         candidates: Vec<IceCandidate>,
         end: bool,
-    ) -> Incoming {
+    ) -> Received {
         if self.remote_ready {
-            return Incoming::Apply(candidates, end);
+            return Received::Apply(candidates, end);
         }
         let room = MAX_BUFFERED_CANDIDATES.saturating_sub(self.incoming.len());
         let overflow = candidates.len() > room;
@@ -89,9 +89,9 @@ impl Candidates {
             self.incoming_end.push(from.clone());
         }
         if overflow {
-            Incoming::Overflow
+            Received::Overflow
         } else {
-            Incoming::Held
+            Received::Held
         }
     }
 
@@ -164,16 +164,16 @@ mod tests {
         let a = PartyId::new("a").unwrap();
         let b = PartyId::new("b").unwrap();
         let mut c = Candidates::default();
-        assert_eq!(c.receive(&a, vec![candidate(1)], false), Incoming::Held);
-        assert_eq!(c.receive(&b, vec![candidate(2)], true), Incoming::Held);
-        assert_eq!(c.receive(&a, vec![candidate(3)], true), Incoming::Held);
+        assert_eq!(c.receive(&a, vec![candidate(1)], false), Received::Held);
+        assert_eq!(c.receive(&b, vec![candidate(2)], true), Received::Held);
+        assert_eq!(c.receive(&a, vec![candidate(3)], true), Received::Held);
         assert_eq!(
             c.remote_ready(&a),
             Some((vec![candidate(1), candidate(3)], true))
         );
         assert_eq!(
             c.receive(&a, vec![candidate(4)], false),
-            Incoming::Apply(vec![candidate(4)], false)
+            Received::Apply(vec![candidate(4)], false)
         );
     }
 
@@ -185,9 +185,9 @@ mod tests {
             let batch = (0..MAX_CANDIDATES)
                 .map(|i| candidate(n * 100 + i))
                 .collect();
-            assert_eq!(c.receive(&a, batch, false), Incoming::Held);
+            assert_eq!(c.receive(&a, batch, false), Received::Held);
         }
-        assert_eq!(c.receive(&a, vec![candidate(0)], false), Incoming::Overflow);
+        assert_eq!(c.receive(&a, vec![candidate(0)], false), Received::Overflow);
         let (released, _) = c.remote_ready(&a).unwrap();
         assert_eq!(released.len(), MAX_BUFFERED_CANDIDATES);
     }

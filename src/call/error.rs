@@ -194,6 +194,16 @@ pub enum CallError {
     SdpFailed(String),
     /// A camera, screen or device action failed; the call goes on.
     Media(MediaError),
+    /// A setting is outside its range (see [`Config::validate`](super::Config::validate)): the
+    /// client is not created.
+    InvalidOption {
+        /// The option, as the JS API names it (`ringTimeoutMs`, ...).
+        option: &'static str,
+        /// The smallest value allowed.
+        min: u64,
+        /// The largest value allowed.
+        max: u64,
+    },
 }
 
 impl CallError {
@@ -211,6 +221,7 @@ impl CallError {
             CallError::TooManyCandidates => "too-many-candidates",
             CallError::SdpFailed(_) => "sdp-failed",
             CallError::Media(error) => error.code(),
+            CallError::InvalidOption { .. } => "invalid-option",
         }
     }
 }
@@ -270,6 +281,14 @@ impl CallError {
             }
             CallError::SdpFailed(message) => concat(&["session description failed: ", message]),
             CallError::Media(error) => error.message(),
+            CallError::InvalidOption { option, min, max } => concat(&[
+                "option `",
+                option,
+                "` must be from ",
+                &number(*min),
+                " to ",
+                &number(*max),
+            ]),
         }
     }
 }

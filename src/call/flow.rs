@@ -15,17 +15,18 @@ use crate::protocol::{
     Body, CallId, CallKind, EndReason, IceCandidate, MediaState, PartyId, SdpType, UserId,
 };
 
-use super::candidates::{Candidates, Incoming};
+use super::candidates::{Candidates, Received};
 use super::error::{CallError, CommandError};
 use super::ice::{IceAction, IceRecovery, InboundWatch};
 use super::io::{Command, DeviceKind, Effect, EffectResult, Event, IceState, Outbox};
 use super::negotiation::{Negotiation, OfferCreated, RemoteDescription};
 use super::quality::QualityTracker;
-use super::{CallHandle, CallState, Config, Direction, Millis};
+use super::ring::{Expired, RingTimeout};
+use super::{CallHandle, CallState, Config, Direction, Instant, Millis};
 
 /// Where the local media of a call stands.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
-enum Media {
+pub(super) enum Media {
     /// Not asked for yet (an incoming call that rings).
     None,
     /// `AcquireMedia` is in flight.
@@ -57,7 +58,7 @@ const MEDIA_RETRY_MS: Millis = 2_000;
 
 /// The state of one call.
 #[derive(Clone, Debug)]
-pub(crate) struct Call {
+pub(crate) struct CallFlow {
     pub(crate) handle: CallHandle,
     pub(crate) id: CallId,
     pub(crate) direction: Direction,
@@ -69,30 +70,30 @@ pub(crate) struct Call {
     pub(crate) metadata: Option<Value>,
     pub(crate) local_media: MediaState,
     pub(crate) remote_media: MediaState,
-    pub(crate) connected_at: Option<Millis>,
-    pub(crate) ended_at: Option<Millis>,
+    pub(crate) connected_at: Option<Instant>,
+    pub(crate) ended_at: Option<Instant>,
     /// Callee: the user accepted (or glare merged the call). Caller: always true.
     accepted: bool,
-    media: Media,
+    pub(super) media: Media,
     has_video_track: bool,
     /// Callee: the invite's offer until it is applied.
-    remote_offer: Option<String>,
+    pub(super) remote_offer: Option<String>,
     /// Caller: the invite as sent, so it can be repeated during glare.
-    invite: Option<Body>,
+    pub(super) invite: Option<Body>,
     /// The invite (caller) or answer (callee) is out, so candidates and media state may follow.
-    signaled: bool,
+    pub(super) signaled: bool,
     /// Callee: a copy of the invite was answered with `ringing` once more (at most once).
     ringing_repeated: bool,
     /// A message of this connected call could not be sent: the media state is sent again then,
     /// so the peer's view of mute and camera converges even if the lost message was one of those.
-    media_retry_at: Option<Millis>,
-    negotiation: Negotiation,
-    candidates: Candidates,
+    media_retry_at: Option<Instant>,
+    pub(super) negotiation: Negotiation,
+    pub(super) candidates: Candidates,
     ice: IceRecovery,
     /// Caller: ring timeout. Callee: invite expiry, until the answer is out.
-    ring_deadline: Option<Millis>,
-    connect_deadline: Option<Millis>,
-    stats_at: Option<Millis>,
+    pub(super) ring: RingTimeout,
+    connect_deadline: Option<Instant>,
+    stats_at: Option<Instant>,
     quality: QualityTracker,
     inbound: InboundWatch,
     local_media_seq: u32,
@@ -109,9 +110,9 @@ fn assumed_media(kind: CallKind) -> MediaState {
     }
 }
 
-impl Call {
-    fn base(handle: CallHandle, id: CallId, direction: Direction, peer: UserId) -> Call {
-        Call {
+impl CallFlow {
+    fn base(handle: CallHandle, id: CallId, direction: Direction, peer: UserId) -> CallFlow {
+        CallFlow {
             handle,
             id,
             direction,
@@ -135,7 +136,7 @@ impl Call {
             negotiation: Negotiation::new(direction == Direction::Incoming),
             candidates: Candidates::default(),
             ice: IceRecovery::default(),
-            ring_deadline: None,
+            ring: RingTimeout::default(),
             connect_deadline: None,
             stats_at: None,
             quality: QualityTracker::default(),
@@ -153,8 +154,8 @@ impl Call {
         kind: CallKind,
         metadata: Option<Value>,
         out: &mut Outbox,
-    ) -> Call {
-        let mut call = Call::base(handle, id, Direction::Outgoing, peer);
+    ) -> CallFlow {
+        let mut call = CallFlow::base(handle, id, Direction::Outgoing, peer);
         call.set_kind(kind);
         call.metadata = metadata;
         call.media = Media::Acquiring;
@@ -174,7 +175,7 @@ impl Call {
     /// An invite arrived: ring, and tell the caller so.
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn incoming(
-        now: Millis,
+        now: Instant,
         handle: CallHandle,
         id: CallId,
         peer: UserId,
@@ -184,14 +185,14 @@ impl Call {
         lifetime_ms: u32,
         metadata: Option<Value>,
         out: &mut Outbox,
-    ) -> Call {
-        let mut call = Call::base(handle, id, Direction::Incoming, peer);
+    ) -> CallFlow {
+        let mut call = CallFlow::base(handle, id, Direction::Incoming, peer);
         call.peer_party = Some(party);
         call.set_kind(kind);
         call.state = CallState::Ringing;
         call.metadata = metadata.clone();
         call.remote_offer = Some(offer);
-        call.ring_deadline = Some(now + Millis::from(lifetime_ms));
+        call.ring.start(now, lifetime_ms);
         out.event(Event::Incoming {
             call: handle,
             from: call.peer.clone(),
@@ -203,7 +204,7 @@ impl Call {
     }
 
     /// Sets the kind agreed with the peer, and what each side assumes of the other's media.
-    fn set_kind(&mut self, kind: CallKind) {
+    pub(super) fn set_kind(&mut self, kind: CallKind) {
         self.kind = kind;
         self.local_media = assumed_media(kind);
         self.remote_media = assumed_media(kind);
@@ -231,12 +232,12 @@ impl Call {
     }
 
     /// The next time [`on_timeout`](Self::on_timeout) has work.
-    pub(crate) fn deadline(&self) -> Option<Millis> {
+    pub(crate) fn deadline(&self) -> Option<Instant> {
         if !self.is_live() {
             return None;
         }
         [
-            self.ring_deadline,
+            self.ring.deadline(),
             self.connect_deadline,
             self.stats_at,
             // Candidates wait, without a timer, until the invite or answer is out.
@@ -249,7 +250,7 @@ impl Call {
         .min()
     }
 
-    fn set_state(&mut self, state: CallState, out: &mut Outbox) {
+    pub(super) fn set_state(&mut self, state: CallState, out: &mut Outbox) {
         if self.state != state {
             self.state = state;
             out.event(Event::StateChanged {
@@ -260,7 +261,7 @@ impl Call {
     }
 
     /// Ends the call once: tells the peer if asked, reports it, and releases every resource.
-    fn end(&mut self, now: Millis, reason: EndReason, notify: Notify, out: &mut Outbox) {
+    fn end(&mut self, now: Instant, reason: EndReason, notify: Notify, out: &mut Outbox) {
         if !self.is_live() {
             return;
         }
@@ -274,7 +275,7 @@ impl Call {
         self.invite = None;
         self.remote_offer = None;
         self.candidates.reset();
-        self.ring_deadline = None;
+        self.ring.stop();
         self.connect_deadline = None;
         self.stats_at = None;
         self.ice.on_up();
@@ -290,7 +291,7 @@ impl Call {
     }
 
     /// How a `hangup` from this side reads before it is answered, and how the peer is told.
-    fn end_by_user(&mut self, now: Millis, out: &mut Outbox) {
+    fn end_by_user(&mut self, now: Instant, out: &mut Outbox) {
         if self.direction == Direction::Incoming && !self.accepted {
             self.end(
                 now,
@@ -316,7 +317,7 @@ impl Call {
     }
 
     /// Ends the call for the client going away (page hidden, client destroyed).
-    pub(crate) fn shut_down(&mut self, now: Millis, out: &mut Outbox) {
+    pub(crate) fn shut_down(&mut self, now: Instant, out: &mut Outbox) {
         self.end_by_user(now, out);
     }
 
@@ -325,7 +326,7 @@ impl Call {
     /// Applies a user command, or says why it does not fit.
     pub(crate) fn command(
         &mut self,
-        now: Millis,
+        now: Instant,
         command: Command,
         out: &mut Outbox,
     ) -> Result<(), CommandError> {
@@ -455,58 +456,8 @@ impl Call {
         }
     }
 
-    // ----- glare ----------------------------------------------------------------------------
-
-    /// Glare, this side's call id being the lower: repeat our invite, in case the peer never got
-    /// it, so the peer merges into our call.
-    pub(crate) fn repeat_invite(&self, out: &mut Outbox) {
-        if let Some(invite) = &self.invite {
-            self.send(out, invite.clone());
-        }
-    }
-
-    /// Glare, the peer's call id being the lower: this outgoing call becomes the callee side of
-    /// the peer's call, already accepted, so exactly one call connects with no user action.
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn merge_into_incoming(
-        &mut self,
-        now: Millis,
-        id: CallId,
-        party: PartyId,
-        kind: CallKind,
-        offer: String,
-        lifetime_ms: u32,
-        out: &mut Outbox,
-    ) {
-        if self.signaled {
-            // The peer's other devices may ring for our invite: they stop.
-            let reason = EndReason::AnsweredElsewhere;
-            self.send(out, Body::Hangup { reason });
-        }
-        if self.negotiation.has_peer_connection() {
-            out.effect(self.handle, Effect::ResetPeerConnection);
-        }
-        self.id = id;
-        self.direction = Direction::Incoming;
-        self.peer_party = Some(party);
-        let local_media = self.local_media;
-        self.set_kind(kind);
-        // What this side already did to its media (a mute, a missing camera) still holds.
-        self.local_media = local_media;
-        self.remote_offer = Some(offer);
-        self.invite = None;
-        self.signaled = false;
-        self.negotiation.reset(true);
-        self.candidates.reset();
-        self.ring_deadline = Some(now + Millis::from(lifetime_ms));
-        self.set_state(CallState::Connecting, out);
-        if self.media == Media::Ready {
-            self.answer_offer(out);
-        }
-    }
-
     /// Callee with media: applies the invite's offer and releases the caller's held candidates.
-    fn answer_offer(&mut self, out: &mut Outbox) {
+    pub(super) fn answer_offer(&mut self, out: &mut Outbox) {
         let (Some(offer), Some(party)) = (self.remote_offer.take(), self.peer_party.clone()) else {
             return;
         };
@@ -560,7 +511,7 @@ impl Call {
     /// A message for this call from its peer user (the machine checked the user).
     pub(crate) fn on_message(
         &mut self,
-        now: Millis,
+        now: Instant,
         config: &Config,
         party: PartyId,
         body: Body,
@@ -672,14 +623,14 @@ impl Call {
     }
 
     /// Sends to the peer's device in this call, or to all its devices while none is chosen.
-    fn send(&self, out: &mut Outbox, body: Body) {
+    pub(super) fn send(&self, out: &mut Outbox, body: Body) {
         out.send(&self.peer, self.peer_party.as_ref(), self.id, body);
     }
 
     /// Caller: the first answer wins; the other devices are told with `select-answer`.
     fn on_first_answer(
         &mut self,
-        now: Millis,
+        now: Instant,
         config: &Config,
         party: PartyId,
         sdp: String,
@@ -700,7 +651,7 @@ impl Call {
         if let Some((candidates, end)) = self.candidates.remote_ready(&party) {
             out.effect(self.handle, Effect::AddRemoteCandidates { candidates, end });
         }
-        self.ring_deadline = None;
+        self.ring.stop();
         self.connect_deadline = Some(now + config.connect_timeout_ms);
         self.set_state(CallState::Connecting, out);
     }
@@ -726,17 +677,17 @@ impl Call {
         out: &mut Outbox,
     ) {
         match self.candidates.receive(party, candidates, end) {
-            Incoming::Apply(candidates, end) => {
+            Received::Apply(candidates, end) => {
                 out.effect(self.handle, Effect::AddRemoteCandidates { candidates, end });
             }
-            Incoming::Held => {}
-            Incoming::Overflow => out.error(Some(self.handle), CallError::TooManyCandidates),
+            Received::Held => {}
+            Received::Overflow => out.error(Some(self.handle), CallError::TooManyCandidates),
         }
     }
 
     /// The transport could not reach the peer user. Before media flows that ends the call; once
     /// it flows, the ICE policy decides.
-    pub(crate) fn on_unreachable(&mut self, now: Millis, out: &mut Outbox) {
+    pub(crate) fn on_unreachable(&mut self, now: Instant, out: &mut Outbox) {
         if !self.is_live() {
             return;
         }
@@ -758,7 +709,7 @@ impl Call {
     /// The outcome of an effect, or a browser event, for this call.
     pub(crate) fn on_effect(
         &mut self,
-        now: Millis,
+        now: Instant,
         config: &Config,
         result: EffectResult,
         out: &mut Outbox,
@@ -821,7 +772,7 @@ impl Call {
                 } else {
                     self.send(out, Body::Answer { sdp });
                     self.after_signaled(now, out);
-                    self.ring_deadline = None;
+                    self.ring.stop();
                     self.connect_deadline = Some(now + config.connect_timeout_ms);
                 }
                 self.start_pending_negotiation(out);
@@ -900,11 +851,8 @@ impl Call {
         }
     }
 
-    fn send_invite(&mut self, now: Millis, config: &Config, sdp: String, out: &mut Outbox) {
-        let lifetime_ms = config.ring_timeout_ms.clamp(
-            crate::protocol::MIN_LIFETIME_MS,
-            crate::protocol::MAX_LIFETIME_MS,
-        ) as u32;
+    fn send_invite(&mut self, now: Instant, config: &Config, sdp: String, out: &mut Outbox) {
+        let lifetime_ms = RingTimeout::invite_lifetime(config);
         let invite = Body::Invite {
             kind: self.kind,
             sdp,
@@ -913,12 +861,12 @@ impl Call {
         };
         self.send(out, invite.clone());
         self.invite = Some(invite);
-        self.ring_deadline = Some(now + Millis::from(lifetime_ms));
+        self.ring.start(now, lifetime_ms);
         self.after_signaled(now, out);
     }
 
     /// The invite or answer is out: held candidates and a changed media state may follow.
-    fn after_signaled(&mut self, now: Millis, out: &mut Outbox) {
+    fn after_signaled(&mut self, now: Instant, out: &mut Outbox) {
         self.signaled = true;
         self.flush_candidates(now, out);
         // The peer assumes the usual state until told otherwise: only a difference is sent.
@@ -933,14 +881,14 @@ impl Call {
         }
     }
 
-    fn flush_candidates(&mut self, now: Millis, out: &mut Outbox) {
+    fn flush_candidates(&mut self, now: Instant, out: &mut Outbox) {
         for (candidates, end) in self.candidates.take_due(now, self.signaled) {
             self.send(out, Body::Candidates { candidates, end });
         }
     }
 
     /// The media path works: connected, with the recovery timers forgotten.
-    fn path_up(&mut self, now: Millis, config: &Config, out: &mut Outbox) {
+    fn path_up(&mut self, now: Instant, config: &Config, out: &mut Outbox) {
         self.ice.on_up();
         self.connect_deadline = None;
         if self.connected_at.is_none() {
@@ -952,7 +900,7 @@ impl Call {
         self.set_state(CallState::Connected, out);
     }
 
-    fn on_ice_state(&mut self, now: Millis, config: &Config, ice: IceState, out: &mut Outbox) {
+    fn on_ice_state(&mut self, now: Instant, config: &Config, ice: IceState, out: &mut Outbox) {
         let polite = self.direction == Direction::Incoming;
         match (ice, self.state) {
             (IceState::Connected, CallState::Connecting) => self.path_up(now, config, out),
@@ -980,16 +928,14 @@ impl Call {
     // ----- timers ---------------------------------------------------------------------------
 
     /// Does whatever is due at `now`.
-    pub(crate) fn on_timeout(&mut self, now: Millis, config: &Config, out: &mut Outbox) {
+    pub(crate) fn on_timeout(&mut self, now: Instant, config: &Config, out: &mut Outbox) {
         if !self.is_live() {
             return;
         }
-        if self.ring_deadline.is_some_and(|at| now >= at) {
-            self.ring_deadline = None;
-            let notify = match self.direction {
-                Direction::Outgoing => Notify::Hangup(EndReason::Timeout),
-                // The caller's own timeout fired first; nothing to tell it.
-                Direction::Incoming => Notify::Nobody,
+        if let Some(expired) = self.ring.poll(now, self.direction) {
+            let notify = match expired {
+                Expired::TellCallee => Notify::Hangup(EndReason::Timeout),
+                Expired::Quietly => Notify::Nobody,
             };
             self.end(now, EndReason::Timeout, notify, out);
             return;

@@ -12,7 +12,7 @@
 //! once media has flowed, the path counts as back only when media arrives again: Firefox also
 //! reports `connected` right after an ICE restart that cannot get through.
 
-use super::{Config, Millis};
+use super::{Config, Instant, Millis};
 
 /// What the policy asks for when its deadline passes.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -28,14 +28,14 @@ pub enum IceAction {
 /// The recovery timers of one call.
 #[derive(Clone, Debug, Default)]
 pub struct IceRecovery {
-    restart_at: Option<Millis>,
-    give_up_at: Option<Millis>,
+    restart_at: Option<Instant>,
+    give_up_at: Option<Instant>,
     attempts: u32,
 }
 
 impl IceRecovery {
     /// The path dropped (`disconnected`) or broke (`failed`, which restarts without waiting).
-    pub fn on_down(&mut self, now: Millis, failed: bool, polite: bool, config: &Config) {
+    pub fn on_down(&mut self, now: Instant, failed: bool, polite: bool, config: &Config) {
         if self.give_up_at.is_none() {
             self.give_up_at = Some(now + config.ice_give_up_ms);
             self.attempts = 0;
@@ -55,12 +55,13 @@ impl IceRecovery {
     }
 
     /// Whether recovery is under way.
+    #[cfg(test)]
     pub fn is_recovering(&self) -> bool {
         self.give_up_at.is_some()
     }
 
     /// The next time [`on_timer`](Self::on_timer) has something to do.
-    pub fn deadline(&self) -> Option<Millis> {
+    pub fn deadline(&self) -> Option<Instant> {
         match (self.restart_at, self.give_up_at) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -68,7 +69,7 @@ impl IceRecovery {
     }
 
     /// Decides what to do at `now`. After a restart the next one backs off (2x, 4x, ...).
-    pub fn on_timer(&mut self, now: Millis, config: &Config) -> IceAction {
+    pub fn on_timer(&mut self, now: Instant, config: &Config) -> IceAction {
         if self.give_up_at.is_some_and(|at| now >= at) {
             *self = IceRecovery::default();
             return IceAction::GiveUp;
@@ -89,7 +90,7 @@ impl IceRecovery {
 #[derive(Clone, Debug, Default)]
 pub struct InboundWatch {
     /// When a packet was last seen to arrive (or the call connected).
-    last_packet_at: Millis,
+    last_packet_at: Instant,
     /// Whether any packet has arrived yet: a call whose media never started is not "stalled".
     flowed: bool,
 }
@@ -109,7 +110,7 @@ impl InboundWatch {
     }
 
     /// A watch for a call that connected at `at`.
-    pub fn starting_at(at: Millis) -> InboundWatch {
+    pub fn starting_at(at: Instant) -> InboundWatch {
         InboundWatch {
             last_packet_at: at,
             flowed: false,
@@ -118,7 +119,7 @@ impl InboundWatch {
 
     /// Takes the packets of the stats interval that ends at `now`: `Some(true)` when media
     /// arrives, `Some(false)` when it has stopped for [`Self::STALL_MS`], `None` before either.
-    pub fn on_sample(&mut self, now: Millis, packets: u64) -> Option<bool> {
+    pub fn on_sample(&mut self, now: Instant, packets: u64) -> Option<bool> {
         if packets > 0 {
             self.last_packet_at = now;
             self.flowed = true;

@@ -11,10 +11,12 @@ use crate::protocol::{
 };
 
 use super::error::{CallError, CommandError};
-use super::flow::Call;
+use super::flow::CallFlow;
+use super::glare;
 use super::io::{Command, EffectResult, Event, Outbox, Output};
 use super::rate_limit::InviteRateLimiter;
-use super::{CallHandle, CallState, Config, Direction, Millis};
+use super::ring::RingTimeout;
+use super::{CallHandle, CallState, Config, Direction, Instant, Millis};
 
 /// How many call ids of invites this client dropped (busy, glare, rate limit) it remembers, so
 /// that later messages for them are dropped quietly instead of reported as unknown.
@@ -32,7 +34,7 @@ const EARLY_MESSAGE_BYTES_KEPT: usize = 64 * 1024;
 /// A message held until its call's invite arrives.
 #[derive(Clone, Debug)]
 struct EarlyMessage {
-    received_at: Millis,
+    received_at: Instant,
     /// Its size as JSON text.
     bytes: usize,
     from: UserId,
@@ -59,16 +61,16 @@ pub struct CallInfo {
     /// The peer's mute and sharing state.
     pub remote_media: MediaState,
     /// When media first flowed.
-    pub connected_at: Option<Millis>,
+    pub connected_at: Option<Instant>,
     /// When it ended.
-    pub ended_at: Option<Millis>,
+    pub ended_at: Option<Instant>,
     /// The caller app's metadata.
     pub metadata: Option<Value>,
 }
 
 impl CallInfo {
     /// How long the call has been (or was) connected, in milliseconds.
-    pub fn duration_ms(&self, now: Millis) -> Millis {
+    pub fn duration_ms(&self, now: Instant) -> Millis {
         match self.connected_at {
             Some(start) => self.ended_at.unwrap_or(now).saturating_sub(start),
             None => 0,
@@ -80,7 +82,7 @@ impl CallInfo {
 #[derive(Clone, Debug)]
 pub struct CallMachine {
     config: Config,
-    calls: Vec<Call>,
+    calls: Vec<CallFlow>,
     next_handle: u64,
     dropped_invites: VecDeque<CallId>,
     early_messages: VecDeque<EarlyMessage>,
@@ -89,9 +91,11 @@ pub struct CallMachine {
 }
 
 impl CallMachine {
-    /// A machine with no calls.
-    pub fn new(config: Config) -> CallMachine {
-        CallMachine {
+    /// A machine with no calls, or the first setting outside its range
+    /// ([`Config::validate`], an `invalid-option` error).
+    pub fn new(config: Config) -> Result<CallMachine, CallError> {
+        config.validate()?;
+        Ok(CallMachine {
             limiter: InviteRateLimiter::new(config.invite_burst, config.invite_refill_ms),
             out: Outbox::new(config.party_id.clone()),
             config,
@@ -99,7 +103,7 @@ impl CallMachine {
             next_handle: 1,
             dropped_invites: VecDeque::new(),
             early_messages: VecDeque::new(),
-        }
+        })
     }
 
     /// The settings.
@@ -113,14 +117,14 @@ impl CallMachine {
     }
 
     /// When [`handle_timeout`](Self::handle_timeout) should next be called.
-    pub fn poll_timeout(&self) -> Option<Millis> {
+    pub fn poll_timeout(&self) -> Option<Instant> {
         let early = self
             .early_messages
             .front()
             .map(|m| m.received_at + EARLY_MESSAGE_TTL_MS);
         self.calls
             .iter()
-            .filter_map(Call::deadline)
+            .filter_map(CallFlow::deadline)
             .chain(early)
             .min()
     }
@@ -161,7 +165,7 @@ impl CallMachine {
     /// both users wanted to talk, and one call must survive.
     pub fn place_call(
         &mut self,
-        now: Millis,
+        now: Instant,
         peer: &str,
         kind: CallKind,
         call_id: CallId,
@@ -181,19 +185,13 @@ impl CallMachine {
         if self.active_call().is_some() {
             return Err(CommandError::AlreadyInCall);
         }
-        // Glare seen from this side: the peer's call already rings here. Calling them back means
-        // taking that call, so answer it instead of starting a second one.
-        if let Some(ringing) = self
-            .calls
-            .iter_mut()
-            .find(|c| c.is_ringing_here() && c.peer == peer)
+        if let Some(answered) =
+            glare::answer_instead(now, &mut self.calls, &peer, kind, &mut self.out)
         {
-            let video = kind == CallKind::Video;
-            ringing.command(now, Command::Accept { video }, &mut self.out)?;
-            return Ok(ringing.handle);
+            return answered;
         }
         let handle = self.new_handle();
-        let call = Call::outgoing(handle, call_id, peer, kind, metadata, &mut self.out);
+        let call = CallFlow::outgoing(handle, call_id, peer, kind, metadata, &mut self.out);
         self.calls.push(call);
         Ok(handle)
     }
@@ -201,7 +199,7 @@ impl CallMachine {
     /// Applies a user command to a call.
     pub fn command(
         &mut self,
-        now: Millis,
+        now: Instant,
         handle: CallHandle,
         command: Command,
     ) -> Result<(), CommandError> {
@@ -224,7 +222,7 @@ impl CallMachine {
     }
 
     /// Ends every live call (the page is going away or the client is destroyed).
-    pub fn shut_down(&mut self, now: Millis) {
+    pub fn shut_down(&mut self, now: Instant) {
         for call in &mut self.calls {
             call.shut_down(now, &mut self.out);
         }
@@ -232,7 +230,7 @@ impl CallMachine {
 
     /// A message from the transport: `from` is the sender's user id as the app's server vouches
     /// for it; `text` is the JSON message.
-    pub fn handle_message(&mut self, now: Millis, from: &str, text: &str) {
+    pub fn handle_message(&mut self, now: Instant, from: &str, text: &str) {
         let parsed = UserId::new(from).and_then(|from| Ok((from, Message::parse(text)?)));
         self.route(now, parsed);
     }
@@ -244,14 +242,14 @@ impl CallMachine {
     }
 
     /// Like [`handle_message`](Self::handle_message), for transports that deliver JSON values.
-    pub fn handle_message_value(&mut self, now: Millis, from: &str, value: &Value) {
+    pub fn handle_message_value(&mut self, now: Instant, from: &str, value: &Value) {
         let parsed = UserId::new(from).and_then(|from| Ok((from, Message::from_value(value)?)));
         self.route(now, parsed);
     }
 
     /// The result of an effect, or a browser event, for a call. Results for calls that ended are
     /// dropped (the driver has released their resources).
-    pub fn handle_effect(&mut self, now: Millis, handle: CallHandle, result: EffectResult) {
+    pub fn handle_effect(&mut self, now: Instant, handle: CallHandle, result: EffectResult) {
         let config = &self.config;
         if let Some(call) = self.calls.iter_mut().find(|c| c.handle == handle) {
             call.on_effect(now, config, result, &mut self.out);
@@ -260,7 +258,7 @@ impl CallMachine {
     }
 
     /// The transport could not deliver a message of call `call_id` (its `send` rejected).
-    pub fn handle_send_failed(&mut self, now: Millis, call_id: CallId) {
+    pub fn handle_send_failed(&mut self, now: Instant, call_id: CallId) {
         if let Some(call) = self.calls.iter_mut().find(|c| c.id == call_id) {
             call.on_unreachable(now, &mut self.out);
         }
@@ -268,7 +266,7 @@ impl CallMachine {
     }
 
     /// Does whatever is due at `now`.
-    pub fn handle_timeout(&mut self, now: Millis) {
+    pub fn handle_timeout(&mut self, now: Instant) {
         while self
             .early_messages
             .front()
@@ -293,7 +291,7 @@ impl CallMachine {
 
     fn route(
         &mut self,
-        now: Millis,
+        now: Instant,
         parsed: Result<(UserId, Message), crate::protocol::ProtocolError>,
     ) {
         let (from, message) = match parsed {
@@ -413,7 +411,7 @@ impl CallMachine {
     /// not reflected.
     fn reply_to_ghost(
         &mut self,
-        now: Millis,
+        now: Instant,
         from: UserId,
         party: PartyId,
         call_id: CallId,
@@ -440,7 +438,7 @@ impl CallMachine {
 
     /// The invite of `call_id` was handled: messages that overtook it are applied now, in order
     /// (or dropped quietly if the invite was declined).
-    fn replay_early_messages(&mut self, now: Millis, call_id: CallId) {
+    fn replay_early_messages(&mut self, now: Instant, call_id: CallId) {
         let (held, rest): (Vec<_>, Vec<_>) = core::mem::take(&mut self.early_messages)
             .into_iter()
             .partition(|m| m.message.call_id == call_id);
@@ -450,7 +448,7 @@ impl CallMachine {
         }
     }
 
-    fn on_new_invite(&mut self, now: Millis, invite: NewInvite) {
+    fn on_new_invite(&mut self, now: Instant, invite: NewInvite) {
         // An offer is an SDP session: `v=0` first and at least one media section. Anything else
         // is junk that would only ring (any non-empty string passes the protocol's own check).
         // (A byte window, not `str::contains`: the substring searcher costs 4 KB of wasm.)
@@ -466,28 +464,9 @@ impl CallMachine {
             self.out.error(None, error);
             return;
         }
-        // Glare: we are calling the user who is calling us. The lower call id survives.
-        if let Some(ours) = self
-            .calls
-            .iter_mut()
-            .find(|c| c.is_unanswered_outgoing() && c.peer == invite.from)
-        {
-            if ours.id < invite.call_id {
-                ours.repeat_invite(&mut self.out);
-                self.drop_invite(invite.call_id);
-            } else {
-                let old_id = ours.id;
-                ours.merge_into_incoming(
-                    now,
-                    invite.call_id,
-                    invite.party,
-                    invite.kind,
-                    invite.offer,
-                    invite.lifetime_ms,
-                    &mut self.out,
-                );
-                self.drop_invite(old_id);
-            }
+        if let Some(ours) = glare::crossing_call(&mut self.calls, &invite.from) {
+            let dropped = glare::resolve(now, ours, invite, &mut self.out);
+            self.drop_invite(dropped);
             return;
         }
         // One sender rings at most one call here: a stranger cannot fill the ringing slots.
@@ -522,11 +501,8 @@ impl CallMachine {
             return;
         }
         let handle = self.new_handle();
-        // The callee decides how long it rings: at most its own ring timeout.
-        let lifetime_ms = invite
-            .lifetime_ms
-            .min(u32::try_from(self.config.ring_timeout_ms).unwrap_or(u32::MAX));
-        let call = Call::incoming(
+        let lifetime_ms = RingTimeout::ringing_lifetime(&self.config, invite.lifetime_ms);
+        let call = CallFlow::incoming(
             now,
             handle,
             invite.call_id,
@@ -568,12 +544,12 @@ impl CallMachine {
 }
 
 /// An invite for a call id this client does not know.
-struct NewInvite {
-    call_id: CallId,
-    from: UserId,
-    party: PartyId,
-    kind: CallKind,
-    offer: String,
-    lifetime_ms: u32,
-    metadata: Option<Value>,
+pub(super) struct NewInvite {
+    pub(super) call_id: CallId,
+    pub(super) from: UserId,
+    pub(super) party: PartyId,
+    pub(super) kind: CallKind,
+    pub(super) offer: String,
+    pub(super) lifetime_ms: u32,
+    pub(super) metadata: Option<Value>,
 }

@@ -8,27 +8,34 @@
 //! for that call, emit this event to the app. [`poll_timeout`](CallMachine::poll_timeout) says when
 //! to call [`handle_timeout`](CallMachine::handle_timeout) next.
 //!
-//! Where each decision lives:
-//! - [`machine`]: routing of messages to calls, sender checks, new invites (rate limit, busy, glare);
-//! - [`flow`]: one call's caller/callee flow, commands and endings;
-//! - [`negotiation`]: offer/answer bookkeeping with perfect-negotiation roles (callee polite);
-//! - [`candidates`]: batching of outgoing ICE candidates, buffering of incoming ones;
-//! - [`ice`]: the ICE restart and give-up policy;
-//! - [`quality`]: call quality from stats samples;
-//! - [`rate_limit`]: the per-sender invite rate limit.
+//! Where each decision lives (the submodules are private; what the driver needs is re-exported
+//! here):
+//! - `machine`: routing of messages to calls, sender checks, what happens to a new invite (rate
+//!   limit, busy, one ringing call per sender), held early messages;
+//! - `flow`: one call's caller/callee flow, commands and endings (`CallFlow`);
+//! - `ring`: the ring timeout and invite lifetimes;
+//! - `glare`: two users calling each other at once (the lower call id survives);
+//! - `negotiation`: offer/answer bookkeeping with perfect-negotiation roles (callee polite);
+//! - `candidates`: batching of outgoing ICE candidates, buffering of incoming ones;
+//! - `ice`: the ICE restart and give-up policy, and the media-stall watch;
+//! - `quality`: call quality from stats samples;
+//! - `rate_limit`: the per-sender invite rate limit;
+//! - `config`: the settings and [`Config::validate`], the one place deciding their ranges.
 
-pub mod candidates;
-pub mod config;
-pub mod error;
-pub mod flow;
-pub mod ice;
-pub mod io;
-pub mod machine;
-pub mod negotiation;
-pub mod quality;
-pub mod rate_limit;
+mod candidates;
+mod config;
+mod error;
+mod flow;
+mod glare;
+mod ice;
+mod io;
+mod machine;
+mod negotiation;
+mod quality;
+mod rate_limit;
+mod ring;
 
-pub use config::Config;
+pub use config::{Config, MAX_DURATION_MS};
 pub use error::{CallError, CommandError, MediaError};
 pub use io::{Command, DeviceKind, Effect, EffectResult, Event, IceState, Output, SdpOp};
 pub use machine::{CallInfo, CallMachine};
@@ -36,7 +43,11 @@ pub use quality::{Quality, StatsSample};
 
 pub use crate::protocol::{CallId, CallKind, EndReason, MediaState, PartyId, UserId};
 
-/// A point in time, in milliseconds, on the driver's monotonic clock (`performance.now()`).
+/// A point in time, in milliseconds on the driver's monotonic clock (`performance.now()`): the
+/// `now` of every input, and every deadline.
+pub type Instant = u64;
+
+/// A length of time, in milliseconds: timeouts, delays and intervals.
 pub type Millis = u64;
 
 /// The local name of a call, stable for the call's whole life.

@@ -98,6 +98,7 @@ impl Negotiation {
     }
 
     /// Whether the first offer/answer exchange is complete on this side.
+    #[cfg(test)]
     pub fn is_established(&self) -> bool {
         self.established
     }

@@ -1,6 +1,6 @@
 //! Call quality from periodic stats samples.
 
-use super::Millis;
+use super::Instant;
 
 /// Cumulative figures the driver reads from `getStats()`: inbound RTP summed over audio and video,
 /// and the selected candidate pair's round-trip time.
@@ -38,20 +38,20 @@ pub struct Quality {
 /// Turns cumulative samples into per-interval quality.
 #[derive(Clone, Debug, Default)]
 pub struct QualityTracker {
-    previous: Option<(Millis, StatsSample)>,
+    previous: Option<(Instant, StatsSample)>,
 }
 
 impl QualityTracker {
     /// A tracker whose first interval starts at `at`, when the call connected: the counters are
     /// cumulative from the connection's start, so the first sample already has a rate to show.
-    pub fn starting_at(at: Millis) -> QualityTracker {
+    pub fn starting_at(at: Instant) -> QualityTracker {
         QualityTracker {
             previous: Some((at, StatsSample::default())),
         }
     }
 
     /// Takes a sample taken at `now` and rates the interval since the previous one.
-    pub fn update(&mut self, now: Millis, sample: StatsSample) -> Quality {
+    pub fn update(&mut self, now: Instant, sample: StatsSample) -> Quality {
         let (since, before) = self.previous.unwrap_or((now, StatsSample::default()));
         self.previous = Some((now, sample));
         let received = sample

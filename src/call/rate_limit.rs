@@ -3,7 +3,7 @@
 use crate::prelude::*;
 use crate::protocol::UserId;
 
-use super::Millis;
+use super::{Instant, Millis};
 
 /// Senders remembered at once; beyond this the least recently seen are forgotten.
 const MAX_SENDERS: usize = 256;
@@ -20,21 +20,23 @@ pub struct InviteRateLimiter {
 #[derive(Clone, Copy, Debug)]
 struct Bucket {
     tokens: u32,
-    refilled_at: Millis,
+    refilled_at: Instant,
 }
 
 impl InviteRateLimiter {
-    /// `burst` invites at once, then one per `refill_ms`.
+    /// `burst` invites at once, then one per `refill_ms` (both at least 1: see
+    /// [`Config::validate`](super::Config::validate)).
     pub fn new(burst: u32, refill_ms: Millis) -> InviteRateLimiter {
+        debug_assert!(burst >= 1 && refill_ms >= 1, "checked by Config::validate");
         InviteRateLimiter {
-            burst: burst.max(1),
-            refill_ms: refill_ms.max(1),
+            burst,
+            refill_ms,
             buckets: Vec::new(),
         }
     }
 
     /// Takes a token for an invite from `from`; false when the sender is over the limit.
-    pub fn allow(&mut self, now: Millis, from: &UserId) -> bool {
+    pub fn allow(&mut self, now: Instant, from: &UserId) -> bool {
         let (burst, refill_ms) = (self.burst, self.refill_ms);
         let index = match self.buckets.iter().position(|(user, _)| user == from) {
             Some(index) => index,
@@ -105,7 +107,7 @@ mod tests {
         let mut limiter = InviteRateLimiter::new(1, 1_000);
         for i in 0..(MAX_SENDERS * 2) {
             let user = UserId::new(&format!("user{i}")).unwrap();
-            assert!(limiter.allow(i as Millis, &user));
+            assert!(limiter.allow(i as Instant, &user));
         }
         assert!(limiter.buckets.len() <= MAX_SENDERS);
     }

@@ -49,7 +49,8 @@ fn random_hex<const N: usize>() -> Result<String, JsValue> {
     Ok(text)
 }
 
-/// Reads and checks the client's options.
+/// Reads the client's options. Their types are checked here; their ranges by the core
+/// (`Config::validate`, when the machine is made): `invalid-option` either way, nothing clamped.
 pub fn client_options(options: &JsValue) -> Result<ClientOptions, JsValue> {
     let user = js::get(options, "userId")
         .as_string()
@@ -81,10 +82,10 @@ pub fn client_options(options: &JsValue) -> Result<ClientOptions, JsValue> {
         config.ice_give_up_ms = ms;
     }
     if let Some(ms) = option_u64(options, "statsIntervalMs")? {
-        config.stats_interval_ms = ms.max(100);
+        config.stats_interval_ms = ms;
     }
     if let Some(burst) = option_u64(options, "inviteBurst")? {
-        config.invite_burst = burst.clamp(1, 10_000) as u32;
+        config.invite_burst = u32::try_from(burst).unwrap_or(u32::MAX);
     }
     if let Some(ms) = option_u64(options, "inviteRefillMs")? {
         config.invite_refill_ms = ms;

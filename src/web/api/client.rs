@@ -43,11 +43,10 @@ impl CallClient {
     #[wasm_bindgen(constructor)]
     pub fn new(options: CallClientOptions) -> Result<CallClient, JsValue> {
         let options = options::client_options(&options.into())?;
-        let driver = Driver::new(
-            CallMachine::new(options.config),
-            options.transport,
-            options.rtc_config,
-        );
+        // The core decides every range (`Config::validate`).
+        let machine =
+            CallMachine::new(options.config).map_err(|e| js::error(e.code(), &e.message()))?;
+        let driver = Driver::new(machine, options.transport, options.rtc_config);
         driver::start(&driver)?;
         Ok(CallClient { driver })
     }
