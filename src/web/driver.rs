@@ -69,8 +69,10 @@ pub struct State {
     timer: Option<Timeout>,
     subscription: Option<Subscription>,
     page_listeners: Vec<EventListener>,
-    /// The client's own tasks (a transport send's promise).
+    /// The client's own tasks (a transport send's promise, a screening hook's).
     pub tasks: Tasks,
+    /// The app's screening hook, if it gave one.
+    pub screen: Option<Function>,
 }
 
 /// What the pump owes JavaScript, done in its second phase with no borrow held.
@@ -144,6 +146,7 @@ impl Driver {
                 subscription: None,
                 page_listeners: Vec::new(),
                 tasks: Tasks::default(),
+                screen: None,
             }),
         })
     }
@@ -320,6 +323,7 @@ fn apply(driver: &Shared, state: &mut State, input: Input, work: &mut Vec<Work>)
             }
         }
         Input::Finished { call, finished } => inputs::finish(driver, state, call, finished, work),
+        Input::Screened { call_id, decision } => state.machine.screen(now, call_id, decision),
         Input::SendFailed(call_id) => state.machine.handle_send_failed(now, call_id),
         Input::Timeout => state.machine.handle_timeout(now),
         Input::ShutDown => state.machine.shut_down(now),

@@ -37,6 +37,11 @@ pub enum Input {
         finished: Finished,
     },
     SendFailed(CallId),
+    /// The app's screening hook answered for a held invite.
+    Screened {
+        call_id: CallId,
+        decision: crate::call::Screening,
+    },
     Timeout,
     ShutDown,
     /// The set of capture devices changed (`devicechange`).

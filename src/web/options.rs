@@ -16,6 +16,8 @@ pub struct ClientOptions {
     pub transport: JsValue,
     /// The `RTCConfiguration` of every call's peer connection.
     pub rtc_config: js_sys::Object,
+    /// The app's screening hook (`screen`), asked about each new invite before it rings.
+    pub screen: Option<js_sys::Function>,
 }
 
 fn invalid(message: &str) -> JsValue {
@@ -90,10 +92,21 @@ pub fn client_options(options: &JsValue) -> Result<ClientOptions, JsValue> {
     if let Some(ms) = option_u64(options, "inviteRefillMs")? {
         config.invite_refill_ms = ms;
     }
+    let screen = js::get(options, "screen");
+    let screen = if screen.is_undefined() || screen.is_null() {
+        None
+    } else {
+        let hook = screen
+            .dyn_into::<js_sys::Function>()
+            .map_err(|_| invalid("option `screen` must be a function"))?;
+        config.screening = true;
+        Some(hook)
+    };
     Ok(ClientOptions {
         config,
         transport,
         rtc_config: rtc_config(options)?,
+        screen,
     })
 }
 

@@ -634,3 +634,4 @@ mod hardening;
 mod media;
 mod renegotiation;
 mod safety;
+mod screening;

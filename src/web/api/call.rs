@@ -10,7 +10,7 @@ use super::destroyed;
 use super::types::{AcceptOptions, DeviceKindName};
 use crate::call::{CallHandle, CallInfo, CallKind, CallState, Command, Direction};
 use crate::web::driver::{self, Shared, Weak};
-use crate::web::events::media_object;
+use crate::web::events::{media_object, metadata_value};
 use crate::web::waiters::Awaited;
 use crate::web::{js, options};
 
@@ -241,10 +241,7 @@ impl Call {
     /// The caller's metadata, if any.
     #[wasm_bindgen(getter)]
     pub fn metadata(&self) -> JsValue {
-        self.info()
-            .and_then(|i| i.metadata)
-            .and_then(|m| crate::web::bindings::json_parse(&m.to_json()).ok())
-            .unwrap_or(JsValue::NULL)
+        metadata_value(self.info().and_then(|i| i.metadata))
     }
 
     /// The microphone and camera stream, once open.

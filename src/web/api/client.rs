@@ -8,7 +8,7 @@ use wasm_bindgen::prelude::*;
 
 use super::types::{CallClientOptions, CallOptions};
 use super::{destroyed, Call};
-use crate::call::{CallId, CallMachine};
+use crate::call::{Availability, CallId, CallMachine};
 use crate::web::driver::{self, Driver, Shared};
 use crate::web::{js, media, options};
 
@@ -47,6 +47,7 @@ impl CallClient {
         let machine =
             CallMachine::new(options.config).map_err(|e| js::error(e.code(), &e.message()))?;
         let driver = Driver::new(machine, options.transport, options.rtc_config);
+        driver.state().screen = options.screen;
         driver::start(&driver)?;
         Ok(CallClient { driver })
     }
@@ -102,6 +103,23 @@ impl CallClient {
     pub fn party_id(&self) -> String {
         let state = self.driver.state();
         state.machine.config().party_id.as_str().to_owned()
+    }
+
+    /// `'available'` (new calls ring) or `'do-not-disturb'` (new calls are declined as `busy`,
+    /// and each is reported as a `missed` event). Calls that ring already are not touched.
+    #[wasm_bindgen(js_name = setAvailability)]
+    pub fn set_availability(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Availability")] availability: &str,
+    ) -> Result<(), JsValue> {
+        let availability = Availability::from_name(availability).ok_or_else(|| {
+            js::error(
+                "invalid-option",
+                "availability must be 'available' or 'do-not-disturb'",
+            )
+        })?;
+        self.driver.state().machine.set_availability(availability);
+        Ok(())
     }
 
     /// The capture and output devices (`enumerateDevices`).

@@ -41,7 +41,22 @@ export interface CallClientOptions {
   inviteBurst?: number;
   /** After the burst, one more invite per this many milliseconds. Default 4000. */
   inviteRefillMs?: number;
+  /** Who may ring me: asked about each new call before anything is sent back to the caller
+   * (not even `ringing`, so the caller cannot tell this device is awake). Answer `'ring'`,
+   * `'decline'` (the caller sees `rejected`), `'busy'` (the caller sees `busy`) or `'ignore'` (no
+   * answer at all: the caller rings until it gives up), or a Promise of one, within a few seconds.
+   * A hook that throws or answers anything else lets the call ring, with an `error` event
+   * (`screen-failed`). Calls turned away here are not reported again. Default: none, every call
+   * rings. */
+  screen?: (call: ScreenedCall) => ScreenDecision | Promise<ScreenDecision>;
 }
+
+/** What a screening hook is told about a new call. */
+export interface ScreenedCall { from: string; kind: CallKind; metadata: unknown; }
+export type ScreenDecision = 'ring' | 'decline' | 'busy' | 'ignore';
+export type Availability = 'available' | 'do-not-disturb';
+/** A call declined as `busy` because this client was on do-not-disturb. */
+export interface MissedCall { from: string; kind: CallKind; metadata: unknown; reason: 'do-not-disturb'; }
 
 export interface CallOptions {
   /** Turn the camera on (a video call). Default false. */
@@ -85,6 +100,7 @@ export interface CallEvents {
 export interface CallClientEvents {
   incoming: (call: Call) => void;
   busy: (info: { from: string; kind: CallKind }) => void;
+  missed: (call: MissedCall) => void;
   devicechange: () => void;
   error: (error: PeercallError) => void;
 }
