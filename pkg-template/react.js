@@ -1,5 +1,5 @@
 // peercall/react: hooks over the core API. React is a peer dependency.
-import { createElement, useEffect, useRef, useState } from 'react';
+import { createElement, forwardRef, useCallback, useEffect, useRef, useState } from 'react';
 import { CallClient } from './index.js';
 import { ready, sameOptions } from './options.js';
 
@@ -120,12 +120,14 @@ export function useCall(client) {
 }
 
 /**
- * A <video> showing `stream`; detaches it when the stream changes or the element goes. An effect,
- * not a ref callback: StrictMode's simulated unmount and remount re-runs effects but (in React 18)
- * not ref callbacks, so a stream attached by a ref callback and detached on unmount stayed
- * detached when the video mounted with its stream already set.
+ * A <video> showing `stream`, with `autoplay` and `playsInline` unless the props say otherwise;
+ * detaches it when the stream changes or the element goes. Its `ref` is the video element (for
+ * `play()` after a refused autoplay). An effect, not a ref callback, attaches the stream:
+ * StrictMode's simulated unmount and remount re-runs effects but (in React 18) not ref callbacks,
+ * so a stream attached by a ref callback and detached on unmount stayed detached when the video
+ * mounted with its stream already set.
  */
-export function MediaStreamVideo({ stream, ...props }) {
+export const MediaStreamVideo = forwardRef(function MediaStreamVideo({ stream, ...props }, ref) {
   const element = useRef(null);
   useEffect(() => {
     const video = element.current;
@@ -133,5 +135,11 @@ export function MediaStreamVideo({ stream, ...props }) {
     if (video.srcObject !== stream) video.srcObject = stream;
     return () => { if (video.srcObject === stream) video.srcObject = null; };
   }, [stream]);
-  return createElement('video', { autoPlay: true, playsInline: true, ...props, ref: element });
-}
+  // The element goes to our own ref and to the caller's, a function or an object.
+  const both = useCallback((video) => {
+    element.current = video;
+    if (typeof ref === 'function') ref(video);
+    else if (ref) ref.current = video;
+  }, [ref]);
+  return createElement('video', { autoPlay: true, playsInline: true, ...props, ref: both });
+});
