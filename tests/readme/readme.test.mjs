@@ -431,6 +431,14 @@ describe('the README examples in browsers', () => {
       + '<body><div id="app"></div><script type="module" src="./main.js"></script></body></html>\n', noSocketOnImport));
     cpSync(join(HERE, 'context', 'chat.js'), join(vue, 'chat.js'));
     viteBuild('vue');
+    // The rule the Vue section states, broken on purpose: the same app with the parent's watcher
+    // at Vue's default flush ('pre'), which closes the socket before the client hangs up.
+    const vuePre = join(PROJECT, 'vue-pre');
+    cpSync(vue, vuePre, { recursive: true, filter: (path) => !path.includes('/dist') });
+    const main = readFileSync(join(vue, 'main.js'), 'utf8');
+    assert.ok(main.includes("{ immediate: true, flush: 'post' }"), "the Vue example's watcher has flush: 'post'");
+    writeFileSync(join(vuePre, 'main.js'), main.replace("{ immediate: true, flush: 'post' }", '{ immediate: true }'));
+    viteBuild('vue-pre');
 
     server = await startUserServer();
     browsers.chromium = await launch('chromium');
@@ -580,6 +588,30 @@ describe('the README examples in browsers', () => {
       }
     }
     assert.deepEqual([...noise(react), ...noise(vue)], [], 'no console error or warning (React and Vue development builds)');
+    await react.close();
+    await vue.close();
+  });
+
+  test("the Vue rule holds: a parent's flush: 'pre' watcher closing the socket loses the hangup", async () => {
+    const react = await browsers.chromium.newPage();
+    const vue = await browsers.chromium.newPage();
+    await react.goto(`${server.url}/react/dist/?user=alice&peer=bob`);
+    await vue.goto(`${server.url}/vue-pre/dist/?user=bob&peer=alice`);
+    await waitIn(react, "document.getElementById('call') && !document.getElementById('call').disabled", 'the React client');
+    await waitIn(vue, "document.getElementById('call') && !document.getElementById('call').disabled", 'the Vue client');
+    await click(react, 'call');
+    await waitIn(vue, "document.getElementById('accept') !== null", 'Vue to ring');
+    await click(vue, 'accept');
+    await statusIs(react, 'React', 'connected');
+    await click(vue, 'sign-out');
+    await waitIn(vue, "document.getElementById('signed-out') !== null", 'Vue signed out');
+    await waitIn(vue, 'window.instrument().openPeerConnections === 0', 'Vue to close its side');
+    await new Promise((done) => setTimeout(done, 3000));
+    // No hangup arrived: React is still in the call (it would end ice-failed later), so the
+    // README's flush: 'post' is needed. If this fails, the binding no longer needs the rule.
+    assert.match(await text(react, 'status'), /^(connected|reconnecting)$/, 'the hangup was lost: React is still in the call');
+    await click(react, 'hangup');
+    await statusIs(react, 'React', 'ended: hangup');
     await react.close();
     await vue.close();
   });
