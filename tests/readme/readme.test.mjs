@@ -10,15 +10,16 @@
 //    typed in tests/readme/context/*.d.ts and nothing else is provided.
 // 4. The runnable ones run in real browsers against a real Socket.IO server on 127.0.0.1 whose
 //    relay is the README's own block: the quick start's call.js in the page without a bundler
-//    (Chromium calls Firefox), the same call.js bundled by Vite, and the React example calling
-//    the Vue example (Vite development builds, React in StrictMode). The README's iceServers
+//    (Chromium calls Firefox), the same call.js bundled by Vite, the React example calling the
+//    Vue example (Vite development builds, React in StrictMode), and the React example as the
+//    README's Next.js page (next build, next start) calling the Vue example. The README's iceServers
 //    name stun.example.org and turn.example.org; the test puts a real TURN server (coturn on
 //    127.0.0.1, with the README's username and password) in their place, and checks that the
 //    peer connections got it and gathered a relayed candidate through it. Nothing public is
 //    contacted.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { accessSync, constants, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -46,7 +47,7 @@ const TAGS = {
   quickstart: { lang: 'js', file: 'call.js', run: 'quick start without a bundler, and bundled by Vite' },
   'no-bundler': { lang: 'html', file: 'index.html', run: 'quick start without a bundler' },
   react: { lang: 'tsx', file: 'App.tsx', run: 'React calls Vue' },
-  nextjs: { lang: 'tsx', file: 'app/call/page.tsx', run: null }, // type-checked only: no Next.js here
+  nextjs: { lang: 'tsx', file: 'app/call/page.tsx', run: 'Next.js' },
   vue: { lang: 'js', file: 'vue-main.js', run: 'React calls Vue' },
   'transport-custom': { lang: 'js', file: 'transport-custom.js', run: null },
   'transport-websocket': { lang: 'js', file: 'transport-websocket.js', run: null },
@@ -304,7 +305,7 @@ async function startUserServer() {
       res.writeHead(path === '/favicon.ico' ? 204 : 404).end();
     }
   });
-  const io = new Server(http);
+  const io = new Server(http, { cors: { origin: true } }); // the Next.js page is on another origin
   // The test's authentication: the user its handshake names (a real app checks a session).
   io.use((socket, next) => {
     const user = socket.handshake.auth?.user;
@@ -590,6 +591,61 @@ describe('the README examples in browsers', () => {
     assert.deepEqual([...noise(react), ...noise(vue)], [], 'no console error or warning (React and Vue development builds)');
     await react.close();
     await vue.close();
+  });
+
+  test('Next.js (App Router, React 19): the React example as a page prerenders on the server, hydrates, and calls the Vue example', async () => {
+    // A fresh Next.js app from the packed package, with the README's React example as App.tsx and
+    // its Next.js block as app/call/page.tsx. Its socket goes to the test server (allowed by CORS).
+    const dir = join(PROJECT, 'next');
+    mkdirSync(join(dir, 'app', 'call'), { recursive: true });
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'readme-next', private: true }));
+    run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', installed.tarball, 'next@15', 'react@19', 'react-dom@19',
+      '@types/react@19', '@types/react-dom@19', '@types/node@20', 'typescript@5', 'socket.io-client@4'], dir);
+    writeFileSync(join(dir, 'App.tsx'), withLocalIce(block('react').code, turnPort, 'the React example'));
+    writeFileSync(join(dir, 'app', 'call', 'page.tsx'), block('nextjs').code);
+    cpSync(join(HERE, 'context', 'chat.js'), join(dir, 'chat.js'));
+    cpSync(join(HERE, 'context', 'chat.d.ts'), join(dir, 'chat.d.ts'));
+    const script = `${INSTRUMENT.replace(/^<script>|<\/script>$/g, '')}window.chatSocketOnImport = false; window.chatSocketUrl = ${JSON.stringify(server.url)};`;
+    writeFileSync(join(dir, 'app', 'layout.tsx'), [
+      'export default function RootLayout({ children }: { children: React.ReactNode }) {',
+      `  return <html lang="en"><head><link rel="icon" href="data:," /><script dangerouslySetInnerHTML={{ __html: ${JSON.stringify(script)} }} /></head><body>{children}</body></html>;`,
+      '}', ''].join('\n'));
+    const env = { ...process.env, NEXT_TELEMETRY_DISABLED: '1' };
+    const built = run(join(dir, 'node_modules', '.bin', 'next'), ['build'], dir, env);
+    assert.match(built, /\/call/, `next build prerendered /call:\n${built}`);
+    const port = await freePort();
+    const next = spawn(join(dir, 'node_modules', '.bin', 'next'), ['start', '-p', String(port), '-H', '127.0.0.1'], { cwd: dir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let log = '';
+    next.stdout.on('data', (chunk) => { log += chunk; });
+    next.stderr.on('data', (chunk) => { log += chunk; });
+    try {
+      await new Promise((done, fail) => {
+        const timer = setTimeout(() => fail(new Error(`next start did not get ready:\n${log}`)), 30000);
+        const poll = setInterval(() => { if (/Ready in/.test(log)) { clearTimeout(timer); clearInterval(poll); done(); } }, 50);
+      });
+      const html = await (await fetch(`http://127.0.0.1:${port}/call?user=alice&peer=bob`)).text();
+      assert.match(html, /id="sign-out"/, 'the server rendered the page');
+      const alice = await browsers.chromium.newPage();
+      const bob = await browsers.chromium.newPage();
+      await alice.goto(`http://127.0.0.1:${port}/call?user=alice&peer=bob`);
+      await bob.goto(`${server.url}/vue/dist/?user=bob&peer=alice`);
+      await waitIn(alice, "document.getElementById('call') && !document.getElementById('call').disabled", 'the client in the Next.js page');
+      await waitIn(bob, "document.getElementById('call') && !document.getElementById('call').disabled", 'the Vue client');
+      await click(alice, 'call');
+      await waitIn(bob, "document.getElementById('accept') !== null", 'Vue to ring');
+      await click(bob, 'accept');
+      await statusIs(alice, 'Next.js', 'connected');
+      await statusIs(bob, 'Vue', 'connected');
+      await seesVideo(alice, 'Next.js');
+      await seesVideo(bob, 'Vue');
+      await click(alice, 'hangup');
+      await statusIs(bob, 'Vue', 'ended: remote-hangup');
+      assert.deepEqual([...noise(alice), ...noise(bob)], [], 'no console error or warning');
+      await alice.close();
+      await bob.close();
+    } finally {
+      next.kill();
+    }
   });
 
   test("the Vue rule holds: a parent's flush: 'pre' watcher closing the socket loses the hangup", async () => {
