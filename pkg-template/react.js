@@ -6,12 +6,24 @@ import { ready, sameOptions } from './options.js';
 export { ready };
 
 /**
+ * Under React Server Components (a Next.js App Router file without 'use client'), 'react' has no
+ * hooks: the bundler gives `undefined` for them, and calling one fails with a cryptic
+ * "(0 , e.useState) is not a function". Say what to do instead.
+ */
+function clientOnly(name) {
+  if (typeof useState !== 'function' || typeof useEffect !== 'function') {
+    throw new Error(`peercall/react: ${name} runs only in a client component; put 'use client' at the top of the file that calls it`);
+  }
+}
+
+/**
  * One CallClient for this component tree, created after the wasm loads and destroyed on unmount
  * or when an option changes (safe under StrictMode's double mount). `null` until ready, and while
  * `options` is null or lacks a `userId` or a `transport`. Options are compared by value, except
  * `transport`, compared by identity: create it once (useMemo, state), not inline.
  */
 export function useCallClient(options) {
+  clientOnly('useCallClient');
   const [made, setMade] = useState({ for: null, client: null });
   const stable = useRef(null);
   const wanted = options?.userId && options?.transport ? options : null;
@@ -58,6 +70,7 @@ function snapshot(call, extra) {
  * client changes or becomes null, the call of the old one is dropped (the view is idle).
  */
 export function useCall(client) {
+  clientOnly('useCall');
   // The call is held with the client it came from, so a call never outlives its client here.
   const [held, setHeld] = useState(NO_CALL);
   const call = client && held.client === client ? held.call : null;

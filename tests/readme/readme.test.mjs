@@ -646,6 +646,20 @@ describe('the README examples in browsers', () => {
     } finally {
       next.kill();
     }
+    // What the README says of a file without 'use client' that calls peercall's hooks (a test
+    // page, not README code): the build stops with peercall's own message, not React's cryptic
+    // "(0 , e.useState) is not a function".
+    mkdirSync(join(dir, 'app', 'bare'), { recursive: true });
+    writeFileSync(join(dir, 'app', 'bare', 'page.tsx'), [
+      "import { useCallClient } from 'peercall/react';",
+      'export default function Bare() {',
+      '  return <p>{useCallClient(null) ? "ready" : "loading"}</p>;',
+      '}', ''].join('\n'));
+    const failed = (() => {
+      try { run(join(dir, 'node_modules', '.bin', 'next'), ['build'], dir, env); return null; } catch (error) { return error.message; }
+    })();
+    assert.ok(failed, 'next build fails for a page without use client');
+    assert.match(failed, /peercall\/react: useCallClient runs only in a client component; put 'use client' at the top of the file that calls it/);
   });
 
   test("the Vue rule holds: a parent's flush: 'pre' watcher closing the socket loses the hangup", async () => {
