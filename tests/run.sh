@@ -123,6 +123,9 @@ tier "browser tests (firefox)" wasm_pack_test firefox --firefox --geckodriver "$
 tier "build package" scripts/build-pkg.sh
 tier "size budget" tests/bench/size-budget.sh
 tier "npm package" node --test --test-reporter=tap tests/package/
+# Every README code block: tagged, type-checked strictly against the packed package, the quick
+# start, no-bundler page, React, Next.js and Vue examples run in Chromium and Firefox (tests/readme/).
+tier "README examples" node --test --test-reporter=tap tests/readme/
 tier "SDK in browsers" node --test --test-reporter=tap --test-concurrency=1 tests/browser/
 tier "demo end to end" node --test --test-reporter=tap tests/e2e/
 # The signaling load test across nodes (tests/cluster/load.mjs: one node, and two nodes over a real
