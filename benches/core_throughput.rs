@@ -385,8 +385,14 @@ mod native {
                 Event::Error { call, error } => {
                     panic!("{}: unexpected error on {call:?}: {error}", NAMES[side])
                 }
-                Event::BusyRejected { from, .. } => {
+                Event::BusyRejected { from, .. } | Event::Missed { from, .. } => {
                     panic!("{}: rejected a call from {from} as busy", NAMES[side])
+                }
+                Event::Screen { from, .. } => {
+                    panic!(
+                        "{}: screened a call from {from} (screening is off)",
+                        NAMES[side]
+                    )
                 }
                 Event::VideoUnavailable { .. }
                 | Event::RemoteMedia { .. }

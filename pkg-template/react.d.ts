@@ -1,4 +1,4 @@
-import type { VideoHTMLAttributes, ReactElement } from 'react';
+import type { ForwardRefExoticComponent, RefAttributes, VideoHTMLAttributes } from 'react';
 import type { Call, CallClient, CallClientOptions, CallKind, EndReason, MediaState, PeercallError, Quality } from './peercall.js';
 import type { CallActions } from './call-actions.js';
 export type { CallActions };
@@ -36,5 +36,10 @@ export interface CallView extends CallActions {
 /** The client's current call as React state, with the actions; idle again when `client` changes or is null. */
 export function useCall(client: CallClient | null): CallView;
 
-/** A <video> element showing a stream. */
-export function MediaStreamVideo(props: { stream: MediaStream | null } & Omit<VideoHTMLAttributes<HTMLVideoElement>, 'ref'>): ReactElement;
+/**
+ * A `<video>` showing `stream` (attached, and detached on change or unmount), with `autoPlay` and
+ * `playsInline` set unless the props say otherwise. Its `ref` is the video element; other props
+ * go to it.
+ */
+export const MediaStreamVideo: ForwardRefExoticComponent<
+  { stream: MediaStream | null } & Omit<VideoHTMLAttributes<HTMLVideoElement>, 'ref'> & RefAttributes<HTMLVideoElement>>;

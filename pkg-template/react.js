@@ -1,9 +1,20 @@
 // peercall/react: hooks over the core API. React is a peer dependency.
-import { createElement, useEffect, useRef, useState } from 'react';
+import { createElement, forwardRef, useCallback, useEffect, useRef, useState } from 'react';
 import { CallClient } from './index.js';
 import { ready, sameOptions } from './options.js';
 
 export { ready };
+
+/**
+ * Under React Server Components (a Next.js App Router file without 'use client'), 'react' has no
+ * hooks: the bundler gives `undefined` for them, and calling one fails with a cryptic
+ * "(0 , e.useState) is not a function". Say what to do instead.
+ */
+function clientOnly(name) {
+  if (typeof useState !== 'function' || typeof useEffect !== 'function') {
+    throw new Error(`peercall/react: ${name} runs only in a client component; put 'use client' at the top of the file that calls it`);
+  }
+}
 
 /**
  * One CallClient for this component tree, created after the wasm loads and destroyed on unmount
@@ -12,6 +23,7 @@ export { ready };
  * `transport`, compared by identity: create it once (useMemo, state), not inline.
  */
 export function useCallClient(options) {
+  clientOnly('useCallClient');
   const [made, setMade] = useState({ for: null, client: null });
   const stable = useRef(null);
   const wanted = options?.userId && options?.transport ? options : null;
@@ -58,6 +70,7 @@ function snapshot(call, extra) {
  * client changes or becomes null, the call of the old one is dropped (the view is idle).
  */
 export function useCall(client) {
+  clientOnly('useCall');
   // The call is held with the client it came from, so a call never outlives its client here.
   const [held, setHeld] = useState(NO_CALL);
   const call = client && held.client === client ? held.call : null;
@@ -120,12 +133,14 @@ export function useCall(client) {
 }
 
 /**
- * A <video> showing `stream`; detaches it when the stream changes or the element goes. An effect,
- * not a ref callback: StrictMode's simulated unmount and remount re-runs effects but (in React 18)
- * not ref callbacks, so a stream attached by a ref callback and detached on unmount stayed
- * detached when the video mounted with its stream already set.
+ * A <video> showing `stream`, with `autoplay` and `playsInline` unless the props say otherwise;
+ * detaches it when the stream changes or the element goes. Its `ref` is the video element (for
+ * `play()` after a refused autoplay). An effect, not a ref callback, attaches the stream:
+ * StrictMode's simulated unmount and remount re-runs effects but (in React 18) not ref callbacks,
+ * so a stream attached by a ref callback and detached on unmount stayed detached when the video
+ * mounted with its stream already set.
  */
-export function MediaStreamVideo({ stream, ...props }) {
+export const MediaStreamVideo = forwardRef(function MediaStreamVideo({ stream, ...props }, ref) {
   const element = useRef(null);
   useEffect(() => {
     const video = element.current;
@@ -133,5 +148,11 @@ export function MediaStreamVideo({ stream, ...props }) {
     if (video.srcObject !== stream) video.srcObject = stream;
     return () => { if (video.srcObject === stream) video.srcObject = null; };
   }, [stream]);
-  return createElement('video', { autoPlay: true, playsInline: true, ...props, ref: element });
-}
+  // The element goes to our own ref and to the caller's, a function or an object.
+  const both = useCallback((video) => {
+    element.current = video;
+    if (typeof ref === 'function') ref(video);
+    else if (ref) ref.current = video;
+  }, [ref]);
+  return createElement('video', { autoPlay: true, playsInline: true, ...props, ref: both });
+});

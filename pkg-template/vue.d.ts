@@ -34,5 +34,9 @@ export interface CallRefs extends CallActions {
 /** The client's current call as refs, with the actions; idle again when the client changes or is null. */
 export function useCall(client: Ref<CallClient | null>): CallRefs;
 
-/** A video element showing a stream: `<MediaStreamVideo :stream="s" muted />`. */
+/**
+ * A video element showing a stream: `<MediaStreamVideo :stream="s" muted />`, with `autoplay` and
+ * `playsinline` set unless the attributes say otherwise. A template ref on it is the component;
+ * its `$el` is the video element.
+ */
 export const MediaStreamVideo: DefineComponent<{ stream?: MediaStream | null }>;

@@ -26,7 +26,10 @@ function snapshotOptions(options) {
 /**
  * A CallClient for the current scope, created after the wasm loads, recreated when an option
  * changes (by value; `transport` by identity), destroyed when the scope is disposed. `options`
- * may be a plain object, a ref, a reactive object or a getter.
+ * may be a plain object, a ref, a reactive object or a getter. Destroying it sends the hangup of
+ * its call through the transport, so the transport's socket must close after the scope is gone:
+ * in the component's own `onUnmounted`, or a parent's watcher with `flush: 'post'` (a parent's
+ * default 'pre' watcher runs before its children unmount; tests/readme checks both).
  */
 export function useCallClient(options) {
   const client = shallowRef(null);

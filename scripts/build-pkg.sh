@@ -24,7 +24,8 @@ sed -i '/\[Symbol\.dispose\]()/d' pkg/peercall.d.ts
 cp pkg-template/index.js pkg-template/index.d.ts pkg-template/transports.js pkg-template/transports.d.ts \
   pkg-template/react.js pkg-template/react.d.ts pkg-template/vue.js pkg-template/vue.d.ts pkg-template/options.js \
   pkg-template/call-actions.d.ts pkg/
-cp README.md pkg/README.md
+# The npm page: the user part of README.md (tests/readme checks the two agree).
+cp pkg-template/README.md pkg/README.md
 sed "s/\"version\": \"0.0.0\"/\"version\": \"$version\"/" pkg-template/package.json > pkg/package.json
 rm -f pkg/.gitignore
 echo "build-pkg: pkg/ ready (peercall $version)"

@@ -123,6 +123,9 @@ tier "browser tests (firefox)" wasm_pack_test firefox --firefox --geckodriver "$
 tier "build package" scripts/build-pkg.sh
 tier "size budget" tests/bench/size-budget.sh
 tier "npm package" node --test --test-reporter=tap tests/package/
+# Every README code block: tagged, type-checked strictly against the packed package, the quick
+# start, no-bundler page, React, Next.js and Vue examples run in Chromium and Firefox (tests/readme/).
+tier "README examples" node --test --test-reporter=tap tests/readme/
 tier "SDK in browsers" node --test --test-reporter=tap --test-concurrency=1 tests/browser/
 tier "demo end to end" node --test --test-reporter=tap tests/e2e/
 # The signaling load test across nodes (tests/cluster/load.mjs: one node, and two nodes over a real
@@ -133,7 +136,7 @@ tier "cluster load smoke run" env PEERCALL_CLUSTER_USERS=10 PEERCALL_CLUSTER_RAT
   PEERCALL_CLUSTER_CAPACITY_SECONDS=1 node tests/cluster/load.mjs
 # The benchmark with the smallest counts: proves tests/bench/run.sh works from a clean clone. Its
 # figures are printed, never checked (a full run is `tests/bench/run.sh`, see the README).
-tier "benchmark smoke run" env PEERCALL_BENCH_CALLS=1 PEERCALL_BENCH_LOADS=1 PEERCALL_BENCH_SOAK=4 \
+tier "benchmark smoke run" env PEERCALL_BENCH_CALLS=1 PEERCALL_BENCH_LOADS=1 PEERCALL_BENCH_SOAK=4 PEERCALL_BENCH_ANSWERS=1 \
   PEERCALL_CORE_CALLS=200 tests/bench/run.sh
 
 recap

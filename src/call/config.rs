@@ -47,6 +47,9 @@ pub struct Config {
     /// How many ended calls to remember, so late messages for them are dropped quietly and
     /// methods on them report `call-ended`. 0 to 10,000.
     pub ended_calls_kept: usize,
+    /// Hold each new invite for the app's decision ([`Event::Screen`](super::Event::Screen))
+    /// instead of ringing at once. Default false.
+    pub screening: bool,
 }
 
 impl Config {
@@ -65,6 +68,7 @@ impl Config {
             invite_refill_ms: 4_000,
             max_ringing: 4,
             ended_calls_kept: 64,
+            screening: false,
         }
     }
 

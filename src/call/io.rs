@@ -3,7 +3,9 @@
 use crate::json::Value;
 use crate::prelude::*;
 
-use crate::protocol::{Body, CallKind, EndReason, IceCandidate, MediaState, Message, UserId};
+use crate::protocol::{
+    Body, CallId, CallKind, EndReason, IceCandidate, MediaState, Message, UserId,
+};
 
 use super::error::{CallError, MediaError};
 use super::quality::{Quality, StatsSample};
@@ -284,6 +286,27 @@ pub enum Event {
         from: UserId,
         /// Audio or video.
         kind: CallKind,
+    },
+    /// A new invite waits for the app's screening: answer with
+    /// [`CallMachine::screen`](super::CallMachine::screen). Nothing has been sent back yet.
+    Screen {
+        /// The invite's call id (the call has no handle until it rings).
+        call_id: CallId,
+        /// The caller.
+        from: UserId,
+        /// Audio or video.
+        kind: CallKind,
+        /// The caller app's metadata.
+        metadata: Option<Value>,
+    },
+    /// An invite was declined as `busy` because this client is on do-not-disturb: a missed call.
+    Missed {
+        /// The caller.
+        from: UserId,
+        /// Audio or video.
+        kind: CallKind,
+        /// The caller app's metadata.
+        metadata: Option<Value>,
     },
     /// Something went wrong without ending a call: a bad message was dropped, an optional media
     /// action failed.

@@ -16,6 +16,7 @@ use super::glare;
 use super::io::{Command, EffectResult, Event, Outbox, Output};
 use super::rate_limit::InviteRateLimiter;
 use super::ring::RingTimeout;
+use super::screening::{Availability, Screened, Screening};
 use super::{CallHandle, CallState, Config, Direction, Instant, Millis};
 
 /// How many call ids of invites this client dropped (busy, glare, rate limit) it remembers, so
@@ -87,6 +88,9 @@ pub struct CallMachine {
     dropped_invites: VecDeque<CallId>,
     early_messages: VecDeque<EarlyMessage>,
     limiter: InviteRateLimiter,
+    /// New invites held for the app's screening.
+    screened: Screened,
+    availability: Availability,
     out: Outbox,
 }
 
@@ -103,6 +107,8 @@ impl CallMachine {
             next_handle: 1,
             dropped_invites: VecDeque::new(),
             early_messages: VecDeque::new(),
+            screened: Screened::default(),
+            availability: Availability::Available,
         })
     }
 
@@ -126,7 +132,42 @@ impl CallMachine {
             .iter()
             .filter_map(CallFlow::deadline)
             .chain(early)
+            .chain(self.screened.deadline())
             .min()
+    }
+
+    /// Whether new invites ring (`Available`) or are declined as busy (`DoNotDisturb`). Calls
+    /// that ring already, or are under way, are not touched.
+    pub fn set_availability(&mut self, availability: Availability) {
+        self.availability = availability;
+    }
+
+    /// See [`set_availability`](Self::set_availability).
+    pub fn availability(&self) -> Availability {
+        self.availability
+    }
+
+    /// The app's answer for an invite it was asked to screen ([`Event::Screen`]). An answer for
+    /// an invite that is no longer held (withdrawn by its caller, expired, answered before) does
+    /// nothing.
+    pub fn screen(&mut self, now: Instant, call_id: CallId, decision: Screening) {
+        let Some(invite) = self.screened.decide(call_id, decision) else {
+            return;
+        };
+        let reason = match decision {
+            Screening::Ring => {
+                self.ring(now, invite);
+                self.replay_early_messages(now, call_id);
+                return;
+            }
+            Screening::Decline => crate::protocol::EndReason::Rejected,
+            Screening::Busy => crate::protocol::EndReason::Busy,
+            Screening::Ignore => return, // Not reached: `decide` keeps ignored invites.
+        };
+        let body = Body::Reject { reason };
+        self.out
+            .send(&invite.from, Some(&invite.party), invite.call_id, body);
+        self.forget_invite(now, call_id);
     }
 
     /// A snapshot of a call this machine still remembers.
@@ -226,6 +267,10 @@ impl CallMachine {
         for call in &mut self.calls {
             call.shut_down(now, &mut self.out);
         }
+        // Held invites were never answered: they stay unanswered.
+        for call_id in self.screened.clear() {
+            self.drop_invite(call_id);
+        }
     }
 
     /// A message from the transport: `from` is the sender's user id as the app's server vouches
@@ -267,6 +312,9 @@ impl CallMachine {
 
     /// Does whatever is due at `now`.
     pub fn handle_timeout(&mut self, now: Instant) {
+        for call_id in self.screened.expire(now) {
+            self.forget_invite(now, call_id);
+        }
         while self
             .early_messages
             .front()
@@ -340,6 +388,25 @@ impl CallMachine {
             } else {
                 call.on_message(now, config, party_id, body, &mut self.out);
             }
+        } else if let Some(sender) = self.screened.sender(call_id) {
+            // An invite held for screening: its caller may withdraw it; copies are absorbed
+            // (each costs a token); whatever else comes (trickled candidates) waits with the
+            // early messages, for the invite to ring.
+            if sender != &from {
+                let error = CallError::WrongSender { call_id, from };
+                self.out.error(None, error);
+            } else {
+                match body {
+                    Body::Hangup { .. } | Body::Reject { .. } => {
+                        self.screened.withdraw(call_id);
+                        self.forget_invite(now, call_id);
+                    }
+                    Body::Invite { .. } => {
+                        self.limiter.allow(now, &from);
+                    }
+                    body => self.hold_early(now, from, call_id, party_id, body),
+                }
+            }
         } else if answers_a_call {
             // `ringing` and `answer` only ever answer this side's own invite. A remembered
             // dropped id is one of ours that glare merged into the peer's call (already told
@@ -383,27 +450,47 @@ impl CallMachine {
             self.on_new_invite(now, invite);
             self.replay_early_messages(now, call_id);
         } else {
-            let message = Message {
-                call_id,
-                party_id,
-                to_party_id: None,
-                body,
-            };
-            let bytes = message.to_json().len();
-            while !self.early_messages.is_empty()
-                && (self.early_messages.len() >= EARLY_MESSAGES_KEPT
-                    || self.early_bytes() + bytes > EARLY_MESSAGE_BYTES_KEPT)
-            {
-                self.expire_oldest_early_message();
-            }
-            self.early_messages.push_back(EarlyMessage {
-                received_at: now,
-                bytes,
-                from,
-                message,
-            });
+            self.hold_early(now, from, call_id, party_id, body);
         }
         self.forget_old_calls();
+    }
+
+    /// Keeps a message that came before its invite (or while the invite is screened), within
+    /// the early-message bounds.
+    fn hold_early(
+        &mut self,
+        now: Instant,
+        from: UserId,
+        call_id: CallId,
+        party_id: PartyId,
+        body: Body,
+    ) {
+        let message = Message {
+            call_id,
+            party_id,
+            to_party_id: None,
+            body,
+        };
+        let bytes = message.to_json().len();
+        while !self.early_messages.is_empty()
+            && (self.early_messages.len() >= EARLY_MESSAGES_KEPT
+                || self.early_bytes() + bytes > EARLY_MESSAGE_BYTES_KEPT)
+        {
+            self.expire_oldest_early_message();
+        }
+        self.early_messages.push_back(EarlyMessage {
+            received_at: now,
+            bytes,
+            from,
+            message,
+        });
+    }
+
+    /// An invite that will not ring (declined, withdrawn, expired): its id is remembered as
+    /// dropped, so late messages for it are quiet, and what it left with the early messages goes.
+    fn forget_invite(&mut self, now: Instant, call_id: CallId) {
+        self.drop_invite(call_id);
+        self.replay_early_messages(now, call_id);
     }
 
     /// Answers a `ringing` or `answer` for a call this side does not have (or has ended) with
@@ -469,12 +556,13 @@ impl CallMachine {
             self.drop_invite(dropped);
             return;
         }
-        // One sender rings at most one call here: a stranger cannot fill the ringing slots.
-        if self
+        // One sender rings at most one call here (a screened one counts): a stranger cannot fill
+        // the ringing slots.
+        let rings_already = self
             .calls
             .iter()
-            .any(|c| c.is_ringing_here() && c.peer == invite.from)
-        {
+            .any(|c| c.is_ringing_here() && c.peer == invite.from);
+        if rings_already || self.screened.holds_from(&invite.from) {
             let reason = crate::protocol::EndReason::Busy;
             self.out.send(
                 &invite.from,
@@ -487,7 +575,21 @@ impl CallMachine {
             self.out.error(None, error);
             return;
         }
+        if self.availability == Availability::DoNotDisturb {
+            let reason = crate::protocol::EndReason::Busy;
+            let body = Body::Reject { reason };
+            self.out
+                .send(&invite.from, Some(&invite.party), invite.call_id, body);
+            self.out.event(Event::Missed {
+                from: invite.from,
+                kind: invite.kind,
+                metadata: invite.metadata,
+            });
+            self.drop_invite(invite.call_id);
+            return;
+        }
         let ringing = self.calls.iter().filter(|c| c.is_ringing_here()).count();
+        let ringing = ringing + self.screened.pending();
         if self.active_call().is_some() || ringing >= self.config.max_ringing {
             let reason = crate::protocol::EndReason::Busy;
             let body = Body::Reject { reason };
@@ -500,6 +602,22 @@ impl CallMachine {
             self.drop_invite(invite.call_id);
             return;
         }
+        if self.config.screening {
+            let lifetime_ms = RingTimeout::ringing_lifetime(&self.config, invite.lifetime_ms);
+            self.out.event(Event::Screen {
+                call_id: invite.call_id,
+                from: invite.from.clone(),
+                kind: invite.kind,
+                metadata: invite.metadata.clone(),
+            });
+            self.screened.hold(invite, now + u64::from(lifetime_ms));
+            return;
+        }
+        self.ring(now, invite);
+    }
+
+    /// A new invite rings here.
+    fn ring(&mut self, now: Instant, invite: NewInvite) {
         let handle = self.new_handle();
         let lifetime_ms = RingTimeout::ringing_lifetime(&self.config, invite.lifetime_ms);
         let call = CallFlow::incoming(
@@ -544,6 +662,7 @@ impl CallMachine {
 }
 
 /// An invite for a call id this client does not know.
+#[derive(Clone, Debug)]
 pub(super) struct NewInvite {
     pub(super) call_id: CallId,
     pub(super) from: UserId,

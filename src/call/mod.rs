@@ -20,6 +20,7 @@
 //! - `ice`: the ICE restart and give-up policy, and the media-stall watch;
 //! - `quality`: call quality from stats samples;
 //! - `rate_limit`: the per-sender invite rate limit;
+//! - `screening`: who may ring this client: the app's screening of new invites, do-not-disturb;
 //! - `config`: the settings and [`Config::validate`], the one place deciding their ranges.
 
 mod candidates;
@@ -34,12 +35,14 @@ mod negotiation;
 mod quality;
 mod rate_limit;
 mod ring;
+mod screening;
 
 pub use config::{Config, MAX_DURATION_MS};
 pub use error::{CallError, CommandError, MediaError};
 pub use io::{Command, DeviceKind, Effect, EffectResult, Event, IceState, Output, SdpOp};
 pub use machine::{CallInfo, CallMachine};
 pub use quality::{Quality, StatsSample};
+pub use screening::{Availability, Screening};
 
 pub use crate::protocol::{CallId, CallKind, EndReason, MediaState, PartyId, UserId};
 

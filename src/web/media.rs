@@ -2,10 +2,10 @@
 
 use crate::prelude::*;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{MediaStream, MediaStreamTrack};
 
 use super::js;
+use super::tasks::settled_releasing;
 use crate::call::{DeviceKind, MediaError};
 
 fn media_devices() -> Result<web_sys::MediaDevices, MediaError> {
@@ -42,7 +42,7 @@ async fn get_user_media(audio: JsValue, video: JsValue) -> Result<MediaStream, M
     let promise = media_devices()?
         .get_user_media_with_constraints(constraints.unchecked_ref())
         .map_err(|e| to_media_error(&e))?;
-    let stream = JsFuture::from(promise)
+    let stream = settled_releasing(&promise, Some(stop_value))
         .await
         .map_err(|e| to_media_error(&e))?;
     stream
@@ -59,10 +59,58 @@ pub struct DeviceChoice {
     pub camera: Option<String>,
 }
 
+/// A stream or track just opened, stopped when dropped unless taken out with [`Opened::take`]:
+/// whichever way the code that opened it stops short (its call ended, its client was destroyed,
+/// the driver refused it), the camera or microphone goes off.
+pub struct Opened<T: Stop>(Option<T>);
+
+/// Media that can be switched off.
+pub trait Stop {
+    /// Stops the capture.
+    fn stop_capture(&self);
+}
+
+impl Stop for MediaStream {
+    fn stop_capture(&self) {
+        stop_all(self);
+    }
+}
+
+impl Stop for MediaStreamTrack {
+    fn stop_capture(&self) {
+        self.stop();
+    }
+}
+
+impl<T: Stop> Opened<T> {
+    /// Guards `media`.
+    pub fn new(media: T) -> Opened<T> {
+        Opened(Some(media))
+    }
+
+    /// The media, still running.
+    pub fn get(&self) -> Option<&T> {
+        self.0.as_ref()
+    }
+
+    /// Takes the media out: the caller owns it from now on.
+    pub fn take(mut self) -> Option<T> {
+        self.0.take()
+    }
+}
+
+impl<T: Stop> Drop for Opened<T> {
+    fn drop(&mut self) {
+        if let Some(media) = self.0.take() {
+            media.stop_capture();
+        }
+    }
+}
+
 /// What opening the call's media gave.
 pub struct Captured {
     /// Microphone, and camera if it could be had.
-    pub stream: MediaStream,
+    pub stream: Opened<MediaStream>,
     /// Why the camera asked for is missing.
     pub camera_error: Option<MediaError>,
 }
@@ -76,14 +124,14 @@ pub async fn open_call_media(video: bool, devices: &DeviceChoice) -> Result<Capt
         match get_user_media(audio.clone(), camera).await {
             Ok(stream) => {
                 return Ok(Captured {
-                    stream,
+                    stream: Opened::new(stream),
                     camera_error: None,
                 })
             }
             Err(camera_error) => {
                 let stream = get_user_media(audio, JsValue::FALSE).await?;
                 return Ok(Captured {
-                    stream,
+                    stream: Opened::new(stream),
                     camera_error: Some(camera_error),
                 });
             }
@@ -91,7 +139,7 @@ pub async fn open_call_media(video: bool, devices: &DeviceChoice) -> Result<Capt
     }
     let stream = get_user_media(audio, JsValue::FALSE).await?;
     Ok(Captured {
-        stream,
+        stream: Opened::new(stream),
         camera_error: None,
     })
 }
@@ -100,39 +148,46 @@ pub async fn open_call_media(video: bool, devices: &DeviceChoice) -> Result<Capt
 pub async fn open_track(
     kind: DeviceKind,
     device_id: Option<&str>,
-) -> Result<MediaStreamTrack, MediaError> {
+) -> Result<Opened<MediaStreamTrack>, MediaError> {
     let (audio, video) = match kind {
         DeviceKind::Microphone => (constraint(device_id), JsValue::FALSE),
         DeviceKind::Camera => (JsValue::FALSE, constraint(device_id)),
     };
     let stream = get_user_media(audio, video).await?;
-    let track = stream
-        .get_tracks()
+    first_track(&stream.get_tracks())
+}
+
+/// The first track of a fresh capture, guarded.
+fn first_track(tracks: &js_sys::Array) -> Result<Opened<MediaStreamTrack>, MediaError> {
+    tracks
         .get(0)
         .dyn_into::<MediaStreamTrack>()
-        .map_err(|_| MediaError::DeviceNotFound)?;
-    Ok(track)
+        .map(Opened::new)
+        .map_err(|_| MediaError::DeviceNotFound)
 }
 
 /// Captures the screen: one video track.
-pub async fn open_screen() -> Result<MediaStreamTrack, MediaError> {
+pub async fn open_screen() -> Result<Opened<MediaStreamTrack>, MediaError> {
     let constraints = js::object();
     js::set(&constraints, "video", true);
     js::set(&constraints, "audio", false);
     let promise = media_devices()?
         .get_display_media_with_constraints(constraints.unchecked_ref())
         .map_err(|e| to_media_error(&e))?;
-    let stream = JsFuture::from(promise)
+    let stream = settled_releasing(&promise, Some(stop_value))
         .await
         .map_err(|e| to_media_error(&e))?;
     let stream: MediaStream = stream
         .dyn_into()
         .map_err(|_| MediaError::Other("getDisplayMedia returned no stream".into()))?;
-    stream
-        .get_video_tracks()
-        .get(0)
-        .dyn_into::<MediaStreamTrack>()
-        .map_err(|_| MediaError::DeviceNotFound)
+    first_track(&stream.get_video_tracks())
+}
+
+/// Stops the tracks of a stream that arrived for a task that has ended (its call is gone).
+fn stop_value(stream: &JsValue) {
+    if let Some(stream) = stream.dyn_ref::<MediaStream>() {
+        stop_all(stream);
+    }
 }
 
 /// Stops every track of a stream.

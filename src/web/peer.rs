@@ -5,7 +5,6 @@ use alloc::rc::Rc;
 use core::future::Future;
 
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::spawn_local;
 use web_sys::{
     MediaStream, MediaStreamTrack, RtcConfiguration, RtcIceCandidateInit, RtcPeerConnection,
     RtcPeerConnectionIceEvent, RtcSdpType, RtcSessionDescriptionInit, RtcTrackEvent,
@@ -14,7 +13,7 @@ use web_sys::{
 use super::bindings::PeerConnectionExt as _;
 use super::js;
 use super::listener::EventListener;
-use super::until_closed::{settled, until_closed, CloseSignal};
+use super::tasks::{settled, Scope, Tasks};
 use crate::call::{EffectResult, IceState};
 use crate::protocol::IceCandidate;
 
@@ -27,11 +26,11 @@ pub enum PeerEvent {
 }
 
 /// A peer connection, closed (and its listeners removed) on drop; tasks started with
-/// [`Peer::spawn`] end with it.
+/// [`PeerHandle::spawn`] end with it.
 pub struct Peer {
     pub pc: RtcPeerConnection,
     _listeners: Vec<EventListener>,
-    closed: Rc<CloseSignal>,
+    tasks: Tasks,
 }
 
 impl Peer {
@@ -99,37 +98,40 @@ impl Peer {
         Ok(Peer {
             pc,
             _listeners: listeners,
-            closed: Rc::default(),
+            tasks: Tasks::default(),
         })
     }
 }
 
 impl Peer {
-    /// Spawns `task`, which awaits promises of `pc`; it is dropped if the connection closes
-    /// first (see [`until_closed`](super::until_closed)).
-    pub fn spawn(handle: &PeerHandle, task: impl Future<Output = ()> + 'static) {
-        spawn_local(until_closed(&handle.closed, task));
-    }
-
-    /// The connection and its close signal, for tasks that outlive the borrow of this `Peer`.
+    /// The connection and the scope of its tasks, for code that outlives the borrow of this
+    /// `Peer`.
     pub fn handle(&self) -> PeerHandle {
         PeerHandle {
             pc: self.pc.clone(),
-            closed: self.closed.clone(),
+            tasks: self.tasks.scope(),
         }
     }
 }
 
-/// A peer connection as a task holds it: the connection and the signal that ends the task.
+/// A peer connection as a task holds it: the connection and the scope its tasks run in.
 pub struct PeerHandle {
     pub pc: RtcPeerConnection,
-    closed: Rc<CloseSignal>,
+    tasks: Scope,
+}
+
+impl PeerHandle {
+    /// Spawns `task`, which awaits promises of `pc`; it is dropped if the connection closes
+    /// first (see [`tasks`](super::tasks)).
+    pub fn spawn(&self, task: impl Future<Output = ()> + 'static) {
+        self.tasks.spawn(task);
+    }
 }
 
 impl Drop for Peer {
     fn drop(&mut self) {
+        // Its tasks end next, when the `tasks` field is dropped.
         self.pc.close();
-        self.closed.fire();
     }
 }
 

@@ -1,6 +1,6 @@
 //! Reading `getStats()` into the figures the core rates.
 
-use super::until_closed::settled;
+use super::tasks::settled;
 use wasm_bindgen::prelude::*;
 use web_sys::RtcPeerConnection;
 

@@ -6,10 +6,14 @@
 // a pass/fail test: the goals (README, "Benchmarks") are reported beside the figures, never
 // asserted. Counts can be lowered for a quick look: PEERCALL_BENCH_CALLS (call setups per
 // contender, default 20), PEERCALL_BENCH_LOADS (cold loads per library, 20), PEERCALL_BENCH_SOAK
-// (soak calls, 200), PEERCALL_CORE_CALLS (whole calls through the native core, 20,000).
+// (soak calls, 200), PEERCALL_CORE_CALLS (whole calls through the native core, 20,000),
+// PEERCALL_BENCH_ANSWERS (calls per contender and network answered after ringing, 10) and
+// PEERCALL_BENCH_RING_MS (how long those ring before the callee accepts, 1000).
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import { CHROMIUM_ARGS } from '../browser/browsers.mjs';
 import { buildBundles } from './bundles.mjs';
@@ -17,12 +21,20 @@ import { measureSizes } from './size.mjs';
 import { measureLoad } from './load.mjs';
 import { CONTENDERS, measureCallSetup, openPair, soak } from './calls.mjs';
 import { startBenchServer } from './server.mjs';
+import { startUdpDelayProxy } from './udp-delay.mjs';
+import { freePort, startTurn } from '../browser/turn-server.mjs';
 
 const ROOT = new URL('../..', import.meta.url).pathname;
 const count = (name, fallback) => Number(process.env[name] ?? fallback);
 const CALLS = count('PEERCALL_BENCH_CALLS', 20);
 const LOADS = count('PEERCALL_BENCH_LOADS', 20);
 const SOAK = count('PEERCALL_BENCH_SOAK', 200);
+const ANSWERS = count('PEERCALL_BENCH_ANSWERS', 10);
+const RING_MS = count('PEERCALL_BENCH_RING_MS', 1000);
+// The "added latency" network: every signaling message held this long on arrival (each way), and
+// every media-path packet this long in each direction through the proxy in front of TURN.
+const SIGNAL_DELAY_MS = 100;
+const MEDIA_DELAY_MS = 50;
 const log = (line) => process.stderr.write(`${line}\n`);
 
 // ----- figures ----------------------------------------------------------------------------------
@@ -59,6 +71,36 @@ function coreThroughput() {
   return JSON.parse(line.slice('BENCH_JSON '.length));
 }
 
+/**
+ * Runs `measure` with both pages on the slow network: coturn on 127.0.0.1 behind the delaying UDP
+ * proxy, relay-only, signaling delayed on arrival; both pages are back on loopback afterwards.
+ */
+async function withSlowNetwork(pair, measure) {
+  const dir = mkdtempSync(join(os.tmpdir(), 'peercall-bench-turn-'));
+  const credentials = { username: 'bench', credential: 'not-a-secret' };
+  const turnPort = await freePort();
+  const turn = startTurn(turnPort, dir, credentials);
+  let proxy;
+  try {
+    await turn.ready;
+    proxy = await startUdpDelayProxy({ targetPort: turnPort, delayMs: MEDIA_DELAY_MS });
+    const network = {
+      iceServers: [{ urls: `turn:127.0.0.1:${proxy.port}`, ...credentials }],
+      iceTransportPolicy: 'relay',
+      signalDelayMs: SIGNAL_DELAY_MS,
+    };
+    for (const side of [pair.alice, pair.bob]) await side.page.evaluate((n) => window.bench.configure(n), network);
+    const samples = await measure();
+    if (proxy.forwarded() === 0) throw new Error('bench: nothing crossed the delaying proxy: the slow network was not used');
+    return samples;
+  } finally {
+    for (const side of [pair.alice, pair.bob]) await side.page.evaluate(() => window.bench.configure({})).catch(() => {});
+    await proxy?.close();
+    await turn.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 // ----- the run ----------------------------------------------------------------------------------
 
 const started = Date.now();
@@ -75,6 +117,7 @@ let load;
 let setup;
 let soakSamples;
 let rawSoakSamples;
+const answer = {};
 try {
   log(`bench: ${LOADS} cold loads per library, taking turns`);
   load = await measureLoad({ browser, baseUrl: server.url, runs: LOADS });
@@ -89,6 +132,17 @@ try {
     // browser's own objects, the yardstick for peercall's figure.
     log(`bench: reference soak, ${SOAK / 2} raw RTCPeerConnection calls in the same pages`);
     rawSoakSamples = SOAK > 1 ? await soak(pair, server, { lib: 'raw', calls: Math.floor(SOAK / 2), every, log }) : [];
+    // What a person feels after pressing Accept on a call that rang a while, on loopback and on
+    // a slow network (the answering side's own work is the same; the network's is not).
+    if (ANSWERS > 0) {
+      const warmup = ANSWERS > 1 ? 1 : 0;
+      log(`bench: ${ANSWERS} calls per contender answered after ringing ${RING_MS} ms, loopback`);
+      answer.loopback = await measureCallSetup(pair, server, { calls: ANSWERS, warmup, ringMs: RING_MS, log, what: 'answer (loopback)' });
+      answer.latency = await withSlowNetwork(pair, async () => {
+        log(`bench: the same through TURN behind a ${MEDIA_DELAY_MS} ms-each-way proxy, signaling delayed ${SIGNAL_DELAY_MS} ms each way`);
+        return measureCallSetup(pair, server, { calls: ANSWERS, warmup, ringMs: RING_MS, log, what: 'answer (added latency)' });
+      });
+    }
     const errors = [...pair.alice.errors, ...pair.bob.errors];
     if (errors.length) log(`bench: the pages logged errors:\n  ${errors.slice(0, 10).join('\n  ')}`);
   } finally {
@@ -112,6 +166,11 @@ const setupFigures = Object.fromEntries(CONTENDERS.map((lib) => {
     kinds: meanKinds(samples.map((s) => s.kinds)),
   }];
 }));
+const answerFigures = Object.fromEntries(Object.entries(answer).map(([network, samples]) => [network,
+  Object.fromEntries(CONTENDERS.map((lib) => [lib, {
+    acceptToConnectedBothMs: spread(samples[lib].map((s) => s.acceptToConnectedBothMs)),
+    acceptToFrameBothMs: spread(samples[lib].map((s) => s.acceptToFrameBothMs)),
+  }]))]));
 /** Growth per call between the first sample at or after `fromCalls` and the last one. */
 function growthPerCall(samples, fromCalls) {
   if (samples.length < 3) return null;
@@ -137,11 +196,14 @@ const results = {
   date: new Date().toISOString(),
   command: 'tests/bench/run.sh',
   machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, memoryGB: Math.round(os.totalmem() / 2 ** 30), node: process.version, chromium: browser.version() },
-  counts: { callsPerContender: CALLS, coldLoadsPerLibrary: LOADS, soakCalls: SOAK },
+  counts: { callsPerContender: CALLS, coldLoadsPerLibrary: LOADS, soakCalls: SOAK, answersPerContenderAndNetwork: ANSWERS, ringMs: RING_MS },
+  slowNetwork: { signalDelayMsEachWay: SIGNAL_DELAY_MS, mediaProxyDelayMsEachWay: MEDIA_DELAY_MS, iceTransportPolicy: 'relay' },
   size,
   load,
   setup: setupFigures,
   setupSamples: setup,
+  answer: answerFigures,
+  answerSamples: answer,
   soak: { samples: soakSamples, growth: soakGrowth, raw: { samples: rawSoakSamples, growth: rawSoakGrowth } },
   core,
   seconds: Math.round((Date.now() - started) / 1000),
@@ -172,6 +234,18 @@ out.push(table(`Call setup, video, callee answers at once (median of ${CALLS} ca
       ms(f.firstFrameMs), ratio(f.firstFrameMs.median, raw.firstFrameMs.median),
       ms(f.acceptToFrameMs), ratio(f.acceptToFrameMs.median, raw.acceptToFrameMs.median)];
   })));
+for (const [network, figures] of Object.entries(answerFigures)) {
+  const where = network === 'loopback' ? 'loopback'
+    : `added latency: TURN (relay only) behind a ${MEDIA_DELAY_MS} ms-each-way UDP proxy, signaling ${SIGNAL_DELAY_MS} ms each way`;
+  const base = figures.raw;
+  out.push(table(`Answer after ringing ${RING_MS} ms, ${where} (median of ${ANSWERS} calls each, min–max; ratio of medians to raw)`,
+    ['contender', 'accept → both connected', 'ratio', 'accept → first frame both', 'ratio'],
+    CONTENDERS.map((lib) => {
+      const f = figures[lib];
+      return [lib, ms(f.acceptToConnectedBothMs), ratio(f.acceptToConnectedBothMs.median, base.acceptToConnectedBothMs.median),
+        ms(f.acceptToFrameBothMs), ratio(f.acceptToFrameBothMs.median, base.acceptToFrameBothMs.median)];
+    })));
+}
 out.push(table('Signaling per call setup (client → relay, until 500 ms after both show video)', ['contender', 'messages', 'bytes', 'by type (mean)'],
   CONTENDERS.map((lib) => {
     const f = setupFigures[lib];

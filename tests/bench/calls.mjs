@@ -26,8 +26,8 @@ export async function openPair(browser, server) {
  * and showed a first remote frame. What went through the relay is read after `settleMs` (so
  * late trickle candidates count), then alice hangs up and both sides must release everything.
  */
-export async function oneCall({ alice, bob }, server, lib, { settleMs = 500 } = {}) {
-  await bob.page.evaluate((lib) => window.bench.arm(lib, 'alice'), lib);
+export async function oneCall({ alice, bob }, server, lib, { settleMs = 500, ringMs = 0 } = {}) {
+  await bob.page.evaluate(([lib, ringMs]) => window.bench.arm(lib, 'alice', ringMs), [lib, ringMs]);
   server.resetCounters();
   const [caller, callee] = await Promise.all([
     alice.page.evaluate((lib) => window.bench.call(lib, 'bob'), lib),
@@ -46,23 +46,29 @@ export async function oneCall({ alice, bob }, server, lib, { settleMs = 500 } = 
     firstFrameMs: Math.max(caller.firstFrame, callee.firstFrame) - caller.start,
     // What a person feels after pressing Accept: until the caller's video shows.
     acceptToFrameMs: callee.firstFrame - callee.accepted,
+    // Accept to both sides connected, and to both sides showing the other's picture.
+    acceptToConnectedBothMs: Math.max(caller.connected, callee.connected) - callee.accepted,
+    acceptToFrameBothMs: Math.max(caller.firstFrame, callee.firstFrame) - callee.accepted,
     messages: signaling.messages,
     bytes: signaling.bytes,
     kinds: signaling.kinds,
   };
 }
 
-/** `calls` calls per contender, taking turns (the first of each round rotates). */
-export async function measureCallSetup(pair, server, { calls = 20, warmup = 1, log = () => {} } = {}) {
+/**
+ * `calls` calls per contender, taking turns (the first of each round rotates). With `ringMs`, the
+ * callee lets each call ring that long before accepting (see measureAnswer).
+ */
+export async function measureCallSetup(pair, server, { calls = 20, warmup = 1, ringMs = 0, log = () => {}, what = 'call setup' } = {}) {
   const samples = Object.fromEntries(CONTENDERS.map((lib) => [lib, []]));
   for (let round = -warmup; round < calls; round++) {
     const shift = ((round % CONTENDERS.length) + CONTENDERS.length) % CONTENDERS.length;
     const order = [...CONTENDERS.slice(shift), ...CONTENDERS.slice(0, shift)];
     for (const lib of order) {
-      const sample = await oneCall(pair, server, lib);
+      const sample = await oneCall(pair, server, lib, { ringMs });
       if (round >= 0) samples[lib].push(sample); // warm-up rounds are not counted
     }
-    if (round >= 0) log(`  call setup round ${round + 1}/${calls}`);
+    if (round >= 0) log(`  ${what} round ${round + 1}/${calls}`);
   }
   return samples;
 }

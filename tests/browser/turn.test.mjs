@@ -6,60 +6,19 @@
 // call with `ice-failed` after `iceGiveUpMs`, with nothing left open.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BROWSERS, launch, uncaughtErrors, waitIn } from './browsers.mjs';
 import { startServer } from './server.mjs';
+import { freePort, startTurn } from './turn-server.mjs';
 
 const USER = 'peercall';
 const PASSWORD = 'not-a-secret';
 
-/** A free UDP port on 127.0.0.1 (TURN listens on UDP and TCP of one port). */
-async function freePort() {
-  const socket = createSocket('udp4');
-  await new Promise((done) => socket.bind(0, '127.0.0.1', done));
-  const { port } = socket.address();
-  await new Promise((done) => socket.close(done));
-  return port;
-}
-
-/** coturn on 127.0.0.1:`port`, relaying on 127.0.0.1 only; `stop()` kills it as a crash would. */
-function startTurn(port, dir) {
-  const args = [
-    '-n', '--listening-ip=127.0.0.1', '--relay-ip=127.0.0.1', `--listening-port=${port}`,
-    '--lt-cred-mech', `--user=${USER}:${PASSWORD}`, '--realm=peercall.test', `--userdb=${join(dir, 'turndb')}`,
-    `--pidfile=${join(dir, 'turnserver.pid')}`, '--allow-loopback-peers', '--no-cli', '--no-tls', '--no-dtls',
-    '--fingerprint', '--log-file=stdout', '--simple-log',
-  ];
-  const child = spawn('turnserver', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (chunk) => { output += chunk; });
-  child.stderr.on('data', (chunk) => { output += chunk; });
-  const ready = new Promise((done, fail) => {
-    const timer = setTimeout(() => fail(new Error(`turnserver did not start:\n${output}`)), 10000);
-    child.on('error', (error) => { clearTimeout(timer); fail(new Error(`turnserver: ${error.message} (is coturn installed?)`)); });
-    const poll = setInterval(() => {
-      if (/Total General servers/.test(output)) { clearTimeout(timer); clearInterval(poll); done(); }
-    }, 50);
-  });
-  return {
-    ready,
-    get running() { return child.exitCode === null && child.signalCode === null; },
-    get log() { return output; },
-    stop: () => new Promise((done) => {
-      if (child.exitCode !== null || child.signalCode !== null) return done();
-      child.once('exit', done);
-      child.kill('SIGKILL');
-    }),
-  };
-}
-
 /** The one TURN server of the run, started unless it is running. */
 async function ensureTurn() {
-  if (!turn?.running) turn = startTurn(turnPort, turnDir);
+  if (!turn?.running) turn = startTurn(turnPort, turnDir, { username: USER, credential: PASSWORD });
   await turn.ready;
 }
 

@@ -15,7 +15,7 @@ export function startWebSocketRelay(server, authenticate) {
     ws.on('message', (data, isBinary) => {
       if (isBinary) return; // peercall sends JSON text
       try { // any JSON can come (null, 42, `to` an object): a throw here would kill Node
-        const { id, to, message } = JSON.parse(data) ?? {};
+        const { id, to, message } = JSON.parse(String(data)) ?? {};
         const targets = typeof to === 'string' ? sockets.get(to) : undefined;
         if (!targets?.size) return ws.send(JSON.stringify({ ack: id, error: 'unreachable' }));
         const out = JSON.stringify({ from: user, message }); // `from` from the connection

@@ -617,3 +617,4 @@ mod hardening;
 mod media;
 mod renegotiation;
 mod safety;
+mod screening;

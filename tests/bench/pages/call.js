@@ -18,7 +18,14 @@ const now = () => performance.timeOrigin + performance.now();
 const params = new URLSearchParams(location.search);
 const me = params.get('user');
 const RELAY = params.get('relay');
-const ICE = { iceServers: [] }; // loopback host candidates only, for all three
+// The network of the next calls, the same for all three (window.bench.configure): loopback host
+// candidates only by default; for the "added latency" runs, a TURN server behind a delaying proxy
+// with relay-only policy, and every signaling message held `signalDelayMs` on arrival (as a slow
+// relay would: each way, since each side delays what it receives).
+let ICE = { iceServers: [] };
+let signalDelayMs = 0;
+/** Hands `message` to `deliver` after the configured signaling delay (order is kept). */
+const arrive = (deliver) => (signalDelayMs > 0 ? setTimeout(deliver, signalDelayMs) : deliver());
 
 // ----- instruments ----------------------------------------------------------------------------
 
@@ -100,7 +107,7 @@ async function openSocket(lib) {
 function channel(ws, onMessage) {
   ws.addEventListener('message', (event) => {
     const data = JSON.parse(event.data);
-    if (data.from && data.message) onMessage(data.message);
+    if (data.from && data.message) arrive(() => onMessage(data.message));
   });
   return (to, message) => ws.send(JSON.stringify({ to, message }));
 }
@@ -117,29 +124,42 @@ const contenders = {};
 
 contenders.peercall = await (async () => {
   const ws = await openSocket('peercall');
-  // Hundreds of calls in a row from one caller: lift the anti-abuse invite limit.
-  const client = new peercall.CallClient({
-    userId: `${me}.peercall`, transport: peercall.webSocketTransport(ws), iceServers: [],
-    inviteBurst: 100000,
-  });
+  const socketTransport = peercall.webSocketTransport(ws);
+  // The same socket, with the configured delay on every message that arrives.
+  const transport = {
+    send: (to, message) => socketTransport.send(to, message),
+    subscribe: (onMessage) => socketTransport.subscribe((from, message) => arrive(() => onMessage(from, message))),
+  };
+  let client = null;
   let current = null;
   let acceptedAt = null;
   let answering = false;
+  let ringMs = 0;
   const attach = (call) => {
     current = call;
     call.on('remoteStream', (stream) => showRemote(stream));
     if (call.remoteStream) showRemote(call.remoteStream);
   };
-  client.on('incoming', (call) => {
-    if (!answering) return;
-    answering = false;
-    attach(call);
-    acceptedAt = now();
-    call.accept({ video: true }).catch(() => {});
-  });
+  /** A client for the configured network (its ICE servers are fixed when it is made). */
+  const makeClient = () => {
+    client?.destroy();
+    // Hundreds of calls in a row from one caller: lift the anti-abuse invite limit.
+    client = new peercall.CallClient({ userId: `${me}.peercall`, transport, ...ICE, inviteBurst: 100000 });
+    client.on('incoming', (call) => {
+      if (!answering) return;
+      answering = false;
+      attach(call);
+      setTimeout(() => {
+        acceptedAt = now();
+        call.accept({ video: true }).catch(() => {});
+      }, ringMs);
+    });
+  };
+  makeClient();
   return {
+    configure: makeClient,
     call(peer) { attach(client.call(`${peer}.peercall`, { video: true })); },
-    answerNext() { answering = true; acceptedAt = null; },
+    answerNext(from, ring = 0) { answering = true; acceptedAt = null; ringMs = ring; },
     acceptedAt: () => acceptedAt,
     hangup() { current?.hangup(); current = null; },
     ended: () => current === null || current.state === 'ended',
@@ -170,8 +190,10 @@ contenders['simple-peer'] = await (async () => {
     if (peer) return peer.signal(message);
     queued.push(message);
     if (message.type !== 'offer' || !answering) return;
-    // The offer is the incoming call: accept at once.
+    // The offer is the incoming call: it rings for `ringMs` (candidates queue meanwhile), then
+    // the callee accepts.
     answering = false;
+    if (ringMs > 0) await sleep(ringMs);
     acceptedAt = now();
     stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
     peer = new SimplePeer({ initiator: false, stream, config: ICE });
@@ -181,6 +203,7 @@ contenders['simple-peer'] = await (async () => {
   });
   let callerOf = null;
   let remote = null;
+  let ringMs = 0;
   return {
     async call(to) {
       remote = `${to}.simple-peer`;
@@ -188,7 +211,7 @@ contenders['simple-peer'] = await (async () => {
       peer = new SimplePeer({ initiator: true, stream, config: ICE });
       wire(peer, remote);
     },
-    answerNext(from) { answering = true; acceptedAt = null; callerOf = `${from}.simple-peer`; remote = callerOf; },
+    answerNext(from, ring = 0) { answering = true; acceptedAt = null; ringMs = ring; callerOf = `${from}.simple-peer`; remote = callerOf; },
     acceptedAt: () => acceptedAt,
     hangup() { if (remote) send(remote, { bye: true }); end(); },
     ended: () => peer === null,
@@ -202,6 +225,7 @@ contenders.raw = await (async () => {
   let answering = false;
   let acceptedAt = null;
   let pending = []; // candidates that came before the remote description
+  let ringMs = 0;
   const end = () => {
     pc?.close();
     pc = null;
@@ -225,7 +249,9 @@ contenders.raw = await (async () => {
       return;
     }
     if (message.sdp?.type === 'offer' && answering) {
+      // The naive flow: nothing is set up while it rings; candidates wait in `pending`.
       answering = false;
+      if (ringMs > 0) await sleep(ringMs);
       acceptedAt = now();
       await open();
       await pc.setRemoteDescription(message.sdp);
@@ -246,7 +272,7 @@ contenders.raw = await (async () => {
       await pc.setLocalDescription(await pc.createOffer());
       send(remote, { sdp: pc.localDescription.toJSON() });
     },
-    answerNext(from) { answering = true; acceptedAt = null; remote = `${from}.raw`; },
+    answerNext(from, ring = 0) { answering = true; acceptedAt = null; ringMs = ring; remote = `${from}.raw`; },
     acceptedAt: () => acceptedAt,
     hangup() { if (remote) send(remote, { bye: true }); end(); },
     ended: () => pc === null,
@@ -265,10 +291,16 @@ window.bench = {
     await waitFor(() => connectedAt !== null && firstFrameAt !== null, `${lib} call to connect and show a frame`);
     return { start, connected: connectedAt, firstFrame: firstFrameAt };
   },
-  /** Callee: arms `lib` to answer the next call from `peer` at once. */
-  arm(lib, peer) {
+  /** Callee: arms `lib` to answer the next call from `peer`, at once or after it rang `ringMs`. */
+  arm(lib, peer, ringMs = 0) {
     resetCall();
-    contenders[lib].answerNext(peer);
+    contenders[lib].answerNext(peer, ringMs);
+  },
+  /** The network of the next calls: `{ iceServers, iceTransportPolicy, signalDelayMs }`. */
+  configure({ iceServers = [], iceTransportPolicy = 'all', signalDelayMs: delay = 0 } = {}) {
+    ICE = { iceServers, iceTransportPolicy };
+    signalDelayMs = delay;
+    contenders.peercall.configure();
   },
   /** Callee: resolves with its timings once the armed call is connected and shows a frame. */
   async answered(lib) {

@@ -36,9 +36,13 @@ navigator.mediaDevices.getUserMedia = (constraints) => {
 };
 const allTracks = [];
 const trackingGetUserMedia = navigator.mediaDevices.getUserMedia;
+// A slow device: getUserMedia resolves this many milliseconds after the capture opened (the
+// tracks are live meanwhile, as when a person takes their time on the permission prompt).
+let openDelayMs = 0;
 navigator.mediaDevices.getUserMedia = async (constraints) => {
   const stream = await trackingGetUserMedia(constraints);
   allTracks.push(...stream.getTracks());
+  if (openDelayMs > 0) await new Promise((done) => setTimeout(done, openDelayMs));
   return stream;
 };
 
@@ -789,6 +793,143 @@ const scenarios = {
       { who: 'bob', log: bLog, reason: 'remote-hangup', states: CALLEE_CONNECTED },
     ]);
     check(liveTracks() === 0, `no live track left (${liveTracks()})`);
+    return result;
+  },
+
+  // The call ends while its devices are still opening: what they open arrives after the end
+  // and must be switched off at once (the driver's task for the call has ended with it).
+  async endedWhileOpening() {
+    const hub = createHub();
+    const alice = client(hub, 'alice');
+    const bob = client(hub, 'bob');
+    openDelayMs = 800;
+    const result = {};
+    try {
+      const outgoing = alice.call('bob', { video: true });
+      const aLog = record(outgoing);
+      await sleep(100);
+      check(aLog.localStreams === 0, `no localStream yet (${aLog.localStreams})`);
+      outgoing.hangup();
+      await ended(outgoing, aLog);
+      result.placed = { reason: aLog.ended.reason, states: aLog.states };
+      await sleep(openDelayMs + 400);
+      check(allTracks.length >= 2, `the capture did open meanwhile (${allTracks.length} tracks)`);
+      check(liveTracks() === 0, `what opened after the end is stopped (${liveTracks()} live)`);
+      check(aLog.localStreams === 0, `no localStream event for an ended call (${aLog.localStreams})`);
+      // A device switch under way when the call ends: its Promise rejects, its track goes off.
+      openDelayMs = 0;
+      const call = await connect(alice, bob, 'bob', { video: true });
+      const camera = (await alice.listDevices()).find((d) => d.kind === 'videoinput' && d.deviceId);
+      openDelayMs = 800;
+      const switching = call.outgoing.switchDevice('camera', camera.deviceId).then(() => 'resolved', (e) => e.code);
+      await sleep(100);
+      call.outgoing.hangup();
+      await ended(call.incoming, call.bLog);
+      result.switch = await switching;
+      check(result.switch === 'hangup', `the switch rejects with the end reason (${result.switch})`);
+      await sleep(openDelayMs + 400);
+      check(liveTracks() === 0, `the switched-to camera opened after the end is stopped (${liveTracks()} live)`);
+    } finally {
+      openDelayMs = 0;
+    }
+    return result;
+  },
+
+  // Who may ring me: bob's screening hook decides each call before anything goes back to the
+  // caller; do-not-disturb declines as busy and reports a missed call.
+  async whoMayRingMe() {
+    const hub = createHub();
+    const sentByBob = [];
+    const bobTransport = hub.transport('bob');
+    const transport = {
+      send: (to, message) => { sentByBob.push(`${to}:${message.type}`); return bobTransport.send(to, message); },
+      subscribe: (onMessage) => bobTransport.subscribe(onMessage),
+    };
+    let answer = 'ring';
+    const asked = [];
+    const bob = client(hub, 'bob', {
+      transport,
+      screen: (call) => {
+        asked.push(`${call.from} ${call.kind} ${JSON.stringify(call.metadata)}`);
+        return typeof answer === 'function' ? answer() : answer;
+      },
+    });
+    const carol = client(hub, 'carol', { ringTimeoutMs: 2000 });
+    const bobIncoming = [];
+    const bobErrors = [];
+    const missed = [];
+    bob.on('incoming', (call) => bobIncoming.push(call));
+    bob.on('error', (e) => bobErrors.push(e.code));
+    bob.on('missed', (m) => missed.push(m));
+    const result = {};
+    /** carol calls bob; resolves with how her call ended and its states. */
+    const carolCalls = async (metadata) => {
+      const call = carol.call('bob', { metadata });
+      const log = record(call);
+      await ended(call, log);
+      return { reason: log.ended.reason, states: log.states.join(' > ') };
+    };
+
+    answer = 'ignore';
+    const ignoredAt = performance.now();
+    result.ignore = await carolCalls({ n: 1 });
+    result.ignore.afterMs = Math.round(performance.now() - ignoredAt);
+    check(result.ignore.reason === 'timeout' && !result.ignore.states.includes('ringing'),
+      `an ignored call rings out at the caller, never 'ringing' (${JSON.stringify(result.ignore)})`);
+    check(sentByBob.length === 0, `bob sent carol nothing for an ignored call (${sentByBob})`);
+    check(bobIncoming.length === 0, 'bob was never rung');
+    check(asked.length === 1 && asked[0] === 'carol audio {"n":1}', `the hook was asked once, with the call (${asked})`);
+
+    answer = 'decline';
+    result.decline = await carolCalls();
+    check(result.decline.reason === 'rejected', `declined by the hook: carol ends rejected (${JSON.stringify(result.decline)})`);
+    answer = 'busy';
+    result.busy = await carolCalls();
+    check(result.busy.reason === 'busy', `busy by the hook: carol ends busy (${JSON.stringify(result.busy)})`);
+    check(bobIncoming.length === 0, 'still never rung');
+    check(JSON.stringify(sentByBob) === JSON.stringify(['carol:reject', 'carol:reject']), `one reject each (${sentByBob})`);
+
+    // A Promise that says ring: the call rings, bob answers, they talk.
+    answer = () => sleep(200).then(() => 'ring');
+    const incoming = nextIncoming(bob);
+    const outgoing = carol.call('bob', { video: false });
+    const aLog = record(outgoing);
+    const call = await incoming;
+    const bLog = record(call);
+    await call.accept();
+    await waitFor(() => outgoing.state === 'connected' && call.state === 'connected', 'the screened call to connect');
+    const heard = await audioLevel(call.remoteStream);
+    check(audible(heard), `bob hears carol (${JSON.stringify(heard)})`);
+    outgoing.hangup();
+    await ended(call, bLog);
+    await ended(outgoing, aLog);
+
+    // A broken hook loses no call: it rings, and bob's client reports the hook.
+    answer = () => { throw new Error('the app hook broke'); };
+    const rung = nextIncoming(bob);
+    const thrown = carol.call('bob');
+    const thrownLog = record(thrown);
+    const ringing = await rung;
+    check(JSON.stringify(bobErrors) === JSON.stringify(['screen-failed']), `one screen-failed error (${bobErrors})`);
+    ringing.reject();
+    await ended(thrown, thrownLog);
+    check(thrownLog.ended.reason === 'rejected', `bob declined it by hand (${thrownLog.ended.reason})`);
+
+    // Do not disturb: carol gets busy, bob a missed call; then available again.
+    const bad = (() => { try { bob.setAvailability('away'); return null; } catch (e) { return e.code; } })();
+    check(bad === 'invalid-option', `an unknown availability is refused (${bad})`);
+    bob.setAvailability('do-not-disturb');
+    answer = 'ring';
+    const askedBefore = asked.length;
+    result.doNotDisturb = await carolCalls({ topic: 'lunch' });
+    check(result.doNotDisturb.reason === 'busy', `carol ends busy (${JSON.stringify(result.doNotDisturb)})`);
+    check(missed.length === 1 && missed[0].from === 'carol' && missed[0].kind === 'audio'
+      && missed[0].reason === 'do-not-disturb' && missed[0].metadata?.topic === 'lunch',
+      `bob has one missed call with its metadata (${JSON.stringify(missed)})`);
+    check(asked.length === askedBefore, 'the hook is not asked while on do-not-disturb');
+    bob.setAvailability('available');
+    check(liveTracks() === 0, `no live track left (${liveTracks()})`);
+    result.missed = missed;
     return result;
   },
 

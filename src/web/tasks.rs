@@ -1,14 +1,17 @@
-//! Tasks that end when their peer connection closes.
+//! Async tasks, each owned by what it serves, and the promises they await.
 //!
-//! A closed RTCPeerConnection never settles the promises of operations still in flight (the
-//! WebRTC spec abandons them; Chromium and Firefox both do, seen in the SDK tests' heap count).
-//! A task awaiting one would wait forever, holding its future. So every task that awaits a peer
-//! connection runs inside [`UntilClosed`]: when the [`Peer`](super::peer::Peer) is dropped it
-//! fires its [`CloseSignal`], and the task is dropped with everything it holds.
+//! Every task the driver starts belongs to a [`Tasks`] owner: the client (a transport send's
+//! promise), a call (opening its devices) or a peer connection (SDP, candidates, stats,
+//! `replaceTrack`). Dropping the owner ends its tasks, with everything they hold. A task never
+//! touches the driver: it only queues an input for the pump.
 //!
-//! Such tasks await the promises through [`settled`], not `JsFuture`: a `JsFuture` keeps its state
-//! and callbacks alive until the promise settles (by design: its callbacks own the state), so one
-//! on a promise that never settles leaks even when its task is dropped.
+//! This matters most for peer connections: a closed RTCPeerConnection never settles the promises
+//! of operations still in flight (the WebRTC spec abandons them; Chromium and Firefox both do,
+//! seen in the SDK tests' heap count), so a task awaiting one would wait forever.
+//!
+//! Tasks await promises through [`settled`], not `JsFuture`: a `JsFuture` keeps its state and
+//! callbacks alive until the promise settles (by design: its callbacks own the state), so one on
+//! a promise that never settles leaks even when its task is dropped.
 
 use crate::prelude::*;
 use alloc::boxed::Box;
@@ -20,17 +23,53 @@ use core::task::{Context, Poll, Waker};
 
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::spawn_local;
 
-/// Fired once, when a peer connection closes; wakes the tasks waiting on it.
+/// The tasks of one owner: dropping it ends every one of them still running.
 #[derive(Default)]
-pub struct CloseSignal {
+pub struct Tasks {
+    signal: Rc<CloseSignal>,
+}
+
+impl Tasks {
+    /// Runs `task` until it finishes or this owner is dropped.
+    pub fn spawn(&self, task: impl Future<Output = ()> + 'static) {
+        self.scope().spawn(task);
+    }
+
+    /// A handle that spawns tasks of this owner from elsewhere (it does not keep them alive).
+    pub fn scope(&self) -> Scope {
+        Scope(self.signal.clone())
+    }
+}
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        self.signal.fire();
+    }
+}
+
+/// Spawns tasks that belong to a [`Tasks`] owner.
+#[derive(Clone)]
+pub struct Scope(Rc<CloseSignal>);
+
+impl Scope {
+    /// Runs `task` until it finishes or the owner is dropped.
+    pub fn spawn(&self, task: impl Future<Output = ()> + 'static) {
+        spawn_local(until_closed(&self.0, task));
+    }
+}
+
+/// Fired once, when the owner of some tasks goes; wakes the tasks so they end.
+#[derive(Default)]
+struct CloseSignal {
     closed: Cell<bool>,
     waiting: RefCell<Vec<Waker>>,
 }
 
 impl CloseSignal {
-    /// Marks the connection closed and wakes every task still running on it.
-    pub fn fire(&self) {
+    /// Marks the owner gone and wakes every task still running for it.
+    fn fire(&self) {
         self.closed.set(true);
         for waker in self.waiting.take() {
             waker.wake();
@@ -39,10 +78,7 @@ impl CloseSignal {
 }
 
 /// Runs `task` until it finishes or `signal` fires, whichever is first.
-pub fn until_closed(
-    signal: &Rc<CloseSignal>,
-    task: impl Future<Output = ()> + 'static,
-) -> UntilClosed {
+fn until_closed(signal: &Rc<CloseSignal>, task: impl Future<Output = ()> + 'static) -> UntilClosed {
     UntilClosed {
         task: Box::pin(task),
         signal: signal.clone(),
@@ -52,7 +88,7 @@ pub fn until_closed(
 
 /// The future [`until_closed`] returns. The task is boxed as a `dyn Future`, so this wrapper's
 /// code exists once rather than once per kind of task.
-pub struct UntilClosed {
+struct UntilClosed {
     task: Pin<Box<dyn Future<Output = ()>>>,
     signal: Rc<CloseSignal>,
     /// The waker this task left with the signal, taken back when the task ends.
@@ -98,6 +134,8 @@ pub struct Settled {
     state: Rc<RefCell<Outcome>>,
     /// The promise's callbacks, owned here so they are freed with the future.
     callbacks: Option<(Callback, Callback)>,
+    /// Releases a value that arrived but was never taken (see [`settled_releasing`]).
+    release: Option<fn(&JsValue)>,
 }
 
 type Callback = Closure<dyn FnMut(JsValue)>;
@@ -115,11 +153,21 @@ struct Outcome {
 /// callbacks to JS instead, so a late settlement (Chromium's getStats on a closed connection)
 /// finds a callback that does nothing, and the garbage collector frees them with the promise.
 pub fn settled(promise: &Promise) -> Settled {
+    settled_releasing(promise, None)
+}
+
+/// [`settled`] for a promise whose value holds a device (a `getUserMedia` stream): when the
+/// task awaiting it has ended before it resolves, `release` gets the value, so the camera or
+/// microphone it opened goes off rather than staying on with no owner.
+pub fn settled_releasing(promise: &Promise, release: Option<fn(&JsValue)>) -> Settled {
     let state = Rc::new(RefCell::new(Outcome::default()));
     let callback = |ok: bool| {
         let outcome: Weak<RefCell<Outcome>> = Rc::downgrade(&state);
         Closure::<dyn FnMut(JsValue)>::new(move |value: JsValue| {
             let Some(outcome) = outcome.upgrade() else {
+                if let (true, Some(release)) = (ok, release) {
+                    release(&value);
+                }
                 return;
             };
             let waker = {
@@ -141,6 +189,7 @@ pub fn settled(promise: &Promise) -> Settled {
     Settled {
         state,
         callbacks: Some((resolve, reject)),
+        release,
     }
 }
 
@@ -167,10 +216,16 @@ impl Drop for Settled {
         let Some((resolve, reject)) = self.callbacks.take() else {
             return;
         };
-        let pending = self
-            .state
-            .try_borrow()
-            .map_or(true, |outcome| !outcome.done);
+        let pending = match self.state.try_borrow_mut() {
+            Ok(mut outcome) => {
+                // Resolved, but the task ended before it took the value.
+                if let (Some(Ok(value)), Some(release)) = (outcome.result.take(), self.release) {
+                    release(&value);
+                }
+                !outcome.done
+            }
+            Err(_) => true,
+        };
         if pending {
             // The promise may still settle: it owns the callbacks from now on.
             drop(resolve.into_js_value());

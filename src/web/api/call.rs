@@ -1,0 +1,277 @@
+//! `Call`: one call, incoming or outgoing, as the app holds it.
+
+use crate::prelude::*;
+
+use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::*;
+use web_sys::MediaStream;
+
+use super::destroyed;
+use super::types::{AcceptOptions, DeviceKindName};
+use crate::call::{CallHandle, CallInfo, CallKind, CallState, Command, Direction};
+use crate::web::driver::{self, Shared, Weak};
+use crate::web::events::{media_object, metadata_value};
+use crate::web::waiters::Awaited;
+use crate::web::{js, options};
+
+/// One call, incoming or outgoing.
+#[wasm_bindgen]
+pub struct Call {
+    driver: Weak,
+    handle: CallHandle,
+}
+
+impl Call {
+    pub(crate) fn new(driver: Weak, handle: CallHandle) -> Call {
+        Call { driver, handle }
+    }
+
+    /// The live driver, unless the client is gone or destroyed.
+    fn live(&self) -> Result<Shared, JsValue> {
+        self.driver
+            .upgrade()
+            .filter(|d| !d.destroyed())
+            .ok_or_else(destroyed)
+    }
+
+    /// One of the call's streams (`local` or remote), or `null`.
+    fn stream(&self, local: bool) -> Option<MediaStream> {
+        let driver = self.driver.upgrade()?;
+        let state = driver.state();
+        let resources = state.calls.get(&self.handle)?;
+        if local {
+            resources.local.clone()
+        } else {
+            resources.remote.clone()
+        }
+    }
+
+    fn info(&self) -> Option<CallInfo> {
+        let driver = self.driver.upgrade()?;
+        let state = driver.state();
+        state.machine.call_info(self.handle)
+    }
+
+    fn command(&self, command: Command) -> Result<(), JsValue> {
+        let driver = self.live()?;
+        let result = driver
+            .state()
+            .machine
+            .command(js::now_ms(), self.handle, command);
+        driver::pump(&driver);
+        result.map_err(|e| js::error(e.code(), &e.message()))
+    }
+
+    /// Runs a command whose outcome arrives later, as a Promise.
+    fn command_awaiting(&self, command: Command, awaited: Awaited) -> Promise {
+        let mut callbacks = None;
+        let promise = Promise::new(&mut |resolve, reject| callbacks = Some((resolve, reject)));
+        let Some((resolve, reject)) = callbacks else {
+            return promise; // `new Promise` runs its executor at once: not reached.
+        };
+        let outcome = self.live().and_then(|driver| {
+            let handle = self.handle;
+            driver
+                .state()
+                .waiters
+                .add(handle, awaited, resolve, reject.clone());
+            self.command(command)
+        });
+        if let Err(error) = outcome {
+            // Refused at once: the Promise rejects now and nothing stays registered for it.
+            if let Some(driver) = self.driver.upgrade() {
+                driver.state().waiters.forget(&reject);
+            }
+            let _ = reject.call1(&JsValue::NULL, &error);
+        }
+        promise
+    }
+}
+
+#[wasm_bindgen]
+impl Call {
+    /// Answers an incoming call. Resolves once the microphone (and camera) are open and the
+    /// answer is on its way; rejects with the end reason if the call ends first.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn accept(&self, options: Option<AcceptOptions>) -> Promise {
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        let video = options::accept_video(&options)
+            .unwrap_or_else(|| self.info().is_some_and(|i| i.kind == CallKind::Video));
+        self.command_awaiting(Command::Accept { video }, Awaited::Answering)
+    }
+
+    /// Declines an incoming call that rings.
+    pub fn reject(&self) -> Result<(), JsValue> {
+        self.command(Command::Reject)
+    }
+
+    /// Ends the call: cancels it before an answer, declines it while it rings here, hangs up after.
+    pub fn hangup(&self) -> Result<(), JsValue> {
+        self.command(Command::Hangup)
+    }
+
+    /// Mutes or unmutes the microphone; the peer sees `remoteMedia.audioMuted`.
+    #[wasm_bindgen(js_name = setMuted)]
+    pub fn set_muted(&self, muted: bool) -> Result<(), JsValue> {
+        self.command(Command::SetMuted(muted))
+    }
+
+    /// Turns the camera off or on; the peer sees `remoteMedia.videoMuted`.
+    #[wasm_bindgen(js_name = setVideoEnabled)]
+    pub fn set_video_enabled(&self, enabled: bool) -> Result<(), JsValue> {
+        self.command(Command::SetVideoEnabled(enabled))
+    }
+
+    /// Shares the screen in place of the camera (or in addition, on an audio call).
+    #[wasm_bindgen(js_name = startScreenShare, unchecked_return_type = "Promise<void>")]
+    pub fn start_screen_share(&self) -> Promise {
+        if self.info().is_some_and(|i| i.local_media.screen_sharing) {
+            return Promise::resolve(&JsValue::UNDEFINED);
+        }
+        self.command_awaiting(Command::StartScreenShare, Awaited::ScreenShare)
+    }
+
+    /// Stops sharing the screen; the camera comes back.
+    #[wasm_bindgen(js_name = stopScreenShare)]
+    pub fn stop_screen_share(&self) -> Result<(), JsValue> {
+        self.command(Command::StopScreenShare)
+    }
+
+    /// Adds the camera to an audio call (renegotiates).
+    #[wasm_bindgen(js_name = upgradeToVideo, unchecked_return_type = "Promise<void>")]
+    pub fn upgrade_to_video(&self) -> Promise {
+        let has_camera = self
+            .stream(true)
+            .is_some_and(|l| l.get_video_tracks().length() > 0);
+        if has_camera {
+            return Promise::resolve(&JsValue::UNDEFINED);
+        }
+        self.command_awaiting(Command::UpgradeToVideo, Awaited::Camera)
+    }
+
+    /// Uses another microphone or camera (a `deviceId` from `listDevices`).
+    #[wasm_bindgen(js_name = switchDevice, unchecked_return_type = "Promise<void>")]
+    pub fn switch_device(&self, kind: DeviceKindName, device_id: String) -> Promise {
+        match options::device_kind(&kind.into()) {
+            Ok(kind) => {
+                self.command_awaiting(Command::SwitchDevice { kind, device_id }, Awaited::Switch)
+            }
+            Err(error) => Promise::reject(&error),
+        }
+    }
+
+    /// Restarts ICE now (for example when the app knows the network changed).
+    #[wasm_bindgen(js_name = restartIce)]
+    pub fn restart_ice(&self) -> Result<(), JsValue> {
+        self.command(Command::RestartIce)
+    }
+
+    /// Listens for `state`, `localStream`, `remoteStream`, `remoteMedia`, `localMedia`,
+    /// `quality`, `videoUnavailable`, `ended` or `error` (typed in `CallEvents`). A call that has
+    /// ended has no more events: nothing is registered.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn on(&self, event: &str, listener: Function) {
+        let Ok(driver) = self.live() else {
+            return;
+        };
+        let mut state = driver.state();
+        let live = state
+            .machine
+            .call_info(self.handle)
+            .is_some_and(|i| !i.state.is_ended());
+        if live {
+            state.call_emitters.entry(self.handle).on(event, listener);
+        }
+    }
+
+    /// Stops listening.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn off(&self, event: &str, listener: &Function) {
+        if let Some(driver) = self.driver.upgrade() {
+            if let Some(emitter) = driver.state().call_emitters.get_mut(&self.handle) {
+                emitter.off(event, listener);
+            }
+        }
+    }
+
+    /// The wire call id (32 hex digits).
+    #[wasm_bindgen(getter)]
+    pub fn id(&self) -> String {
+        self.info().map(|i| i.call_id.to_hex()).unwrap_or_default()
+    }
+
+    /// `calling`, `ringing`, `connecting`, `connected`, `reconnecting` or `ended`.
+    #[wasm_bindgen(getter, unchecked_return_type = "CallState")]
+    pub fn state(&self) -> String {
+        self.info().map_or("ended", |i| i.state.as_str()).to_owned()
+    }
+
+    /// Why the call ended, or `null`.
+    #[wasm_bindgen(getter, js_name = endReason, unchecked_return_type = "EndReason | null")]
+    pub fn end_reason(&self) -> JsValue {
+        match self.info().map(|i| i.state) {
+            Some(CallState::Ended(reason)) => JsValue::from_str(reason.as_str()),
+            _ => JsValue::NULL,
+        }
+    }
+
+    /// The other user.
+    #[wasm_bindgen(getter)]
+    pub fn peer(&self) -> String {
+        self.info()
+            .map(|i| i.peer.as_str().to_owned())
+            .unwrap_or_default()
+    }
+
+    /// `audio` or `video`.
+    #[wasm_bindgen(getter, unchecked_return_type = "CallKind")]
+    pub fn kind(&self) -> String {
+        self.info().map_or("audio", |i| i.kind.as_str()).to_owned()
+    }
+
+    /// `outgoing` or `incoming`.
+    #[wasm_bindgen(getter, unchecked_return_type = "'outgoing' | 'incoming'")]
+    pub fn direction(&self) -> String {
+        match self.info().map(|i| i.direction) {
+            Some(Direction::Incoming) => "incoming".into(),
+            _ => "outgoing".into(),
+        }
+    }
+
+    /// The caller's metadata, if any.
+    #[wasm_bindgen(getter)]
+    pub fn metadata(&self) -> JsValue {
+        metadata_value(self.info().and_then(|i| i.metadata))
+    }
+
+    /// The microphone and camera stream, once open.
+    #[wasm_bindgen(getter, js_name = localStream, unchecked_return_type = "MediaStream | null")]
+    pub fn local_stream(&self) -> JsValue {
+        self.stream(true).map_or(JsValue::NULL, JsValue::from)
+    }
+
+    /// The peer's stream, once a track arrived.
+    #[wasm_bindgen(getter, js_name = remoteStream, unchecked_return_type = "MediaStream | null")]
+    pub fn remote_stream(&self) -> JsValue {
+        self.stream(false).map_or(JsValue::NULL, JsValue::from)
+    }
+
+    /// The peer's mute and sharing state.
+    #[wasm_bindgen(getter, js_name = remoteMedia, unchecked_return_type = "MediaState")]
+    pub fn remote_media(&self) -> JsValue {
+        media_object(self.info().map(|i| i.remote_media).unwrap_or_default())
+    }
+
+    /// This side's mute and sharing state.
+    #[wasm_bindgen(getter, js_name = localMedia, unchecked_return_type = "MediaState")]
+    pub fn local_media(&self) -> JsValue {
+        media_object(self.info().map(|i| i.local_media).unwrap_or_default())
+    }
+
+    /// Milliseconds since media first flowed (0 before), frozen when the call ends.
+    #[wasm_bindgen(getter)]
+    pub fn duration(&self) -> f64 {
+        self.info()
+            .map_or(0.0, |i| i.duration_ms(js::now_ms()) as f64)
+    }
+}

@@ -1,0 +1,130 @@
+//! `CallClient`: one user on one transport; places calls and receives them.
+
+use crate::prelude::*;
+use alloc::rc::Rc;
+
+use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::*;
+
+use super::types::{CallClientOptions, CallOptions};
+use super::{destroyed, Call};
+use crate::call::{Availability, CallId, CallMachine};
+use crate::web::driver::{self, Driver, Shared};
+use crate::web::{js, media, options};
+
+/// What the engine holds right now, for leak checks and diagnostics: live heap bytes and
+/// allocations (exact, from the counting allocator) and the WebAssembly memory size.
+#[wasm_bindgen(js_name = memoryUsage, unchecked_return_type = "MemoryUsage")]
+pub fn memory_usage() -> JsValue {
+    let usage = js::object();
+    js::set(&usage, "liveBytes", crate::web::heap::live_bytes() as f64);
+    js::set(
+        &usage,
+        "liveAllocations",
+        crate::web::heap::live_allocations() as f64,
+    );
+    let memory_bytes = wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map(|memory| js_sys::ArrayBuffer::from(memory.buffer()).byte_length() as f64)
+        .unwrap_or(0.0);
+    js::set(&usage, "memoryBytes", memory_bytes);
+    usage.into()
+}
+
+/// A client of one user on one transport: places calls and receives them.
+#[wasm_bindgen]
+pub struct CallClient {
+    driver: Shared,
+}
+
+#[wasm_bindgen]
+impl CallClient {
+    /// Creates the client and subscribes to the transport.
+    #[wasm_bindgen(constructor)]
+    pub fn new(options: CallClientOptions) -> Result<CallClient, JsValue> {
+        let options = options::client_options(&options.into())?;
+        // The core decides every range (`Config::validate`).
+        let machine =
+            CallMachine::new(options.config).map_err(|e| js::error(e.code(), &e.message()))?;
+        let driver = Driver::new(machine, options.transport, options.rtc_config);
+        driver.state().screen = options.screen;
+        driver::start(&driver)?;
+        Ok(CallClient { driver })
+    }
+
+    /// Calls `peer`. Returns the call at once; follow it with its events.
+    pub fn call(&self, peer: &str, options: Option<CallOptions>) -> Result<Call, JsValue> {
+        let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
+        let (kind, metadata) = options::call_options(&options)?;
+        let call_id = CallId(js::random_bytes()?);
+        if self.driver.destroyed() {
+            return Err(destroyed());
+        }
+        let handle = self
+            .driver
+            .state()
+            .machine
+            .place_call(js::now_ms(), peer, kind, call_id, metadata)
+            .map_err(|e| js::error(e.code(), &e.message()))?;
+        // Not now: the app has not had the call yet, so its first `state` event would be lost.
+        driver::pump_soon(&self.driver);
+        Ok(Call::new(Rc::downgrade(&self.driver), handle))
+    }
+
+    /// Listens for `incoming`, `busy`, `devicechange` or `error` (typed in `CallClientEvents`).
+    #[wasm_bindgen(skip_typescript)]
+    pub fn on(&self, event: &str, listener: Function) {
+        if !self.driver.destroyed() {
+            self.driver.state().emitter.on(event, listener);
+        }
+    }
+
+    /// Stops listening.
+    #[wasm_bindgen(skip_typescript)]
+    pub fn off(&self, event: &str, listener: &Function) {
+        self.driver.state().emitter.off(event, listener);
+    }
+
+    /// Hangs up every call and releases everything: the transport subscription, the page
+    /// listeners, timers, tracks and peer connections. Safe to call twice.
+    pub fn destroy(&self) {
+        driver::destroy(&self.driver);
+    }
+
+    /// This user's id.
+    #[wasm_bindgen(getter, js_name = userId)]
+    pub fn user_id(&self) -> String {
+        let state = self.driver.state();
+        state.machine.config().user_id.as_str().to_owned()
+    }
+
+    /// This client's party id.
+    #[wasm_bindgen(getter, js_name = partyId)]
+    pub fn party_id(&self) -> String {
+        let state = self.driver.state();
+        state.machine.config().party_id.as_str().to_owned()
+    }
+
+    /// `'available'` (new calls ring) or `'do-not-disturb'` (new calls are declined as `busy`,
+    /// and each is reported as a `missed` event). Calls that ring already are not touched.
+    #[wasm_bindgen(js_name = setAvailability)]
+    pub fn set_availability(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Availability")] availability: &str,
+    ) -> Result<(), JsValue> {
+        let availability = Availability::from_name(availability).ok_or_else(|| {
+            js::error(
+                "invalid-option",
+                "availability must be 'available' or 'do-not-disturb'",
+            )
+        })?;
+        self.driver.state().machine.set_availability(availability);
+        Ok(())
+    }
+
+    /// The capture and output devices (`enumerateDevices`).
+    #[wasm_bindgen(js_name = listDevices, unchecked_return_type = "Promise<MediaDeviceInfo[]>")]
+    pub fn list_devices(&self) -> Result<Promise, JsValue> {
+        media::enumerate_devices()
+    }
+}

@@ -1,0 +1,18 @@
+//! The JavaScript API: `CallClient`, `Call` and `memoryUsage()`, thin over the driver.
+//!
+//! Each method reads the driver's state or runs one machine command, then pumps; nothing here
+//! decides anything the machine or the driver should.
+
+mod call;
+mod client;
+mod types;
+
+pub use call::Call;
+pub use client::{memory_usage, CallClient};
+
+use super::js;
+use wasm_bindgen::JsValue;
+
+fn destroyed() -> JsValue {
+    js::error("destroyed", "the client was destroyed")
+}

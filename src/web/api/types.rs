@@ -1,0 +1,162 @@
+//! The TypeScript declarations of the API: the interfaces the generated `.d.ts` cannot derive
+//! (options, events, payloads) and the JS types the exported functions take and return.
+
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+/** A message channel to other users: yours (Socket.IO, WebSocket, ...) or a built-in one. */
+export interface Transport {
+  /** Delivers `message` to every client of user `to`. May return a Promise that rejects when
+   * `to` cannot be reached: the call then ends with `unreachable`. */
+  send(to: string, message: object): void | Promise<unknown>;
+  /** Calls `onMessage(from, message)` for each message to this user; `from` is the sender as
+   * your server vouches for it. Returns a function that unsubscribes. */
+  subscribe(onMessage: (from: string, message: object | string) => void): () => void;
+}
+
+export interface CallClientOptions {
+  /** This user's id, as the transport knows it. */
+  userId: string;
+  transport: Transport;
+  /** STUN/TURN servers, as for RTCPeerConnection. Default: none (host candidates only). */
+  iceServers?: RTCIceServer[];
+  /** `'relay'` sends media only through the TURN servers of `iceServers` (hides the users'
+   * addresses from each other); `'all'` (the default) also tries direct paths first. */
+  iceTransportPolicy?: RTCIceTransportPolicy;
+  /** How long an outgoing call rings before it ends with `timeout`, and the longest an incoming
+   * call rings, whatever its caller asks. Default 30000. */
+  ringTimeoutMs?: number;
+  /** How long an answered call may take to connect before `ice-failed`. Default 20000. */
+  connectTimeoutMs?: number;
+  /** How long a dropped connection waits before an ICE restart. Default 2000. */
+  iceRestartDelayMs?: number;
+  /** How long a dropped connection may stay down before `ice-failed`. Default 20000. */
+  iceGiveUpMs?: number;
+  /** How often the `quality` event fires while connected. Default 2000. */
+  statsIntervalMs?: number;
+  /** This tab's or device's id among the user's clients. Default: random. */
+  partyId?: string;
+  /** Invites one caller may place in a burst before the rest are dropped. Default 5. */
+  inviteBurst?: number;
+  /** After the burst, one more invite per this many milliseconds. Default 4000. */
+  inviteRefillMs?: number;
+  /** Who may ring me: asked about each new call before anything is sent back to the caller
+   * (not even `ringing`, so the caller cannot tell this device is awake). Answer `'ring'`,
+   * `'decline'` (the caller sees `rejected`), `'busy'` (the caller sees `busy`) or `'ignore'` (no
+   * answer at all: the caller rings until it gives up), or a Promise of one, within a few seconds.
+   * A hook that throws or answers anything else lets the call ring, with an `error` event
+   * (`screen-failed`). Calls turned away here are not reported again. Default: none, every call
+   * rings. */
+  screen?: (call: ScreenedCall) => ScreenDecision | Promise<ScreenDecision>;
+}
+
+/** What a screening hook is told about a new call. */
+export interface ScreenedCall { from: string; kind: CallKind; metadata: unknown; }
+export type ScreenDecision = 'ring' | 'decline' | 'busy' | 'ignore';
+export type Availability = 'available' | 'do-not-disturb';
+/** A call declined as `busy` because this client was on do-not-disturb. */
+export interface MissedCall { from: string; kind: CallKind; metadata: unknown; reason: 'do-not-disturb'; }
+
+export interface CallOptions {
+  /** Turn the camera on (a video call). Default false. */
+  video?: boolean;
+  /** App data the callee receives with the incoming call (JSON, at most 4 KiB). */
+  metadata?: unknown;
+}
+
+export interface AcceptOptions {
+  /** Send video (on a video call). Default: the call's kind. */
+  video?: boolean;
+}
+
+export type CallState = 'calling' | 'ringing' | 'connecting' | 'connected' | 'reconnecting' | 'ended';
+export type CallKind = 'audio' | 'video';
+export type EndReason = 'hangup' | 'remote-hangup' | 'rejected' | 'busy' | 'timeout' | 'cancelled'
+  | 'answered-elsewhere' | 'unreachable' | 'media-failed' | 'ice-failed' | 'protocol-error';
+
+export interface MediaState { audioMuted: boolean; videoMuted: boolean; screenSharing: boolean; }
+export interface Quality {
+  rttMs: number | null; packetLoss: number; jitterMs: number | null; bitrateKbps: number;
+  /** 0 (no media) to 4 (excellent). */
+  level: number;
+}
+export interface Ended { reason: EndReason; /** An incoming call that was never answered. */ missed: boolean; }
+/** Every error peercall throws, rejects with or emits has a stable `code`. */
+export interface PeercallError extends Error { code: string; }
+
+export interface CallEvents {
+  state: (state: CallState) => void;
+  localStream: (stream: MediaStream) => void;
+  remoteStream: (stream: MediaStream) => void;
+  remoteMedia: (media: MediaState) => void;
+  localMedia: (media: MediaState) => void;
+  quality: (quality: Quality) => void;
+  videoUnavailable: (error: PeercallError) => void;
+  ended: (ended: Ended) => void;
+  error: (error: PeercallError) => void;
+}
+
+export interface CallClientEvents {
+  incoming: (call: Call) => void;
+  busy: (info: { from: string; kind: CallKind }) => void;
+  missed: (call: MissedCall) => void;
+  devicechange: () => void;
+  error: (error: PeercallError) => void;
+}
+
+export interface Call {
+  on<K extends keyof CallEvents>(event: K, listener: CallEvents[K]): void;
+  off<K extends keyof CallEvents>(event: K, listener: CallEvents[K]): void;
+}
+/** What the WebAssembly engine holds: see `memoryUsage()`. */
+export interface MemoryUsage {
+  /** Bytes the engine's allocator has handed out and not taken back. Flat over many calls. */
+  liveBytes: number;
+  /** Allocations not yet freed. */
+  liveAllocations: number;
+  /** The size of the WebAssembly memory, which grows in 64 KiB pages and never shrinks. */
+  memoryBytes: number;
+}
+export interface CallClient {
+  on<K extends keyof CallClientEvents>(event: K, listener: CallClientEvents[K]): void;
+  off<K extends keyof CallClientEvents>(event: K, listener: CallClientEvents[K]): void;
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `CallClientOptions` in TypeScript.
+    #[wasm_bindgen(typescript_type = "CallClientOptions")]
+    pub type CallClientOptions;
+    /// `CallOptions` in TypeScript.
+    #[wasm_bindgen(typescript_type = "CallOptions")]
+    pub type CallOptions;
+    /// `AcceptOptions` in TypeScript.
+    #[wasm_bindgen(typescript_type = "AcceptOptions")]
+    pub type AcceptOptions;
+    /// `Promise<void>` in TypeScript.
+    #[wasm_bindgen(typescript_type = "Promise<void>")]
+    pub type VoidPromise;
+    /// `MediaStream | null` in TypeScript.
+    #[wasm_bindgen(typescript_type = "MediaStream | null")]
+    pub type MaybeStream;
+    /// `MediaState` in TypeScript.
+    #[wasm_bindgen(typescript_type = "MediaState")]
+    pub type MediaStateObject;
+    /// `CallState` in TypeScript.
+    #[wasm_bindgen(typescript_type = "CallState")]
+    pub type CallStateName;
+    /// `CallKind` in TypeScript.
+    #[wasm_bindgen(typescript_type = "CallKind")]
+    pub type CallKindName;
+    /// `EndReason | null` in TypeScript.
+    #[wasm_bindgen(typescript_type = "EndReason | null")]
+    pub type MaybeEndReason;
+    /// `Promise<MediaDeviceInfo[]>` in TypeScript.
+    #[wasm_bindgen(typescript_type = "Promise<MediaDeviceInfo[]>")]
+    pub type DevicesPromise;
+    /// `'microphone' | 'camera'` in TypeScript.
+    #[wasm_bindgen(typescript_type = "'microphone' | 'camera'")]
+    pub type DeviceKindName;
+}

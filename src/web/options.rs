@@ -1,0 +1,170 @@
+//! Reading the app's options: `new CallClient(options)`, `client.call(peer, options)`,
+//! `call.accept(options)`, `call.switchDevice(kind, id)`. Each mistake is an `invalid-option`
+//! (or `invalid-transport`) error at once, not a failed call later.
+
+use crate::prelude::*;
+use wasm_bindgen::prelude::*;
+
+use super::js;
+use crate::call::{CallKind, Config, DeviceKind};
+use crate::json::Value;
+use crate::protocol::{PartyId, UserId};
+
+/// What `new CallClient(options)` is made of.
+pub struct ClientOptions {
+    pub config: Config,
+    pub transport: JsValue,
+    /// The `RTCConfiguration` of every call's peer connection.
+    pub rtc_config: js_sys::Object,
+    /// The app's screening hook (`screen`), asked about each new invite before it rings.
+    pub screen: Option<js_sys::Function>,
+}
+
+fn invalid(message: &str) -> JsValue {
+    js::error("invalid-option", message)
+}
+
+/// A millisecond or count option: absent, or a finite number that is not negative.
+fn option_u64(options: &JsValue, key: &str) -> Result<Option<u64>, JsValue> {
+    let value = js::get(options, key);
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    match value.as_f64() {
+        Some(n) if n.is_finite() && n >= 0.0 => Ok(Some(n as u64)),
+        _ => Err(invalid(&crate::text::concat(&[
+            "option `",
+            key,
+            "` must be a non-negative number",
+        ]))),
+    }
+}
+
+fn random_hex<const N: usize>() -> Result<String, JsValue> {
+    let bytes: [u8; N] = js::random_bytes()?;
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut text = String::with_capacity(2 * N);
+    for byte in bytes {
+        text.push(char::from(HEX[usize::from(byte >> 4)]));
+        text.push(char::from(HEX[usize::from(byte & 15)]));
+    }
+    Ok(text)
+}
+
+/// Reads the client's options. Their types are checked here; their ranges by the core
+/// (`Config::validate`, when the machine is made): `invalid-option` either way, nothing clamped.
+pub fn client_options(options: &JsValue) -> Result<ClientOptions, JsValue> {
+    let user = js::get(options, "userId")
+        .as_string()
+        .and_then(|u| UserId::new(&u).ok())
+        .ok_or_else(|| invalid("option `userId` must be a non-empty string"))?;
+    let party = match js::get(options, "partyId").as_string() {
+        Some(p) => PartyId::new(&p)
+            .map_err(|e| invalid(&crate::text::concat(&["option `partyId`: ", &e.message()])))?,
+        None => PartyId::new(&random_hex::<8>()?).map_err(|e| invalid(&e.message()))?,
+    };
+    let transport = js::get(options, "transport");
+    if !transport.is_object() {
+        return Err(js::error(
+            "invalid-transport",
+            "option `transport` is required",
+        ));
+    }
+    let mut config = Config::new(user, party);
+    if let Some(ms) = option_u64(options, "ringTimeoutMs")? {
+        config.ring_timeout_ms = ms;
+    }
+    if let Some(ms) = option_u64(options, "connectTimeoutMs")? {
+        config.connect_timeout_ms = ms;
+    }
+    if let Some(ms) = option_u64(options, "iceRestartDelayMs")? {
+        config.ice_restart_delay_ms = ms;
+    }
+    if let Some(ms) = option_u64(options, "iceGiveUpMs")? {
+        config.ice_give_up_ms = ms;
+    }
+    if let Some(ms) = option_u64(options, "statsIntervalMs")? {
+        config.stats_interval_ms = ms;
+    }
+    if let Some(burst) = option_u64(options, "inviteBurst")? {
+        config.invite_burst = u32::try_from(burst).unwrap_or(u32::MAX);
+    }
+    if let Some(ms) = option_u64(options, "inviteRefillMs")? {
+        config.invite_refill_ms = ms;
+    }
+    let screen = js::get(options, "screen");
+    let screen = if screen.is_undefined() || screen.is_null() {
+        None
+    } else {
+        let hook = screen
+            .dyn_into::<js_sys::Function>()
+            .map_err(|_| invalid("option `screen` must be a function"))?;
+        config.screening = true;
+        Some(hook)
+    };
+    Ok(ClientOptions {
+        config,
+        transport,
+        rtc_config: rtc_config(options)?,
+        screen,
+    })
+}
+
+/// The `RTCConfiguration` every call's peer connection is made with.
+fn rtc_config(options: &JsValue) -> Result<js_sys::Object, JsValue> {
+    let config = js::object();
+    let servers = js::get(options, "iceServers");
+    if !servers.is_undefined() && !servers.is_null() {
+        if !js_sys::Array::is_array(&servers) {
+            return Err(invalid(
+                "option `iceServers` must be an array of { urls, username?, credential? }",
+            ));
+        }
+        js::set(&config, "iceServers", servers);
+    }
+    let policy = js::get(options, "iceTransportPolicy");
+    if !policy.is_undefined() && !policy.is_null() {
+        match policy.as_string().as_deref() {
+            Some("all" | "relay") => js::set(&config, "iceTransportPolicy", policy),
+            _ => {
+                return Err(invalid(
+                    "option `iceTransportPolicy` must be 'all' or 'relay'",
+                ))
+            }
+        }
+    }
+    Ok(config)
+}
+
+/// `client.call(peer, { video, metadata })`: the call's kind and its metadata as JSON.
+pub fn call_options(options: &JsValue) -> Result<(CallKind, Option<Value>), JsValue> {
+    let kind = if js::get(options, "video").as_bool().unwrap_or(false) {
+        CallKind::Video
+    } else {
+        CallKind::Audio
+    };
+    let metadata = js::get(options, "metadata");
+    if metadata.is_undefined() {
+        return Ok((kind, None));
+    }
+    let metadata = super::bindings::json_stringify(&metadata)
+        .ok()
+        .and_then(|t| t.as_string())
+        .and_then(|text| crate::json::parse(&text))
+        .ok_or_else(|| invalid("`metadata` must be JSON"))?;
+    Ok((kind, Some(metadata)))
+}
+
+/// `call.accept({ video })`: whether to send video; `None` when the app did not say.
+pub fn accept_video(options: &JsValue) -> Option<bool> {
+    js::get(options, "video").as_bool()
+}
+
+/// `call.switchDevice(kind, ...)`'s kind.
+pub fn device_kind(kind: &JsValue) -> Result<DeviceKind, JsValue> {
+    match kind.as_string().as_deref() {
+        Some("microphone" | "audioinput" | "audio") => Ok(DeviceKind::Microphone),
+        Some("camera" | "videoinput" | "video") => Ok(DeviceKind::Camera),
+        _ => Err(invalid("kind must be 'microphone' or 'camera'")),
+    }
+}
