@@ -4,7 +4,8 @@
 //! schedules are explored; after each, invariants are checked.
 //!
 //! `PEERCALL_SIM_SCHEDULES=N` sets how many schedules run (default 100,000);
-//! `PEERCALL_SIM_SEED=S` replays one schedule with a trace.
+//! `PEERCALL_SIM_SEED=S` replays one schedule with a trace. The screening schedules (who may ring
+//! bob) have their own count, `PEERCALL_SIM_SCREEN_SCHEDULES` (default 20,000).
 #![cfg(not(target_arch = "wasm32"))]
 
 mod support;
@@ -14,8 +15,9 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap};
 use std::fmt::Write as _;
 
 use peercall::call::{
-    CallHandle, CallId, CallKind, CallMachine, CallState, Command, DeviceKind, Direction, Effect,
-    EffectResult, EndReason, Event, IceState, MediaError, Millis, Output, StatsSample,
+    Availability, CallHandle, CallId, CallKind, CallMachine, CallState, Command, DeviceKind,
+    Direction, Effect, EffectResult, EndReason, Event, IceState, MediaError, Millis, Output,
+    Screening, StatsSample,
 };
 use peercall::protocol::{Body, IceCandidate, MediaState, Message, PartyId, UserId};
 use support::rng::Rng;
@@ -41,6 +43,11 @@ struct Client {
     promises: Promises,
     mic_error: Option<MediaError>,
     camera_error: Option<MediaError>,
+    /// With screening on: what this client's app answers for each new invite, and how long it
+    /// takes (`None`: it never answers).
+    screen_plan: Option<(Option<Screening>, Millis)>,
+    /// `Event::Missed` seen (do-not-disturb).
+    missed: u64,
 }
 
 /// What a user does, at a scheduled time.
@@ -98,6 +105,12 @@ enum Ev {
         action: Action,
     },
     Link(bool),
+    /// The app's screening answer for a held invite.
+    Screen {
+        client: usize,
+        call_id: CallId,
+        decision: Screening,
+    },
 }
 
 /// A fake RTCPeerConnection: it connects when both sides hold each other's descriptions and at
@@ -199,6 +212,8 @@ struct World {
     steps: u64,
     /// Every message the network delivered, as text, for the adversary to replay.
     seen: Vec<String>,
+    /// Messages each client sent for each call id.
+    sent: HashMap<(usize, CallId), u32>,
     adversary: Option<Adversary>,
 }
 
@@ -242,6 +257,7 @@ impl World {
             sdp_counter: 0,
             steps: 0,
             seen: Vec::new(),
+            sent: HashMap::new(),
             adversary: None,
         }
     }
@@ -254,8 +270,25 @@ impl World {
             promises: Promises::default(),
             mic_error: None,
             camera_error: None,
+            screen_plan: None,
+            missed: 0,
         });
         self.clients.len() - 1
+    }
+
+    /// A client whose app screens new invites as `plan` says.
+    fn add_screening_client(
+        &mut self,
+        user: &str,
+        party: &str,
+        plan: (Option<Screening>, Millis),
+    ) -> usize {
+        let client = self.add_client(user, party);
+        let mut config = self.clients[client].machine.config().clone();
+        config.screening = true;
+        self.clients[client].machine = support::machine(config);
+        self.clients[client].screen_plan = Some(plan);
+        client
     }
 
     /// Whether every message got through: none was lost (a schedule with a loss rate may still
@@ -418,6 +451,16 @@ impl World {
                 }
             }
             Ev::Action { client, action } => self.act(client, action),
+            Ev::Screen {
+                client,
+                call_id,
+                decision,
+            } => {
+                self.log(|| format!("[{client}] app screens {call_id:?}: {decision:?}"));
+                let now = self.now;
+                self.clients[client].machine.screen(now, call_id, decision);
+                self.drain(client);
+            }
             Ev::Link(up) => {
                 self.log(|| format!("link {}", if up { "up" } else { "down" }));
                 self.link_up = up;
@@ -504,6 +547,7 @@ impl World {
             match output {
                 Output::Send { to, message } => {
                     let (now, call_id) = (self.now, message.call_id);
+                    *self.sent.entry((client, call_id)).or_default() += 1;
                     match &message.body {
                         Body::Invite { .. } => {
                             self.invites_sent.entry(call_id).or_insert(now);
@@ -699,6 +743,21 @@ impl World {
             Event::Error { error, .. } => {
                 *self.errors.entry(error.code()).or_default() += 1;
             }
+            Event::Screen { call_id, .. } => match self.clients[client].screen_plan {
+                Some((Some(decision), delay)) => {
+                    let ev = Ev::Screen {
+                        client,
+                        call_id,
+                        decision,
+                    };
+                    self.at(now + delay, ev);
+                }
+                Some((None, _)) => {} // This app never answers.
+                None => self
+                    .violations
+                    .push(format!("[{client}] asked to screen with screening off")),
+            },
+            Event::Missed { .. } => self.clients[client].missed += 1,
             _ => {}
         }
     }
@@ -2042,4 +2101,184 @@ fn an_adversary_changes_nothing_for_an_honest_call() {
         sent > schedules * 10 && connected > 0,
         "the adversary or the honest calls did not run"
     );
+}
+
+// ----- who may ring bob ------------------------------------------------------------------------
+
+/// What the screening schedules found, for the summary line.
+#[derive(Default)]
+struct ScreenTally {
+    decisions: BTreeMap<String, u64>,
+    caller_ends: BTreeMap<String, u64>,
+    silent_devices: u64,
+    missed: u64,
+}
+
+/// One screening schedule: alice calls bob, whose one or two devices screen her invite (each app
+/// answers ring, decline, busy or ignore after a while, or never) or are on do-not-disturb; alice
+/// may give up; the network delays, duplicates and loses messages. Returns the violations.
+fn screening_schedule(seed: u64, tally: &mut ScreenTally) -> Vec<String> {
+    let mut rng = Rng::new(seed);
+    let faults = Faults {
+        drop: if rng.coin() {
+            0.0
+        } else {
+            rng.range(0, 15) as f64 / 100.0
+        },
+        duplicate: rng.range(0, 15) as f64 / 100.0,
+        max_delay: *rng.pick(&[5, 50, 300, 2_000]),
+        sdp_fail: 0.0,
+    };
+    let mut world = World::new(rng, faults, false);
+    let rng = &mut world.rng.fork();
+    let alice = world.add_client("alice", "alice-1");
+    let devices = if rng.chance(0.3) { 2 } else { 1 };
+    let decisions = [
+        Some(Screening::Ring),
+        Some(Screening::Decline),
+        Some(Screening::Busy),
+        Some(Screening::Ignore),
+        None,
+    ];
+    let mut plans = Vec::new();
+    for d in 0..devices {
+        let party = format!("bob-{d}");
+        let (bob, plan) = if rng.chance(0.15) {
+            let bob = world.add_client("bob", &party);
+            world.clients[bob]
+                .machine
+                .set_availability(Availability::DoNotDisturb);
+            (bob, "do-not-disturb".to_owned())
+        } else {
+            let decision = *rng.pick(&decisions);
+            let bob = world.add_screening_client("bob", &party, (decision, rng.range(0, 8_000)));
+            if decision == Some(Screening::Ring) {
+                // Once it rings, the person answers, declines or lets it ring.
+                let time = rng.range(100, 36_000);
+                match rng.below(3) {
+                    0 => world.action(time, bob, Action::Accept(None, rng.coin())),
+                    1 => world.action(time, bob, Action::Reject),
+                    _ => {}
+                }
+            }
+            (bob, format!("{decision:?}"))
+        };
+        *tally.decisions.entry(plan.clone()).or_default() += 1;
+        plans.push((bob, plan));
+    }
+    let kind = *rng.pick(&KINDS);
+    world.action(rng.range(0, 100), alice, Action::Call("bob", kind));
+    let gives_up = rng.chance(0.2).then(|| rng.range(50, 36_000));
+    if let Some(at) = gives_up {
+        world.action(at, alice, Action::Hangup);
+    }
+    world.run(SETTLED_AT);
+    let mut violations = check_settled(&world);
+    let Some(&(_, handle)) = world.placed.first() else {
+        return vec!["alice placed no call".into()];
+    };
+    let record = world.records.get(&(alice, handle));
+    let ended = record.and_then(|r| r.ended);
+    let rang = record.is_some_and(|r| r.states.contains(&CallState::Ringing));
+    *tally.caller_ends.entry(format!("{ended:?}")).or_default() += 1;
+    let call_id = world.clients[alice]
+        .machine
+        .call_info(handle)
+        .unwrap()
+        .call_id;
+    let silent = |plan: &str| plan == "Some(Ignore)" || plan == "None";
+    // A device whose app ignores the call, or never answers, says nothing at all to the caller.
+    for (bob, plan) in &plans {
+        let sent = world.sent.get(&(*bob, call_id)).copied().unwrap_or(0);
+        if silent(plan) {
+            tally.silent_devices += 1;
+            if sent > 0 {
+                violations.push(format!("[{bob}] {plan}: sent {sent} messages for the call"));
+            }
+        }
+        if plan == "do-not-disturb" {
+            tally.missed += world.clients[*bob].missed;
+            let expected = u64::from(world.lossless() && world.invites_sent.contains_key(&call_id));
+            if world.lossless() && world.clients[*bob].missed != expected {
+                violations.push(format!(
+                    "[{bob}] do-not-disturb: {} missed calls, expected {expected}",
+                    world.clients[*bob].missed
+                ));
+            }
+        }
+    }
+    // What alice hears, when nothing was lost and she did not give up first.
+    let all = |f: &dyn Fn(&str) -> bool| plans.iter().all(|(_, p)| f(p));
+    if all(&silent) {
+        if rang {
+            violations.push("alice heard `ringing` from devices that never answered".into());
+        }
+        let own = matches!(
+            ended,
+            Some(EndReason::Timeout | EndReason::Cancelled | EndReason::Hangup)
+        );
+        if !own {
+            violations.push(format!(
+                "alice ended {ended:?}; only her own end is possible"
+            ));
+        }
+    } else if world.lossless() && gives_up.is_none() && world.invites_sent.contains_key(&call_id) {
+        let expected = if all(&|p| p == "do-not-disturb" || p == "Some(Busy)") {
+            Some(EndReason::Busy)
+        } else if devices == 1 && plans[0].1 == "Some(Decline)" {
+            Some(EndReason::Rejected)
+        } else {
+            None
+        };
+        if expected.is_some() && ended != expected {
+            violations.push(format!(
+                "alice ended {ended:?}, expected {expected:?} ({plans:?})"
+            ));
+        }
+    }
+    // Then everyone hangs up; every promise of the machines holds once it all settles.
+    for client in 0..world.clients.len() {
+        world.act(client, Action::Hangup);
+    }
+    world.run(SETTLED_AT + 250_000);
+    for (index, client) in world.clients.iter().enumerate() {
+        if let Err(problem) = client.promises.settled(&client.machine) {
+            violations.push(format!("[{index}] {problem}"));
+        }
+        if client.machine.poll_timeout().is_some() {
+            violations.push(format!(
+                "[{index}] a timer still waits after everything ended"
+            ));
+        }
+    }
+    violations.extend(world.violations);
+    violations
+}
+
+#[test]
+fn screened_and_do_not_disturb_calls_keep_their_promises() {
+    let schedules = env_u64("PEERCALL_SIM_SCREEN_SCHEDULES").unwrap_or(20_000);
+    let mut tally = ScreenTally::default();
+    let mut failures = Vec::new();
+    for seed in 0..schedules {
+        let violations = screening_schedule(seed, &mut tally);
+        if !violations.is_empty() {
+            failures.push((seed, violations));
+        }
+    }
+    eprintln!(
+        "screening: {schedules} schedules ({} failed); device plans {:?}; alice ended {:?}; \
+         {} silent devices, {} missed calls reported",
+        failures.len(),
+        tally.decisions,
+        tally.caller_ends,
+        tally.silent_devices,
+        tally.missed
+    );
+    if let Some((seed, violations)) = failures.first() {
+        panic!(
+            "{} screening schedules broke invariants; first seed {seed}: {violations:#?}",
+            failures.len()
+        );
+    }
 }
