@@ -28,7 +28,7 @@ import { dirname, extname, join, normalize, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { launch, waitIn } from '../browser/browsers.mjs';
 import { codeBlocks, NPM_PAGE_END } from './blocks.mjs';
-import { freePort, startTurn } from './turn.mjs';
+import { freePort, startTurn } from '../browser/turn-server.mjs';
 
 const ROOT = resolve(new URL('../..', import.meta.url).pathname);
 const HERE = join(ROOT, 'tests', 'readme');
@@ -54,6 +54,8 @@ const TAGS = {
   // Run by tests/browser/relays.test.mjs, which checks that README.md shows tests/relays/ws-relay.mjs.
   'relay-websocket': { lang: 'js', file: 'server/relay-websocket.js', run: 'tests/browser/relays.test.mjs' },
   'cluster-redis': { lang: 'js', file: 'server/cluster-redis.js', run: null },
+  // Its behaviour is run by tests/browser (the SDK's whoMayRingMe scenario).
+  screening: { lang: 'js', file: 'screening.js', run: 'tests/browser/sdk.test.mjs (whoMayRingMe)' },
   'dev-commands': { lang: 'sh', run: 'the dev-commands test below' },
 };
 const CODE_LANGS = new Set(['js', 'jsx', 'ts', 'tsx', 'mjs', 'html']);
