@@ -25,19 +25,22 @@ export interface CallClientOptions {
    * addresses from each other); `'all'` (the default) also tries direct paths first. */
   iceTransportPolicy?: RTCIceTransportPolicy;
   /** How long an outgoing call rings before it ends with `timeout`, and the longest an incoming
-   * call rings, whatever its caller asks. Default 30000. */
+   * call rings, whatever its caller asks. 1000 to 600000; default 30000. */
   ringTimeoutMs?: number;
-  /** How long an answered call may take to connect before `ice-failed`. Default 20000. */
+  /** How long an answered call may take to connect before `ice-failed`. Default 20000.
+   * Every duration here is at least 1 and at most a day (86400000); outside its range an option
+   * is refused with `invalid-option`. */
   connectTimeoutMs?: number;
   /** How long a dropped connection waits before an ICE restart. Default 2000. */
   iceRestartDelayMs?: number;
   /** How long a dropped connection may stay down before `ice-failed`. Default 20000. */
   iceGiveUpMs?: number;
-  /** How often the `quality` event fires while connected. Default 2000. */
+  /** How often the `quality` event fires while connected. At least 100; default 2000. */
   statsIntervalMs?: number;
   /** This tab's or device's id among the user's clients. Default: random. */
   partyId?: string;
-  /** Invites one caller may place in a burst before the rest are dropped. Default 5. */
+  /** Invites one caller may place in a burst before the rest are dropped. 1 to 1000000;
+   * default 5. */
   inviteBurst?: number;
   /** After the burst, one more invite per this many milliseconds. Default 4000. */
   inviteRefillMs?: number;
