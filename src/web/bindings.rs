@@ -17,6 +17,16 @@ extern "C" {
     #[wasm_bindgen(method, js_name = restartIce)]
     fn restart_ice(this: &PeerConnectionMethods);
 
+    /// `Reflect.set(target, key, value)` with the key passed as UTF-8 straight from wasm
+    /// (js-sys's binding takes a JS value: one more string and table slot per call). Only used
+    /// on plain objects and errors the driver made, where it cannot throw.
+    #[wasm_bindgen(js_namespace = Reflect, js_name = set)]
+    pub fn reflect_set(target: &JsValue, key: &str, value: &JsValue);
+
+    /// `Reflect.get(target, key)` with a string key; a getter that throws is caught.
+    #[wasm_bindgen(js_namespace = Reflect, js_name = get, catch)]
+    pub fn reflect_get(target: &JsValue, key: &str) -> Result<JsValue, JsValue>;
+
     /// `JSON.parse`, here without a reviver.
     #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
     pub fn json_parse(text: &str) -> Result<JsValue, JsValue>;

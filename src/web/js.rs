@@ -1,7 +1,7 @@
 //! Small helpers for building and reading JavaScript values.
 
 use crate::prelude::*;
-use js_sys::{Object, Reflect};
+use js_sys::Object;
 use wasm_bindgen::prelude::*;
 
 use super::bindings;
@@ -13,13 +13,13 @@ pub fn object() -> Object {
 
 /// `target[key] = value`, ignoring the impossible failure on a plain object.
 pub fn set(target: &Object, key: &str, value: impl Into<JsValue>) {
-    let _ = Reflect::set(target, &JsValue::from_str(key), &value.into());
+    bindings::reflect_set(target, key, &value.into());
 }
 
 /// `target[key]`, or `undefined`.
 pub fn get(target: &JsValue, key: &str) -> JsValue {
     if target.is_object() || target.is_function() {
-        Reflect::get(target, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+        bindings::reflect_get(target, key).unwrap_or(JsValue::UNDEFINED)
     } else {
         JsValue::UNDEFINED
     }
@@ -28,7 +28,7 @@ pub fn get(target: &JsValue, key: &str) -> JsValue {
 /// A JS `Error` with a stable `code` property.
 pub fn error(code: &str, message: &str) -> JsValue {
     let error = js_sys::Error::new(message);
-    let _ = Reflect::set(&error, &JsValue::from_str("code"), &JsValue::from_str(code));
+    bindings::reflect_set(&error, "code", &JsValue::from_str(code));
     error.into()
 }
 
