@@ -327,37 +327,6 @@ function liveTracks() {
   return allTracks.filter((t) => t.readyState === 'live').length;
 }
 
-/** The peer connection carrying a call's remote audio. */
-function peerOf(call) {
-  const track = call.remoteStream?.getAudioTracks()[0];
-  for (const pc of livePeerConnections) {
-    if (pc.getReceivers().some((r) => r.track === track)) return pc;
-  }
-  return null;
-}
-
-/**
- * RTP packets a call's peer connection received and sent in `ms` milliseconds (getStats
- * `inbound-rtp` packetsReceived and `outbound-rtp` packetsSent, summed over its streams).
- */
-async function packetsIn(call, ms = 800) {
-  const pc = peerOf(call);
-  check(pc, `no peer connection for the call with ${call.peer}`);
-  const count = async () => {
-    let received = 0;
-    let sent = 0;
-    (await pc.getStats()).forEach((stat) => {
-      if (stat.type === 'inbound-rtp') received += stat.packetsReceived ?? 0;
-      if (stat.type === 'outbound-rtp') sent += stat.packetsSent ?? 0;
-    });
-    return { received, sent };
-  };
-  const before = await count();
-  await sleep(ms);
-  const after = await count();
-  return { received: after.received - before.received, sent: after.sent - before.sent };
-}
-
 async function ended(call, log) {
   await waitFor(() => log.ended !== null && log.atEnd !== null, `call ${call?.peer ?? ''} to end`);
   return log.ended;
@@ -961,87 +930,6 @@ const scenarios = {
     bob.setAvailability('available');
     check(liveTracks() === 0, `no live track left (${liveTracks()})`);
     result.missed = missed;
-    return result;
-  },
-
-  // Call waiting and hold: carol calls bob during alice-bob. Bob holds alice and takes carol
-  // (alice hears silence and sees "on hold"), ends carol and resumes alice (media back both
-  // ways); then ends alice and takes carol; a waiting call declined is busy for its caller.
-  async callWaiting() {
-    const hub = createHub();
-    const alice = client(hub, 'alice');
-    const bob = client(hub, 'bob', { callWaiting: true });
-    const carol = client(hub, 'carol');
-    const result = {};
-    const { outgoing: atAlice, incoming: aliceAtBob, aLog, bLog } = await connect(alice, bob, 'bob');
-    check(aliceAtBob.waiting === false, 'the first call is not a waiting one');
-
-    // 1. carol rings at bob as a waiting call; alice-bob is untouched.
-    let { outgoing: atCarol, call: carolAtBob, aLog: cLog, bLog: bcLog } = await ring(carol, bob, 'bob');
-    check(carolAtBob.waiting === true && carolAtBob.state === 'ringing', `carol's call waits at bob (${carolAtBob.waiting}, ${carolAtBob.state})`);
-    await waitFor(() => atCarol.state === 'ringing', 'carol to hear it ring');
-    check(atAlice.state === 'connected' && aliceAtBob.state === 'connected', 'alice and bob stay connected');
-    const refused = await carolAtBob.accept().then(() => 'accepted', (e) => e.code);
-    check(refused === 'already-in-call', `accepting while alice's call is live and not held is refused (${refused})`);
-    check(carolAtBob.state === 'ringing', `and carol's call still rings (${carolAtBob.state})`);
-
-    // 2. Hold alice, accept carol.
-    await aliceAtBob.hold();
-    check(aliceAtBob.localMedia.onHold === true, 'bob sees his hold');
-    await carolAtBob.accept();
-    await waitFor(() => atCarol.state === 'connected' && carolAtBob.state === 'connected', 'bob and carol to connect');
-    await waitFor(() => atAlice.remoteMedia.onHold === true, 'alice to see she is on hold');
-    check(aLog.remoteMedia.some((m) => m.onHold === true), 'alice got a remoteMedia event saying so');
-    check(atAlice.state === 'connected' && aliceAtBob.state === 'connected', `the held call stays up (${atAlice.state}, ${aliceAtBob.state})`);
-    await sleep(300); // what was in flight when bob held drains
-    result.heldPackets = { atAlice: await packetsIn(atAlice), atBob: await packetsIn(aliceAtBob) };
-    check(result.heldPackets.atAlice.received === 0 && result.heldPackets.atAlice.sent === 0
-      && result.heldPackets.atBob.received === 0 && result.heldPackets.atBob.sent === 0,
-      `no media flows either way on the held call (${JSON.stringify(result.heldPackets)})`);
-    result.aliceHearsOnHold = await audioLevel(atAlice.remoteStream, 800);
-    check(silent(result.aliceHearsOnHold), `alice hears silence (${JSON.stringify(result.aliceHearsOnHold)})`);
-    result.bobHearsCarol = await audioLevel(carolAtBob.remoteStream);
-    result.carolHearsBob = await audioLevel(atCarol.remoteStream);
-    check(audible(result.bobHearsCarol) && audible(result.carolHearsBob), `bob and carol talk (${JSON.stringify([result.bobHearsCarol, result.carolHearsBob])})`);
-    const second = await aliceAtBob.resume().then(() => 'resumed', (e) => e.code);
-    check(second === 'already-in-call', `resuming alice while carol's call is live is refused (${second})`);
-
-    // 3. Bob ends carol and resumes alice: media back both ways.
-    carolAtBob.hangup();
-    await ended(atCarol, cLog);
-    check(cLog.ended.reason === 'remote-hangup', `carol ends remote-hangup (${cLog.ended.reason})`);
-    await aliceAtBob.resume();
-    check(aliceAtBob.localMedia.onHold === false, 'bob sees the call resumed');
-    await waitFor(() => atAlice.remoteMedia.onHold === false, 'alice to see the hold lifted');
-    result.resumedPackets = { atAlice: await packetsIn(atAlice), atBob: await packetsIn(aliceAtBob) };
-    check(result.resumedPackets.atAlice.received > 0 && result.resumedPackets.atAlice.sent > 0
-      && result.resumedPackets.atBob.received > 0 && result.resumedPackets.atBob.sent > 0,
-      `media flows both ways again (${JSON.stringify(result.resumedPackets)})`);
-    result.aliceHearsBob = await audioLevel(atAlice.remoteStream);
-    result.bobHearsAlice = await audioLevel(aliceAtBob.remoteStream);
-    check(audible(result.aliceHearsBob) && audible(result.bobHearsAlice), `alice and bob hear each other again (${JSON.stringify([result.aliceHearsBob, result.bobHearsAlice])})`);
-    check(aLog.states.join(' > ') === 'calling > ringing > connecting > connected', `alice's call stayed connected throughout (${aLog.states.join(' > ')})`);
-
-    // 4. A waiting call declined: carol hears busy.
-    ({ outgoing: atCarol, call: carolAtBob, aLog: cLog } = await ring(carol, bob, 'bob'));
-    carolAtBob.reject();
-    await ended(atCarol, cLog);
-    check(cLog.ended.reason === 'busy', `a declined waiting call ends busy for carol (${cLog.ended.reason})`);
-
-    // 5. Bob ends alice and accepts carol.
-    ({ outgoing: atCarol, call: carolAtBob, aLog: cLog, bLog: bcLog } = await ring(carol, bob, 'bob'));
-    aliceAtBob.hangup();
-    await ended(atAlice, aLog);
-    await carolAtBob.accept();
-    await waitFor(() => atCarol.state === 'connected' && carolAtBob.state === 'connected', 'bob and carol to connect');
-    result.afterEnd = await audioLevel(atCarol.remoteStream);
-    check(audible(result.afterEnd), `carol hears bob (${JSON.stringify(result.afterEnd)})`);
-    atCarol.hangup();
-    await ended(carolAtBob, bcLog);
-    checkReleased(bLog, 'bob (alice call)');
-    checkReleased(bcLog, 'bob (carol call)');
-    check(livePeerConnections.size === 0, `no peer connection left (${livePeerConnections.size})`);
-    check(liveTracks() === 0, `no live track left (${liveTracks()})`);
     return result;
   },
 
