@@ -32,6 +32,10 @@ export interface CallView extends CallActions {
   call: Call | null;
   /** The call that rings here, if any. */
   incoming: Call | null;
+  /** With `callWaiting`: a call that rings while the current one is under way. */
+  waiting: Call | null;
+  /** A call put on hold to take another (`holdAndAccept`); current again, still held, when the current one ends. */
+  held: Call | null;
 }
 /** The client's current call as React state, with the actions; idle again when `client` changes or is null. */
 export function useCall(client: CallClient | null): CallView;

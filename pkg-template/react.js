@@ -54,7 +54,7 @@ const IDLE = {
   remoteMedia: null, localMedia: null, quality: null, endReason: null, missed: false, duration: 0, error: null,
 };
 const NO_EXTRA = { quality: null, missed: false, error: null };
-const NO_CALL = { client: null, call: null };
+const NO_CALL = { client: null, call: null, waiting: null, held: null };
 
 function snapshot(call, extra) {
   return {
@@ -66,27 +66,44 @@ function snapshot(call, extra) {
 
 /**
  * The current call of a client (the one placed, or the one that rings) as React state, with the
- * actions. An incoming call while one is active is declined as busy by peercall itself. When the
- * client changes or becomes null, the call of the old one is dropped (the view is idle).
+ * actions. An incoming call while one is active is declined as busy by peercall itself, or, with
+ * `callWaiting`, is `waiting` beside the current call; a call put on hold to take it is `held`, and
+ * becomes the current call again (still on hold) when the current one ends. When the client
+ * changes or becomes null, the calls of the old one are dropped (the view is idle).
  */
 export function useCall(client) {
   clientOnly('useCall');
   // The call is held with the client it came from, so a call never outlives its client here.
-  const [held, setHeld] = useState(NO_CALL);
-  const call = client && held.client === client ? held.call : null;
+  const [calls, setCalls] = useState(NO_CALL);
+  const mine = client && calls.client === client ? calls : NO_CALL;
+  const { call, waiting, held } = mine;
   const [view, setView] = useState({ of: null, fields: IDLE });
 
   useEffect(() => {
     if (!client) return undefined;
-    const onIncoming = (incoming) => setHeld((current) => (
-      current.client === client && current.call && current.call.state !== 'ended' ? current : { client, call: incoming }));
+    const onIncoming = (incoming) => setCalls((current) => {
+      if (current.client !== client || !current.call || current.call.state === 'ended') {
+        return { ...NO_CALL, client, call: incoming };
+      }
+      return incoming.waiting && !current.waiting ? { ...current, waiting: incoming } : current;
+    });
     client.on('incoming', onIncoming);
     return () => {
       client.off('incoming', onIncoming);
       // Dropped, not kept for a return to this client: by then it may have ended long ago.
-      setHeld((current) => (current.client === client ? NO_CALL : current));
+      setCalls((current) => (current.client === client ? NO_CALL : current));
     };
   }, [client]);
+
+  // A waiting or held call that ends leaves the view.
+  useEffect(() => {
+    const gone = [[waiting, 'waiting'], [held, 'held']].filter(([c]) => c).map(([c, slot]) => {
+      const ended = () => setCalls((current) => (current[slot] === c ? { ...current, [slot]: null } : current));
+      c.on('ended', ended);
+      return () => c.off('ended', ended);
+    });
+    return () => { for (const off of gone) off(); };
+  }, [waiting, held]);
 
   useEffect(() => {
     if (!call) return undefined;
@@ -95,7 +112,12 @@ export function useCall(client) {
     const listeners = {
       state: () => update(), localStream: () => update(), remoteStream: () => update(),
       remoteMedia: () => update(), localMedia: () => update(), quality: (quality) => update({ quality }),
-      ended: ({ missed }) => update({ missed }), error: (error) => update({ error }),
+      ended: ({ missed }) => {
+        update({ missed });
+        // The call on hold comes back as the current one (still on hold: resume() takes it off).
+        setCalls((current) => (current.call === call && current.held ? { ...current, call: current.held, held: null } : current));
+      },
+      error: (error) => update({ error }),
       videoUnavailable: (error) => update({ error }),
     };
     for (const [event, listener] of Object.entries(listeners)) call.on(event, listener);
@@ -113,8 +135,18 @@ export function useCall(client) {
   const place = (peer, options) => {
     if (!client) throw Object.assign(new Error('the client is not ready'), { code: 'not-ready' });
     const placed = client.call(peer, options);
-    setHeld({ client, call: placed });
+    setCalls((current) => ({ ...NO_CALL, ...(current.client === client ? current : {}), client, call: placed }));
     return placed;
+  };
+  // Makes the waiting call the current one; `previous` is held, or null when it ended.
+  const takeWaiting = (previous, options) => {
+    if (!waiting) return undefined;
+    // (Ending the current call may already have brought a held call back as the current one.)
+    setCalls((current) => ({
+      ...current, call: waiting, waiting: null,
+      held: previous ?? (current.call !== call ? current.call : current.held),
+    }));
+    return waiting.accept(options);
   };
 
   return {
@@ -129,6 +161,27 @@ export function useCall(client) {
     setVideoEnabled: (enabled) => call?.setVideoEnabled(enabled),
     startScreenShare: () => call?.startScreenShare(),
     stopScreenShare: () => call?.stopScreenShare(),
+    waiting,
+    held,
+    hold: () => call?.hold(),
+    resume: () => call?.resume(),
+    declineWaiting: () => waiting?.reject(),
+    endAndAccept: (options) => {
+      if (!waiting) return undefined;
+      call?.hangup();
+      return takeWaiting(null, options);
+    },
+    holdAndAccept: (options) => {
+      if (!waiting) return undefined;
+      call?.hold();
+      return takeWaiting(call, options);
+    },
+    swap: () => {
+      if (!call || !held) return;
+      call.hold();
+      held.resume();
+      setCalls((current) => ({ ...current, call: held, held: call }));
+    },
   };
 }
 

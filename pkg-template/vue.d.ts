@@ -30,6 +30,10 @@ export interface CallRefs extends CallActions {
   duration: Ref<number>;
   error: ShallowRef<PeercallError | null>;
   incoming: ShallowRef<Call | null>;
+  /** With `callWaiting`: a call that rings while the current one is under way. */
+  waiting: ShallowRef<Call | null>;
+  /** A call put on hold to take another (`holdAndAccept`); current again, still held, when the current one ends. */
+  held: ShallowRef<Call | null>;
 }
 /** The client's current call as refs, with the actions; idle again when the client changes or is null. */
 export function useCall(client: Ref<CallClient | null>): CallRefs;

@@ -58,8 +58,11 @@ export function useCallClient(options) {
 }
 
 /**
- * The client's current call (placed or ringing) as refs, with the actions. When the client changes
- * or becomes null, the call of the old one is dropped (the refs go back to idle).
+ * The client's current call (placed or ringing) as refs, with the actions. With `callWaiting`, a
+ * call that rings while the current one is under way is `waiting`; a call put on hold to take it
+ * is `held`, and becomes the current call again (still on hold) when the current one ends. When
+ * the client changes or becomes null, the calls of the old one are dropped (the refs go back to
+ * idle).
  */
 export function useCall(clientRef) {
   const call = shallowRef(null);
@@ -77,6 +80,8 @@ export function useCall(clientRef) {
   const duration = ref(0);
   const error = shallowRef(null);
   const incoming = shallowRef(null);
+  const waiting = shallowRef(null);
+  const held = shallowRef(null);
 
   const sync = () => {
     const c = call.value;
@@ -102,7 +107,11 @@ export function useCall(clientRef) {
     const listeners = {
       state: sync, localStream: sync, remoteStream: sync, remoteMedia: sync, localMedia: sync,
       quality: (q) => { quality.value = q; sync(); },
-      ended: (e) => { missed.value = e.missed; sync(); },
+      ended: (e) => {
+        missed.value = e.missed; sync();
+        // The call on hold comes back as the current one (still on hold: resume() takes it off).
+        if (held.value) { call.value = held.value; held.value = null; }
+      },
       error: (e) => { error.value = e; },
       videoUnavailable: (e) => { error.value = e; },
     };
@@ -114,14 +123,38 @@ export function useCall(clientRef) {
     };
   });
 
-  const onIncoming = (c) => { if (!call.value || call.value.state === 'ended') call.value = c; };
+  const onIncoming = (c) => {
+    if (!call.value || call.value.state === 'ended') call.value = c;
+    else if (c.waiting && !waiting.value) waiting.value = c;
+  };
+  // A waiting or held call that ends leaves the refs.
+  for (const slot of [waiting, held]) {
+    watch(slot, (c, _, onCleanup) => {
+      if (!c) return;
+      const ended = () => { if (slot.value === c) slot.value = null; };
+      c.on('ended', ended);
+      onCleanup(() => c.off('ended', ended));
+    }, { flush: 'sync' }); // attached at once: the call may end before the next tick
+  }
   watch(clientRef, (client, previous) => {
     previous?.off('incoming', onIncoming);
-    // A call belongs to its client: when the client changes or goes, so does the call.
-    if (client !== previous) call.value = null;
+    // A call belongs to its client: when the client changes or goes, so do its calls.
+    if (client !== previous) { call.value = null; waiting.value = null; held.value = null; }
     client?.on('incoming', onIncoming);
   }, { immediate: true });
   onScopeDispose(() => { detach(); clientRef.value?.off('incoming', onIncoming); });
+
+  // Makes the waiting call the current one; `previous` is held, or null when it ended.
+  const takeWaiting = (previous, options) => {
+    const next = waiting.value;
+    if (!next) return undefined;
+    // (Ending the current call may already have brought a held call back as the current one.)
+    if (previous) held.value = previous;
+    else if (call.value && call.value.state !== 'ended') held.value = call.value;
+    waiting.value = null;
+    call.value = next;
+    return next.accept(options);
+  };
 
   const place = (to, options) => {
     const client = clientRef.value;
@@ -140,6 +173,30 @@ export function useCall(clientRef) {
     setVideoEnabled: (enabled) => call.value?.setVideoEnabled(enabled),
     startScreenShare: () => call.value?.startScreenShare(),
     stopScreenShare: () => call.value?.stopScreenShare(),
+    waiting,
+    held,
+    hold: () => call.value?.hold(),
+    resume: () => call.value?.resume(),
+    declineWaiting: () => waiting.value?.reject(),
+    endAndAccept: (options) => {
+      if (!waiting.value) return undefined;
+      call.value?.hangup();
+      return takeWaiting(null, options);
+    },
+    holdAndAccept: (options) => {
+      if (!waiting.value) return undefined;
+      call.value?.hold();
+      return takeWaiting(call.value, options);
+    },
+    swap: () => {
+      const current = call.value;
+      const other = held.value;
+      if (!current || !other) return;
+      current.hold();
+      other.resume();
+      held.value = current;
+      call.value = other;
+    },
   };
 }
 

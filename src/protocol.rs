@@ -15,7 +15,7 @@
 //! | `hangup`        | either  | `reason`: an [`EndReason`] that may travel (see [`EndReason::can_be_sent`]) |
 //! | `candidates`    | either  | `candidates` (array of `{candidate, sdpMid?, sdpMLineIndex?}`), `end` (end-of-candidates) |
 //! | `negotiate`     | either  | `seq`, `description` (`{type: offer/answer, sdp}`): renegotiation |
-//! | `media`         | either  | `seq`, `audioMuted`, `videoMuted`, `screenSharing`              |
+//! | `media`         | either  | `seq`, `audioMuted`, `videoMuted`, `screenSharing`, `onHold`? (absent: false) |
 //!
 //! Parsing never panics: every way a message can be wrong is a [`ProtocolError`] with a stable
 //! [`code`](ProtocolError::code). Unknown fields are ignored (so v1 peers can add optional ones);
@@ -320,6 +320,9 @@ pub struct MediaState {
     pub video_muted: bool,
     /// The screen is being shared instead of the camera.
     pub screen_sharing: bool,
+    /// This side put the call on hold: neither side sends media until it resumes. Optional on
+    /// the wire (`onHold`, absent means false), so peers that predate hold interoperate.
+    pub on_hold: bool,
 }
 
 /// A validated peercall message.
@@ -612,6 +615,10 @@ impl Message {
                         audio_muted: f.bool("audioMuted")?,
                         video_muted: f.bool("videoMuted")?,
                         screen_sharing: f.bool("screenSharing")?,
+                        on_hold: match f.0.get("onHold") {
+                            None => false,
+                            Some(_) => f.bool("onHold")?,
+                        },
                     },
                 })
             },
@@ -712,6 +719,9 @@ impl Message {
                 object.bool("audioMuted", state.audio_muted);
                 object.bool("videoMuted", state.video_muted);
                 object.bool("screenSharing", state.screen_sharing);
+                if state.on_hold {
+                    object.bool("onHold", true);
+                }
             }
         }
         object.end();
@@ -980,6 +990,7 @@ mod tests {
                     audio_muted: true,
                     video_muted: false,
                     screen_sharing: true,
+                    on_hold: true,
                 },
             },
         ];
@@ -1001,6 +1012,26 @@ mod tests {
             let text = message.to_json();
             assert_eq!(Message::parse(&text), Ok(message), "{text}");
         }
+    }
+
+    #[test]
+    fn on_hold_is_optional_and_written_only_when_set() {
+        let base = r#"{"v":1,"type":"media","callId":"0123456789abcdef0123456789abcdef","partyId":"p","seq":1,"audioMuted":false,"videoMuted":false,"screenSharing":false"#;
+        let absent = Message::parse(&format!("{base}}}")).unwrap();
+        let Body::Media { state, .. } = &absent.body else {
+            panic!("{absent:?}")
+        };
+        assert!(!state.on_hold, "a peer that predates hold is not on hold");
+        assert!(!absent.to_json().contains("onHold"));
+        let held = Message::parse(&format!(r#"{base},"onHold":true}}"#)).unwrap();
+        assert!(matches!(held.body, Body::Media { state, .. } if state.on_hold));
+        assert_eq!(
+            Message::parse(&format!(r#"{base},"onHold":1}}"#)),
+            Err(ProtocolError::WrongType {
+                field: "onHold",
+                expected: "a boolean"
+            })
+        );
     }
 
     #[test]

@@ -50,6 +50,10 @@ pub struct Config {
     /// Hold each new invite for the app's decision ([`Event::Screen`](super::Event::Screen))
     /// instead of ringing at once. Default false.
     pub screening: bool,
+    /// Let a new invite ring as a waiting call while another call is under way, instead of
+    /// declining it as `busy`. The app then declines it (the caller sees `busy`), or ends or holds
+    /// the current call and accepts it. Default false.
+    pub call_waiting: bool,
 }
 
 impl Config {
@@ -69,6 +73,7 @@ impl Config {
             max_ringing: 4,
             ended_calls_kept: 64,
             screening: false,
+            call_waiting: false,
         }
     }
 

@@ -31,6 +31,8 @@ pub enum CommandError {
     NoVideo,
     /// The call's metadata is larger than the protocol allows.
     MetadataTooLarge,
+    /// The command changes what the call sends, and the call is on hold (by either side).
+    OnHold,
 }
 
 impl CommandError {
@@ -44,6 +46,7 @@ impl CommandError {
             CommandError::InvalidPeer => "invalid-peer",
             CommandError::NoVideo => "no-video",
             CommandError::MetadataTooLarge => "metadata-too-large",
+            CommandError::OnHold => "on-hold",
         }
     }
 }
@@ -60,9 +63,12 @@ impl CommandError {
                 "` is not possible while the call is ",
                 state.as_str(),
             ]),
-            CommandError::AlreadyInCall => "another call is active; hang it up first".to_owned(),
+            CommandError::AlreadyInCall => {
+                "another call is active; hang it up or hold it first".to_owned()
+            }
             CommandError::InvalidPeer => "cannot call that user".to_owned(),
             CommandError::NoVideo => "the call has no camera track".to_owned(),
+            CommandError::OnHold => "the call is on hold; resume it first".to_owned(),
             CommandError::MetadataTooLarge => concat(&[
                 "call metadata exceeds ",
                 &number(crate::protocol::MAX_METADATA_BYTES as u64),

@@ -98,7 +98,18 @@ pub(crate) struct CallFlow {
     inbound: InboundWatch,
     local_media_seq: u32,
     remote_media_seq: Option<u32>,
+    /// The senders carry the local tracks: false while either side holds the call.
+    sending: bool,
+    /// The browser's last ICE report said the path is down (`disconnected` or `failed`), as
+    /// opposed to the media-stall watch alone.
+    ice_down: bool,
+    /// Caller, before an answer wins: the latest media state of each callee device that sent
+    /// one. Only the winner's is applied; a losing device's (a hold, a mute) is not this call's.
+    pub(super) early_remote_media: Vec<(PartyId, u32, MediaState)>,
 }
+
+/// How many callee devices' media states an unanswered call keeps (see `early_remote_media`).
+const EARLY_MEDIA_STATES_KEPT: usize = 8;
 
 /// The media state each side assumes of the other until told otherwise: microphone on, camera
 /// on for a video call and absent for an audio call, no screen.
@@ -107,6 +118,7 @@ fn assumed_media(kind: CallKind) -> MediaState {
         audio_muted: false,
         video_muted: kind == CallKind::Audio,
         screen_sharing: false,
+        on_hold: false,
     }
 }
 
@@ -143,6 +155,9 @@ impl CallFlow {
             inbound: InboundWatch::default(),
             local_media_seq: 0,
             remote_media_seq: None,
+            sending: true,
+            ice_down: false,
+            early_remote_media: Vec::new(),
         }
     }
 
@@ -184,6 +199,7 @@ impl CallFlow {
         offer: String,
         lifetime_ms: u32,
         metadata: Option<Value>,
+        waiting: bool,
         out: &mut Outbox,
     ) -> CallFlow {
         let mut call = CallFlow::base(handle, id, Direction::Incoming, peer);
@@ -198,6 +214,7 @@ impl CallFlow {
             from: call.peer.clone(),
             kind,
             metadata,
+            waiting,
         });
         call.send(out, Body::Ringing);
         call
@@ -219,6 +236,16 @@ impl CallFlow {
     /// only rings.
     pub(crate) fn is_active(&self) -> bool {
         self.is_live() && self.accepted
+    }
+
+    /// Whether either side holds the call (no media flows either way).
+    pub(crate) fn is_held(&self) -> bool {
+        self.local_media.on_hold || self.remote_media.on_hold
+    }
+
+    /// Whether this is an active call that this side has not put on hold: at most one call is.
+    pub(crate) fn is_current(&self) -> bool {
+        self.is_active() && !self.local_media.on_hold
     }
 
     /// Whether this is an incoming call that rings and has not been answered.
@@ -274,6 +301,7 @@ impl CallFlow {
         // An ended call is remembered for a while (late messages, getters): keep it small.
         self.invite = None;
         self.remote_offer = None;
+        self.early_remote_media = Vec::new();
         self.candidates.reset();
         self.ring.stop();
         self.connect_deadline = None;
@@ -314,6 +342,13 @@ impl CallFlow {
                 out,
             );
         }
+    }
+
+    /// Declines a waiting call (one that rings while another is under way): the caller hears
+    /// `busy`, as it would without call waiting.
+    pub(crate) fn decline_waiting(&mut self, now: Instant, out: &mut Outbox) {
+        let busy = EndReason::Busy;
+        self.end(now, EndReason::Rejected, Notify::Reject(busy), out);
     }
 
     /// Ends the call for the client going away (page hidden, client destroyed).
@@ -388,6 +423,7 @@ impl CallFlow {
             }
             Command::StartScreenShare => {
                 self.require_media(invalid)?;
+                self.require_not_held()?;
                 if !self.local_media.screen_sharing {
                     out.effect(self.handle, Effect::StartScreenShare);
                 }
@@ -402,12 +438,14 @@ impl CallFlow {
             }
             Command::UpgradeToVideo => {
                 self.require_media(invalid)?;
+                self.require_not_held()?;
                 if !self.has_video_track {
                     out.effect(self.handle, Effect::AcquireCamera);
                 }
             }
             Command::SwitchDevice { kind, device_id } => {
                 self.require_media(invalid)?;
+                self.require_not_held()?;
                 if kind == DeviceKind::Camera && !self.has_video_track {
                     return Err(CommandError::NoVideo);
                 }
@@ -419,8 +457,56 @@ impl CallFlow {
                 }
                 self.renegotiate(true, out);
             }
+            Command::Hold | Command::Resume => {
+                // Only an answered call with its media can be held: before that there is nothing
+                // to stop, and the peer would not hear of it.
+                if self.peer_party.is_none() || !self.accepted {
+                    return Err(invalid);
+                }
+                self.require_media(invalid)?;
+                let hold = command == Command::Hold;
+                if self.local_media.on_hold != hold {
+                    self.local_media.on_hold = hold;
+                    self.update_sending(now, out);
+                    self.local_media_changed(out);
+                }
+            }
         }
         Ok(())
+    }
+
+    /// Sends media exactly when neither side holds the call.
+    fn update_sending(&mut self, now: Instant, out: &mut Outbox) {
+        let sending = !self.is_held();
+        if self.sending == sending {
+            return;
+        }
+        self.sending = sending;
+        out.effect(self.handle, Effect::SetSending { sending });
+        if !sending
+            && self.remote_media.on_hold
+            && self.state == CallState::Reconnecting
+            && !self.ice_down
+        {
+            // Only the stall watch took the path for down: it saw the peer stop sending for
+            // its hold before hearing of it. The silence is explained; ICE never said down.
+            self.ice.on_up();
+            self.set_state(CallState::Connected, out);
+        }
+        if sending && self.connected_at.is_some() {
+            // Nothing arrived while held: the stall watch and the quality figures start afresh,
+            // so the silence of the hold is neither a dropped path nor a loss.
+            self.quality = self.quality.restarted_at(now);
+            self.inbound = InboundWatch::starting_at(now);
+        }
+    }
+
+    fn require_not_held(&self) -> Result<(), CommandError> {
+        if self.is_held() {
+            Err(CommandError::OnHold)
+        } else {
+            Ok(())
+        }
     }
 
     fn require_media(&self, invalid: CommandError) -> Result<(), CommandError> {
@@ -591,23 +677,45 @@ impl CallFlow {
                 };
                 self.apply_remote_description(decision, unexpected, out);
             }
-            Body::Media { seq, state } => {
-                if self.remote_media_seq.is_none_or(|last| seq > last) {
-                    self.remote_media_seq = Some(seq);
-                    if self.remote_media != state {
-                        self.remote_media = state;
-                        out.event(Event::RemoteMedia {
-                            call: self.handle,
-                            state,
-                        });
+            Body::Media { seq, state } if outgoing && self.peer_party.is_none() => {
+                // Which device's state this is matters only once its answer wins (it may have
+                // overtaken that answer): kept, the latest per device, until then.
+                let newer = |(_, last, _): &(PartyId, u32, MediaState)| seq > *last;
+                match self
+                    .early_remote_media
+                    .iter()
+                    .position(|(p, ..)| p == &party)
+                {
+                    Some(i) if newer(&self.early_remote_media[i]) => {
+                        self.early_remote_media[i] = (party, seq, state);
                     }
+                    Some(_) => {}
+                    None if self.early_remote_media.len() < EARLY_MEDIA_STATES_KEPT => {
+                        self.early_remote_media.push((party, seq, state));
+                    }
+                    None => {}
                 }
             }
+            Body::Media { seq, state } => self.on_remote_media(now, seq, state, out),
             Body::Ringing
             | Body::Answer { .. }
             | Body::Reject { .. }
             | Body::SelectAnswer { .. } => {
                 out.error(Some(self.handle), unexpected);
+            }
+        }
+    }
+
+    fn on_remote_media(&mut self, now: Instant, seq: u32, state: MediaState, out: &mut Outbox) {
+        if self.remote_media_seq.is_none_or(|last| seq > last) {
+            self.remote_media_seq = Some(seq);
+            if self.remote_media != state {
+                self.remote_media = state;
+                out.event(Event::RemoteMedia {
+                    call: self.handle,
+                    state,
+                });
+                self.update_sending(now, out);
             }
         }
     }
@@ -654,6 +762,11 @@ impl CallFlow {
         self.ring.stop();
         self.connect_deadline = Some(now + config.connect_timeout_ms);
         self.set_state(CallState::Connecting, out);
+        // The winning device's media state, if it overtook its answer; the others' are dropped.
+        let early = core::mem::take(&mut self.early_remote_media);
+        if let Some((_, seq, state)) = early.into_iter().find(|(p, ..)| *p == party) {
+            self.on_remote_media(now, seq, state, out);
+        }
     }
 
     fn apply_remote_description(
@@ -797,7 +910,14 @@ impl CallFlow {
                 self.candidates.local_complete(now);
                 self.flush_candidates(now, out);
             }
-            EffectResult::IceStateChanged(ice) => self.on_ice_state(now, config, ice, out),
+            EffectResult::IceStateChanged(ice) => {
+                match ice {
+                    IceState::Disconnected | IceState::Failed => self.ice_down = true,
+                    IceState::Connected => self.ice_down = false,
+                    IceState::Checking => {}
+                }
+                self.on_ice_state(now, config, ice, out)
+            }
             EffectResult::NegotiationNeeded => {
                 if self.media == Media::Ready && self.accepted {
                     self.renegotiate(false, out);
@@ -806,6 +926,11 @@ impl CallFlow {
             EffectResult::Stats(sample) => {
                 if matches!(self.state, CallState::Connected | CallState::Reconnecting) {
                     let quality = self.quality.update(now, sample);
+                    // A held call has no media to rate, and its silence is not a dropped path:
+                    // its samples only keep the counters the rating after the resume starts from.
+                    if self.is_held() {
+                        return;
+                    }
                     out.event(Event::Quality {
                         call: self.handle,
                         quality,
@@ -907,7 +1032,10 @@ impl CallFlow {
             // Once media has flowed, only media arriving again proves the path is back: Firefox
             // reports `connected` right after an ICE restart even when nothing gets through. The
             // report brings the next stats sample forward instead.
-            (IceState::Connected, CallState::Reconnecting) if self.inbound.flowed() => {
+            // (On hold no media flows, so ICE's word is all there is.)
+            (IceState::Connected, CallState::Reconnecting)
+                if self.inbound.flowed() && !self.is_held() =>
+            {
                 self.stats_at = Some(now + InboundWatch::RECHECK_MS);
             }
             (IceState::Connected, CallState::Reconnecting) => self.path_up(now, config, out),

@@ -107,6 +107,8 @@ fn merge_into_incoming(ours: &mut CallFlow, now: Instant, invite: NewInvite, out
     ours.signaled = false;
     ours.negotiation.reset(true);
     ours.candidates.reset();
+    // Media states the peer's devices sent for our call id are not of theirs.
+    ours.early_remote_media.clear();
     ours.ring.start(now, lifetime_ms);
     ours.set_state(CallState::Connecting, out);
     if ours.media == Media::Ready {

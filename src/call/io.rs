@@ -43,6 +43,12 @@ pub enum Command {
     },
     /// Restart ICE now (for example after the app sees the network change).
     RestartIce,
+    /// Put the call on hold: neither side sends media until [`Command::Resume`]; the peer is
+    /// told (`onHold` in its `media` message).
+    Hold,
+    /// Take the call off hold. Refused with `already-in-call` while another call is under way
+    /// and not on hold.
+    Resume,
 }
 
 impl Command {
@@ -59,6 +65,8 @@ impl Command {
             Command::UpgradeToVideo => "upgradeToVideo",
             Command::SwitchDevice { .. } => "switchDevice",
             Command::RestartIce => "restartIce",
+            Command::Hold => "hold",
+            Command::Resume => "resume",
         }
     }
 }
@@ -214,6 +222,14 @@ pub enum Effect {
         /// Which device.
         device_id: String,
     },
+    /// Send the local tracks on the peer connection's senders, or nothing (`replaceTrack(null)`,
+    /// the tracks stay open): a call on hold, by either side, sends no media. While not sending,
+    /// a track that a screen share, camera upgrade or device switch started earlier puts on a
+    /// sender is taken off again: the senders stay empty until sending resumes.
+    SetSending {
+        /// Whether the senders carry the local tracks.
+        sending: bool,
+    },
     /// Sample the peer connection's stats.
     CollectStats,
     /// The call is over: close the peer connection, stop every local track, drop every listener.
@@ -235,6 +251,8 @@ pub enum Event {
         kind: CallKind,
         /// The caller app's metadata.
         metadata: Option<Value>,
+        /// Another call is under way: this one rings as a waiting call.
+        waiting: bool,
     },
     /// A call changed phase.
     StateChanged {

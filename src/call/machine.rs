@@ -67,6 +67,8 @@ pub struct CallInfo {
     pub ended_at: Option<Instant>,
     /// The caller app's metadata.
     pub metadata: Option<Value>,
+    /// An incoming call that rings while another call is under way.
+    pub waiting: bool,
 }
 
 impl CallInfo {
@@ -187,6 +189,7 @@ impl CallMachine {
                 connected_at: c.connected_at,
                 ended_at: c.ended_at,
                 metadata: c.metadata.clone(),
+                waiting: c.is_ringing_here() && self.active_call().is_some(),
             })
     }
 
@@ -195,9 +198,21 @@ impl CallMachine {
         self.calls.iter().map(|c| c.handle)
     }
 
-    /// The active call (placed, or accepted), if any.
+    /// An active call (placed, or accepted), if any: the one not on hold if there is one.
     pub fn active_call(&self) -> Option<CallHandle> {
-        self.calls.iter().find(|c| c.is_active()).map(|c| c.handle)
+        self.calls
+            .iter()
+            .filter(|c| c.is_active())
+            .max_by_key(|c| c.is_current())
+            .map(|c| c.handle)
+    }
+
+    /// Whether a call other than `except` is under way and not on hold: then no other call may
+    /// be placed, accepted or resumed (at most one call sends media).
+    fn current_call_besides(&self, except: Option<CallHandle>) -> bool {
+        self.calls
+            .iter()
+            .any(|c| c.is_current() && Some(c.handle) != except)
     }
 
     /// Places a call to `peer`. `call_id` must be 128 random bits from a secure source.
@@ -223,7 +238,7 @@ impl CallMachine {
         {
             return Err(CommandError::MetadataTooLarge);
         }
-        if self.active_call().is_some() {
+        if self.current_call_besides(None) {
             return Err(CommandError::AlreadyInCall);
         }
         if let Some(answered) =
@@ -244,11 +259,10 @@ impl CallMachine {
         handle: CallHandle,
         command: Command,
     ) -> Result<(), CommandError> {
-        let busy = matches!(command, Command::Accept { .. })
-            && self
-                .calls
-                .iter()
-                .any(|c| c.is_active() && c.handle != handle);
+        let busy = matches!(command, Command::Accept { .. } | Command::Resume)
+            && self.current_call_besides(Some(handle));
+        // A waiting call declined: its caller hears `busy`, as without call waiting.
+        let waiting = self.active_call().is_some_and(|active| active != handle);
         let call = self
             .calls
             .iter_mut()
@@ -257,7 +271,15 @@ impl CallMachine {
         if busy && call.is_live() {
             return Err(CommandError::AlreadyInCall);
         }
-        let result = call.command(now, command, &mut self.out);
+        let result = if waiting
+            && call.is_ringing_here()
+            && matches!(command, Command::Reject | Command::Hangup)
+        {
+            call.decline_waiting(now, &mut self.out);
+            Ok(())
+        } else {
+            call.command(now, command, &mut self.out)
+        };
         self.forget_old_calls();
         result
     }
@@ -590,7 +612,8 @@ impl CallMachine {
         }
         let ringing = self.calls.iter().filter(|c| c.is_ringing_here()).count();
         let ringing = ringing + self.screened.pending();
-        if self.active_call().is_some() || ringing >= self.config.max_ringing {
+        let waiting = self.active_call().is_some();
+        if (waiting && !self.config.call_waiting) || ringing >= self.config.max_ringing {
             let reason = crate::protocol::EndReason::Busy;
             let body = Body::Reject { reason };
             self.out
@@ -630,6 +653,7 @@ impl CallMachine {
             invite.offer,
             lifetime_ms,
             invite.metadata,
+            self.active_call().is_some(),
             &mut self.out,
         );
         self.calls.push(call);

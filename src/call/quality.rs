@@ -50,6 +50,15 @@ impl QualityTracker {
         }
     }
 
+    /// The same counters, with the next interval starting at `at`: after a hold, the first
+    /// rating covers only what arrived since the resume, not the call's totals.
+    pub fn restarted_at(&self, at: Instant) -> QualityTracker {
+        let counters = self.previous.map(|(_, sample)| sample).unwrap_or_default();
+        QualityTracker {
+            previous: Some((at, counters)),
+        }
+    }
+
     /// Takes a sample taken at `now` and rates the interval since the previous one.
     pub fn update(&mut self, now: Instant, sample: StatsSample) -> Quality {
         let (since, before) = self.previous.unwrap_or((now, StatsSample::default()));
@@ -134,6 +143,18 @@ mod tests {
         let first = tracker.update(12_000, sample(20.0, 1_000, 0, 250_000));
         assert!((first.bitrate_kbps - 1_000.0).abs() < 1e-9);
         assert_eq!(first.level, 4);
+    }
+
+    #[test]
+    fn a_restart_keeps_the_counters_and_moves_the_interval() {
+        let mut tracker = QualityTracker::starting_at(0);
+        tracker.update(2_000, sample(20.0, 1_000, 0, 250_000));
+        let mut tracker = tracker.restarted_at(10_000);
+        let first = tracker.update(12_000, sample(20.0, 1_500, 0, 375_000));
+        assert_eq!(first.packets, 500);
+        assert!((first.bitrate_kbps - 500.0).abs() < 1e-9);
+        let fresh = QualityTracker::default().restarted_at(5_000);
+        assert_eq!(fresh.previous, Some((5_000, StatsSample::default())));
     }
 
     #[test]

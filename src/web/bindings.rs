@@ -17,6 +17,18 @@ extern "C" {
     #[wasm_bindgen(method, js_name = restartIce)]
     fn restart_ice(this: &PeerConnectionMethods);
 
+    /// An `RTCRtpSender`, seen through the methods web-sys lacks here.
+    #[wasm_bindgen(js_name = RTCRtpSender)]
+    pub type SenderMethods;
+
+    /// `sender.getParameters()`.
+    #[wasm_bindgen(method, js_name = getParameters)]
+    pub fn get_parameters(this: &SenderMethods) -> JsValue;
+
+    /// `sender.setParameters(parameters)`.
+    #[wasm_bindgen(method, js_name = setParameters)]
+    pub fn set_parameters(this: &SenderMethods, parameters: &JsValue) -> js_sys::Promise;
+
     /// `Reflect.set(target, key, value)` with the key passed as UTF-8 straight from wasm
     /// (js-sys's binding takes a JS value: one more string and table slot per call). Only used
     /// on plain objects and errors the driver made, where it cannot throw.

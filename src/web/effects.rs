@@ -115,6 +115,7 @@ pub fn execute(
         Effect::SwitchDevice { kind, device_id } => {
             devices::open_switch(&weak, call, resources, kind, device_id);
         }
+        Effect::SetSending { sending } => super::hold::set_sending(resources, sending),
         Effect::CollectStats => {
             if let Some(handle) = resources.peer.as_ref().map(Peer::handle) {
                 let pc = handle.pc.clone();
@@ -189,6 +190,8 @@ fn ensure_peer(
     let peer = Peer::new(rtc_config, resources.local.as_ref(), on_event)?;
     let handle = peer.handle();
     resources.peer = Some(peer);
+    // A connection made anew for a held call starts with its senders empty too.
+    super::hold::keep_held(resources);
     Ok(handle)
 }
 

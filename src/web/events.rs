@@ -13,13 +13,14 @@ use crate::call::{CallHandle, CallId, Event, Screening};
 use crate::json::Value;
 use crate::protocol::MediaState;
 
-/// `{ audioMuted, videoMuted, screenSharing }`: the `remoteMedia` / `localMedia` payload and
+/// `{ audioMuted, videoMuted, screenSharing, onHold }`: the `remoteMedia` / `localMedia` payload and
 /// the `call.remoteMedia` / `call.localMedia` getters.
 pub fn media_object(state: MediaState) -> JsValue {
     let o = js::object();
     js::set(&o, "audioMuted", state.audio_muted);
     js::set(&o, "videoMuted", state.video_muted);
     js::set(&o, "screenSharing", state.screen_sharing);
+    js::set(&o, "onHold", state.on_hold);
     o.into()
 }
 

@@ -142,6 +142,7 @@ pub fn finish(
             None
         }
     };
+    super::hold::keep_held(resources);
     if let Some(result) = result {
         state.machine.handle_effect(now, call, result);
     }

@@ -13,6 +13,7 @@ mod effects;
 mod emitter;
 mod events;
 mod heap;
+mod hold;
 mod inputs;
 mod js;
 mod listener;

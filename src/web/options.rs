@@ -92,6 +92,12 @@ pub fn client_options(options: &JsValue) -> Result<ClientOptions, JsValue> {
     if let Some(ms) = option_u64(options, "inviteRefillMs")? {
         config.invite_refill_ms = ms;
     }
+    let waiting = js::get(options, "callWaiting");
+    if !waiting.is_undefined() && !waiting.is_null() {
+        config.call_waiting = waiting
+            .as_bool()
+            .ok_or_else(|| invalid("option `callWaiting` must be a boolean"))?;
+    }
     let screen = js::get(options, "screen");
     let screen = if screen.is_undefined() || screen.is_null() {
         None

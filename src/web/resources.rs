@@ -81,6 +81,10 @@ pub struct CallResources {
     pub remote_event: Option<Timeout>,
     /// The call's own tasks (opening devices); the peer connection has its own.
     pub tasks: Tasks,
+    /// The call is on hold (by either side): its senders send nothing.
+    pub held: bool,
+    /// While held, each sender emptied and whether it is a video sender, to refill on resume.
+    pub held_senders: Vec<(RtcRtpSender, bool)>,
 }
 
 impl Drop for CallResources {

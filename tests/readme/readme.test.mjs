@@ -56,6 +56,8 @@ const TAGS = {
   'cluster-redis': { lang: 'js', file: 'server/cluster-redis.js', run: null },
   // Its behaviour is run by tests/browser (the SDK's whoMayRingMe scenario).
   screening: { lang: 'js', file: 'screening.js', run: 'tests/browser/sdk.test.mjs (whoMayRingMe)' },
+  // Its behaviour is run by tests/browser (the SDK's callWaiting scenario).
+  'call-waiting': { lang: 'js', file: 'call-waiting.js', run: 'tests/browser/sdk.test.mjs (callWaiting)' },
   'dev-commands': { lang: 'sh', run: 'the dev-commands test below' },
 };
 const CODE_LANGS = new Set(['js', 'jsx', 'ts', 'tsx', 'mjs', 'html']);

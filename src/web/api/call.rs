@@ -160,6 +160,18 @@ impl Call {
         }
     }
 
+    /// Puts the call on hold: neither side sends media (the tracks stay open) until `resume()`;
+    /// the peer sees `remoteMedia.onHold`. Takes effect at once.
+    pub fn hold(&self) -> Result<(), JsValue> {
+        self.command(Command::Hold)
+    }
+
+    /// Takes the call off hold: media flows again both ways, on the same connection. Throws
+    /// `already-in-call` while another call is under way and not on hold.
+    pub fn resume(&self) -> Result<(), JsValue> {
+        self.command(Command::Resume)
+    }
+
     /// Restarts ICE now (for example when the app knows the network changed).
     #[wasm_bindgen(js_name = restartIce)]
     pub fn restart_ice(&self) -> Result<(), JsValue> {
@@ -236,6 +248,12 @@ impl Call {
             Some(Direction::Incoming) => "incoming".into(),
             _ => "outgoing".into(),
         }
+    }
+
+    /// An incoming call that rings while another call is under way (with `callWaiting`).
+    #[wasm_bindgen(getter)]
+    pub fn waiting(&self) -> bool {
+        self.info().is_some_and(|i| i.waiting)
     }
 
     /// The caller's metadata, if any.

@@ -52,6 +52,10 @@ export interface CallClientOptions {
    * (`screen-failed`). Calls turned away here are not reported again. Default: none, every call
    * rings. */
   screen?: (call: ScreenedCall) => ScreenDecision | Promise<ScreenDecision>;
+  /** Let a call ring as a waiting call (`call.waiting`) while another is under way, instead of
+   * declining it as `busy`. Decline it (its caller sees `busy`), or end or `hold()` the current
+   * call and accept it. Default false. */
+  callWaiting?: boolean;
 }
 
 /** What a screening hook is told about a new call. */
@@ -78,7 +82,11 @@ export type CallKind = 'audio' | 'video';
 export type EndReason = 'hangup' | 'remote-hangup' | 'rejected' | 'busy' | 'timeout' | 'cancelled'
   | 'answered-elsewhere' | 'unreachable' | 'media-failed' | 'ice-failed' | 'protocol-error';
 
-export interface MediaState { audioMuted: boolean; videoMuted: boolean; screenSharing: boolean; }
+export interface MediaState {
+  audioMuted: boolean; videoMuted: boolean; screenSharing: boolean;
+  /** This side put the call on hold (`call.hold()`): no media flows either way. */
+  onHold: boolean;
+}
 export interface Quality {
   rttMs: number | null; packetLoss: number; jitterMs: number | null; bitrateKbps: number;
   /** 0 (no media) to 4 (excellent). */

@@ -134,7 +134,7 @@ function record(call) {
   const log = {
     // An outgoing call's states are all events, from its first (`calling`, delivered after
     // `call()` returns); an incoming call is already ringing when the app gets it.
-    states: call.direction === 'incoming' ? [call.state] : [], ended: null, errors: [], remoteMedia: [], videoUnavailable: null, remoteStreams: 0,
+    states: call.direction === 'incoming' ? [call.state] : [], ended: null, errors: [], remoteMedia: [], localMedia: [], videoUnavailable: null, remoteStreams: 0,
     localStreams: 0, localTracks: new Set(), quality: [], qualityAfterEnd: 0, atEnd: null, atEndEvent: null,
   };
   const addTracks = (stream) => { for (const t of stream?.getTracks() ?? []) log.localTracks.add(t); };
@@ -155,6 +155,7 @@ function record(call) {
   });
   call.on('error', (e) => log.errors.push(e.code));
   call.on('remoteMedia', (m) => log.remoteMedia.push(m));
+  call.on('localMedia', (m) => log.localMedia.push(m));
   call.on('remoteStream', () => { log.remoteStreams++; });
   call.on('localStream', (stream) => { log.localStreams++; addTracks(stream); });
   call.on('videoUnavailable', (e) => { log.videoUnavailable = e.code; });
@@ -325,6 +326,44 @@ const SILENCE = 0.01;
 
 function liveTracks() {
   return allTracks.filter((t) => t.readyState === 'live').length;
+}
+
+/** The code of what `f` throws, or null. */
+function codeOf(f) {
+  try { f(); return null; } catch (e) { return e.code; }
+}
+
+/** The peer connection carrying a call's remote audio. */
+function peerOf(call) {
+  const track = call.remoteStream?.getAudioTracks()[0];
+  for (const pc of livePeerConnections) {
+    if (pc.getReceivers().some((r) => r.track === track)) return pc;
+  }
+  return null;
+}
+
+/**
+ * RTP packets a call's peer connection received and sent in `ms` milliseconds (getStats
+ * `inbound-rtp` packetsReceived and `outbound-rtp` packetsSent, summed over its streams), and
+ * both directions' packets by kind.
+ */
+async function packetsIn(call, ms = 800) {
+  const pc = peerOf(call);
+  check(pc, `no peer connection for the call with ${call.peer}`);
+  const count = async () => {
+    const packets = { received: 0, sent: 0, audio: 0, video: 0 };
+    (await pc.getStats()).forEach((stat) => {
+      const n = stat.type === 'inbound-rtp' ? stat.packetsReceived : stat.type === 'outbound-rtp' ? stat.packetsSent : undefined;
+      if (n === undefined) return;
+      packets[stat.type === 'inbound-rtp' ? 'received' : 'sent'] += n;
+      packets[stat.kind] += n;
+    });
+    return packets;
+  };
+  const before = await count();
+  await sleep(ms);
+  const after = await count();
+  return Object.fromEntries(Object.keys(before).map((k) => [k, after[k] - before[k]]));
 }
 
 async function ended(call, log) {
@@ -930,6 +969,94 @@ const scenarios = {
     bob.setAvailability('available');
     check(liveTracks() === 0, `no live track left (${liveTracks()})`);
     result.missed = missed;
+    return result;
+  },
+
+  // Call waiting and hold: carol calls bob during alice-bob. Bob holds alice and takes carol
+  // (alice hears silence and sees "on hold"), ends carol and resumes alice (media back both
+  // ways); then ends alice and takes carol; a waiting call declined is busy for its caller.
+  async callWaiting() {
+    const hub = createHub();
+    const alice = client(hub, 'alice');
+    const bob = client(hub, 'bob', { callWaiting: true });
+    const carol = client(hub, 'carol');
+    const result = {};
+    // Alice and bob are on a video call: the hold must stop the camera's packets too.
+    const { outgoing: atAlice, incoming: aliceAtBob, aLog, bLog } = await connect(alice, bob, 'bob', { video: true });
+    check(aliceAtBob.waiting === false, 'the first call is not a waiting one');
+
+    // 1. carol rings at bob as a waiting call; alice-bob is untouched.
+    let { outgoing: atCarol, call: carolAtBob, aLog: cLog, bLog: bcLog } = await ring(carol, bob, 'bob');
+    check(carolAtBob.waiting === true && carolAtBob.state === 'ringing', `carol's call waits at bob (${carolAtBob.waiting}, ${carolAtBob.state})`);
+    await waitFor(() => atCarol.state === 'ringing', 'carol to hear it ring');
+    check(atAlice.state === 'connected' && aliceAtBob.state === 'connected', 'alice and bob stay connected');
+    const refused = await carolAtBob.accept().then(() => 'accepted', (e) => e.code);
+    check(refused === 'already-in-call', `accepting while alice's call is live and not held is refused (${refused})`);
+    check(carolAtBob.state === 'ringing', `and carol's call still rings (${carolAtBob.state})`);
+
+    // 2. Hold alice, accept carol.
+    aliceAtBob.hold();
+    check(aliceAtBob.localMedia.onHold === true, 'bob sees his hold');
+    check(bLog.localMedia.at(-1)?.onHold === true, 'bob got a localMedia event saying so');
+    const onHold = await aliceAtBob.startScreenShare().then(() => null, (e) => e.code);
+    check(onHold === 'on-hold', `sharing the screen on a held call is refused (${onHold})`);
+    check(codeOf(() => aliceAtBob.hold()) === null, 'holding twice is harmless');
+    await carolAtBob.accept();
+    await waitFor(() => atCarol.state === 'connected' && carolAtBob.state === 'connected', 'bob and carol to connect');
+    await waitFor(() => atAlice.remoteMedia.onHold === true, 'alice to see she is on hold');
+    check(aLog.remoteMedia.some((m) => m.onHold === true), 'alice got a remoteMedia event saying so');
+    check(atAlice.state === 'connected' && aliceAtBob.state === 'connected', `the held call stays up (${atAlice.state}, ${aliceAtBob.state})`);
+    await sleep(1000); // what was in flight when bob held drains
+    result.heldPackets = { atAlice: await packetsIn(atAlice), atBob: await packetsIn(aliceAtBob) };
+    check(result.heldPackets.atAlice.received === 0 && result.heldPackets.atAlice.sent === 0
+      && result.heldPackets.atBob.received === 0 && result.heldPackets.atBob.sent === 0,
+      `no media flows either way on the held call (${JSON.stringify(result.heldPackets)})`);
+    result.aliceHearsOnHold = await audioLevel(atAlice.remoteStream, 800);
+    check(silent(result.aliceHearsOnHold), `alice hears silence (${JSON.stringify(result.aliceHearsOnHold)})`);
+    result.bobHearsCarol = await audioLevel(carolAtBob.remoteStream);
+    result.carolHearsBob = await audioLevel(atCarol.remoteStream);
+    check(audible(result.bobHearsCarol) && audible(result.carolHearsBob), `bob and carol talk (${JSON.stringify([result.bobHearsCarol, result.carolHearsBob])})`);
+    const second = codeOf(() => aliceAtBob.resume());
+    check(second === 'already-in-call', `resuming alice while carol's call is live is refused (${second})`);
+
+    // 3. Bob ends carol and resumes alice: media back both ways.
+    carolAtBob.hangup();
+    await ended(atCarol, cLog);
+    check(cLog.ended.reason === 'remote-hangup', `carol ends remote-hangup (${cLog.ended.reason})`);
+    aliceAtBob.resume();
+    check(aliceAtBob.localMedia.onHold === false, 'bob sees the call resumed');
+    await waitFor(() => atAlice.remoteMedia.onHold === false, 'alice to see the hold lifted');
+    result.resumedPackets = { atAlice: await packetsIn(atAlice), atBob: await packetsIn(aliceAtBob) };
+    check(result.resumedPackets.atAlice.received > 0 && result.resumedPackets.atAlice.sent > 0
+      && result.resumedPackets.atBob.received > 0 && result.resumedPackets.atBob.sent > 0,
+      `media flows both ways again (${JSON.stringify(result.resumedPackets)})`);
+    result.aliceSeesBob = await watchVideo(atAlice.remoteStream);
+    check(result.aliceSeesBob.frames > 5, `alice sees bob's camera again (${JSON.stringify(result.aliceSeesBob)})`);
+    result.aliceHearsBob = await audioLevel(atAlice.remoteStream);
+    result.bobHearsAlice = await audioLevel(aliceAtBob.remoteStream);
+    check(audible(result.aliceHearsBob) && audible(result.bobHearsAlice), `alice and bob hear each other again (${JSON.stringify([result.aliceHearsBob, result.bobHearsAlice])})`);
+    check(aLog.states.join(' > ') === 'calling > ringing > connecting > connected', `alice's call stayed connected throughout (${aLog.states.join(' > ')})`);
+
+    // 4. A waiting call declined: carol hears busy.
+    ({ outgoing: atCarol, call: carolAtBob, aLog: cLog } = await ring(carol, bob, 'bob'));
+    carolAtBob.reject();
+    await ended(atCarol, cLog);
+    check(cLog.ended.reason === 'busy', `a declined waiting call ends busy for carol (${cLog.ended.reason})`);
+
+    // 5. Bob ends alice and accepts carol.
+    ({ outgoing: atCarol, call: carolAtBob, aLog: cLog, bLog: bcLog } = await ring(carol, bob, 'bob'));
+    aliceAtBob.hangup();
+    await ended(atAlice, aLog);
+    await carolAtBob.accept();
+    await waitFor(() => atCarol.state === 'connected' && carolAtBob.state === 'connected', 'bob and carol to connect');
+    result.afterEnd = await audioLevel(atCarol.remoteStream);
+    check(audible(result.afterEnd), `carol hears bob (${JSON.stringify(result.afterEnd)})`);
+    atCarol.hangup();
+    await ended(carolAtBob, bcLog);
+    checkReleased(bLog, 'bob (alice call)');
+    checkReleased(bcLog, 'bob (carol call)');
+    check(livePeerConnections.size === 0, `no peer connection left (${livePeerConnections.size})`);
+    check(liveTracks() === 0, `no live track left (${liveTracks()})`);
     return result;
   },
 

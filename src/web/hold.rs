@@ -1,0 +1,71 @@
+//! Hold: the senders of a held call send nothing. Each is emptied (`replaceTrack(null)`) and
+//! switched off (`active: false` on its encodings): Firefox ignores `active` on audio senders,
+//! and an empty video sender there still sends a frame a second. The tracks stay open, so
+//! resuming puts them back and switches the senders on at once, with no new offer and answer.
+
+use crate::prelude::*;
+
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::RtcRtpSender;
+
+use super::bindings::{self, SenderMethods};
+use super::js;
+use super::resources::CallResources;
+use super::tasks::settled;
+use crate::call::DeviceKind;
+
+/// Stops every sender (`sending: false`), or puts back what each carried before (the microphone
+/// on an audio sender, the screen while shared or else the camera on a video sender) and starts
+/// them again.
+pub fn set_sending(resources: &mut CallResources, sending: bool) {
+    resources.held = !sending;
+    let Some(handle) = resources.peer.as_ref().map(|p| p.handle()) else {
+        return; // Not reached: only a connected call's media can be held.
+    };
+    let mut pending = Vec::new();
+    if sending {
+        for (sender, video) in core::mem::take(&mut resources.held_senders) {
+            let track = if video {
+                let screen = resources.screen.as_ref().map(|s| js::same(&s.track));
+                screen.or_else(|| resources.local_track(DeviceKind::Camera))
+            } else {
+                resources.local_track(DeviceKind::Microphone)
+            };
+            pending.push(settled(&sender.replace_track(track.as_ref())));
+        }
+    }
+    for sender in handle.pc.get_senders().iter() {
+        let sender: RtcRtpSender = sender.unchecked_into();
+        if !sending {
+            if let Some(track) = sender.track() {
+                pending.push(settled(&sender.replace_track(None)));
+                let video = track.kind() == "video";
+                resources.held_senders.push((js::same(&sender), video));
+            }
+        }
+        let methods: &SenderMethods = sender.unchecked_ref();
+        let parameters = methods.get_parameters();
+        if let Ok(encodings) = js::get(&parameters, "encodings").dyn_into::<js_sys::Array>() {
+            for encoding in encodings.iter() {
+                bindings::reflect_set(&encoding, "active", &JsValue::from_bool(sending));
+            }
+        }
+        pending.push(settled(&methods.set_parameters(&parameters)));
+    }
+    // Awaited in the connection's tasks (a closed connection never settles them). A sender that
+    // refuses keeps what it had: it was given `null`, a track it carried before, or a setting
+    // its connection allows.
+    handle.spawn(async move {
+        for done in pending {
+            let _ = done.await;
+        }
+    });
+}
+
+/// While held, a browser operation that finished (a screen share or device switch asked for
+/// before the hold, a connection made anew) may have put a track on a sender: it is stopped.
+pub fn keep_held(resources: &mut CallResources) {
+    if resources.held {
+        set_sending(resources, false);
+    }
+}
