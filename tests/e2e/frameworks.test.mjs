@@ -241,13 +241,13 @@ test('a React chat page and a Vue chat page: message, call with media both ways,
   await vue.close();
 });
 
-test('the hooks and composables, StrictMode included: equal options keep a client, a changed one replaces it; a changed client drops its call; MediaStreamVideo mounted with a stream shows it', async () => {
+test('the hooks and composables, StrictMode included: equal options keep a client, a changed one replaces it; a changed client drops its call; call waiting (hold & accept, swap, decline, end & accept); MediaStreamVideo mounted with a stream shows it', async () => {
   const failed = [];
   for (const [who, name] of [['React', 'react-app'], ['Vue', 'vue-app']]) {
     const page = await browser.newPage();
     await page.goto(`${server.url}/${name}/hooks.html`);
     await waitIn(page, 'window.scenariosReady', `the ${who} hooks page`);
-    for (const scenario of ['options', 'clientChange', 'video']) {
+    for (const scenario of ['options', 'clientChange', 'waiting', 'video']) {
       await page.evaluate((scenario) => window.scenarios[scenario](), scenario)
         .catch((error) => failed.push(`${who} ${scenario}: ${error.message.split('\n')[0]}`));
     }
