@@ -2,7 +2,9 @@
 //! messages from known and unknown senders, effect results for any call and any op, commands in
 //! any state, timers) never panic, refuse what does not fit with typed errors, and keep the
 //! machine's promises: one `Release` per ended call and no effect after it, no deadline left in
-//! the past after `handle_timeout`, at most one active call.
+//! the past after `handle_timeout`, at most one call under way and not on hold (hold and resume
+//! are among the commands, and call waiting is on in half the sequences), `active_call` and the
+//! `waiting` flag as documented.
 //!
 //! `PEERCALL_FUZZ_SEQUENCES=N` sets how many sequences run (default 20,000 of 60 inputs each).
 #![cfg(not(target_arch = "wasm32"))]
@@ -12,8 +14,8 @@ mod support;
 use std::collections::BTreeMap;
 
 use peercall::call::{
-    CallHandle, CallId, CallKind, Command, DeviceKind, EffectResult, EndReason, Event, IceState,
-    MediaError, Output, SdpOp, StatsSample,
+    CallHandle, CallId, CallInfo, CallKind, CallMachine, CallState, Command, DeviceKind, Direction,
+    Effect, EffectResult, EndReason, Event, IceState, MediaError, Output, SdpOp, StatsSample,
 };
 use peercall::protocol::{Body, IceCandidate, MediaState, Message, PartyId, SdpType};
 use support::rng::Rng;
@@ -81,6 +83,7 @@ fn random_body(rng: &mut Rng) -> Body {
                 audio_muted: rng.coin(),
                 video_muted: rng.coin(),
                 screen_sharing: rng.coin(),
+                on_hold: rng.coin(),
             },
         },
     }
@@ -134,7 +137,7 @@ fn random_result(rng: &mut Rng) -> EffectResult {
 }
 
 fn random_command(rng: &mut Rng) -> Command {
-    match rng.below(10) {
+    match rng.below(12) {
         0 => Command::Accept { video: rng.coin() },
         1 => Command::Reject,
         2 => Command::Hangup,
@@ -151,7 +154,9 @@ fn random_command(rng: &mut Rng) -> Command {
             },
             device_id: "d".into(),
         },
-        _ => Command::RestartIce,
+        9 => Command::RestartIce,
+        10 => Command::Hold,
+        _ => Command::Resume,
     }
 }
 
@@ -161,12 +166,15 @@ struct Tally {
     command_errors: BTreeMap<&'static str, u64>,
     event_errors: BTreeMap<&'static str, u64>,
     ended: BTreeMap<&'static str, u64>,
+    /// `SetSending` effects seen: holds and resumes (by either side) that took effect.
+    sending_changes: u64,
 }
 
 fn run_sequence(seed: u64, tally: &mut Tally) -> Result<(), String> {
     let mut rng = Rng::new(seed);
     let mut config = support::config("me", "me-tab");
     config.invite_burst = rng.range(1, 5) as u32;
+    config.call_waiting = rng.coin();
     let mut machine = support::machine(config);
     let mut now = 0u64;
     // A few call ids, so messages often hit the calls that exist.
@@ -242,6 +250,10 @@ fn run_sequence(seed: u64, tally: &mut Tally) -> Result<(), String> {
             promises.observe(&output)?;
             match output {
                 Output::Event(Event::Incoming { call, .. }) => handles.push(call),
+                Output::Effect {
+                    effect: Effect::SetSending { .. },
+                    ..
+                } => tally.sending_changes += 1,
                 Output::Event(Event::Ended { reason, .. }) => {
                     *tally.ended.entry(reason.as_str()).or_default() += 1;
                 }
@@ -251,15 +263,54 @@ fn run_sequence(seed: u64, tally: &mut Tally) -> Result<(), String> {
                 _ => {}
             }
         }
-        let live_active = machine
-            .calls()
-            .filter(|h| machine.active_call() == Some(*h))
-            .count();
-        if live_active > 1 {
-            return Err("two active calls".into());
-        }
+        check_calls(&machine)?;
     }
     promises.settled(&machine)
+}
+
+/// At most one call is under way and not on hold here (placed or accepted, live: "current"),
+/// `active_call` names a live active call, the current one if there is one, and a call is
+/// `waiting` exactly when it rings while another is under way.
+fn check_calls(machine: &CallMachine) -> Result<(), String> {
+    let infos: Vec<CallInfo> = machine
+        .calls()
+        .filter_map(|h| machine.call_info(h))
+        .collect();
+    let ringing_here = |i: &CallInfo| {
+        !i.state.is_ended() && i.direction == Direction::Incoming && i.state == CallState::Ringing
+    };
+    let active = |i: &CallInfo| !i.state.is_ended() && !ringing_here(i);
+    let current: Vec<CallHandle> = infos
+        .iter()
+        .filter(|i| active(i) && !i.local_media.on_hold)
+        .map(|i| i.handle)
+        .collect();
+    if current.len() > 1 {
+        return Err(format!(
+            "{} calls under way and not on hold: {current:?}",
+            current.len()
+        ));
+    }
+    let any_active = infos.iter().any(active);
+    match machine.active_call() {
+        None if any_active => return Err("a call is active, yet active_call is None".into()),
+        Some(h) if !infos.iter().any(|i| i.handle == h && active(i)) => {
+            return Err(format!("active_call {h:?} is not an active call"));
+        }
+        Some(h) if !current.is_empty() && current[0] != h => {
+            return Err(format!(
+                "active_call {h:?}, yet {:?} is the current one",
+                current[0]
+            ));
+        }
+        _ => {}
+    }
+    for i in &infos {
+        if i.waiting != (ringing_here(i) && any_active) {
+            return Err(format!("{:?}: waiting {} is wrong", i.handle, i.waiting));
+        }
+    }
+    Ok(())
 }
 
 #[test]
@@ -280,7 +331,15 @@ fn arbitrary_input_sequences_never_break_the_machine() {
     eprintln!("  refused commands: {:?}", tally.command_errors);
     eprintln!("  dropped inputs reported: {:?}", tally.event_errors);
     eprintln!("  calls ended: {:?}", tally.ended);
+    eprintln!(
+        "  senders switched by a hold or resume: {}",
+        tally.sending_changes
+    );
     assert!(tally.event_errors.contains_key("bad-message"));
+    assert!(
+        sequences < 20_000 || tally.sending_changes > 0,
+        "no hold or resume took effect: the inputs have lost coverage"
+    );
     assert!(
         tally.command_errors.contains_key("call-ended")
             || tally.command_errors.contains_key("unknown-call")

@@ -3,6 +3,18 @@
 //! with a fake executor standing in for the browser's media and peer connections. Many seeded
 //! schedules are explored; after each, invariants are checked.
 //!
+//! Hold and call waiting run through every scenario (holds and resumes among the mid-call
+//! actions, racing renegotiation, ICE restarts and blips) and have one of their own
+//! (`Scenario::Waiting`: a third user calls a callee in a call, who declines, ends or holds the
+//! current call to take it, and switches between them; or glare while a call is on hold; and
+//! hangups of the held call by either side). Their invariants: at most one call of a client
+//! has its senders on (the last `SetSending` of each call, sending from the start once its media
+//! is there); a call on hold (by either side) never rates quality nor goes `reconnecting` on a
+//! stats sample; each rating counts only the packets since the previous sample, before or after
+//! a hold; a path never cut does not end `ice-failed`; a call rings as `waiting` exactly when
+//! another is under way; and whenever no message is in flight and none was lost, each side's
+//! own hold of a call that connected is what the other side shows of it.
+//!
 //! `PEERCALL_SIM_SCHEDULES=N` sets how many schedules run (default 100,000);
 //! `PEERCALL_SIM_SEED=S` replays one schedule with a trace. The screening schedules (who may ring
 //! bob) have their own count, `PEERCALL_SIM_SCREEN_SCHEDULES` (default 20,000).
@@ -64,6 +76,12 @@ enum Action {
     Upgrade,
     RestartIce,
     SwitchCamera,
+    /// Hold the call under way with this user (or the one not on hold, if `None`).
+    Hold(Option<&'static str>),
+    /// Resume the call with this user that this side holds (or any call it holds).
+    Resume(Option<&'static str>),
+    /// Hang up (or decline) the live call with this user.
+    HangupWith(&'static str),
 }
 
 #[derive(Clone, Debug)]
@@ -105,6 +123,8 @@ enum Ev {
         action: Action,
     },
     Link(bool),
+    /// The hold agreement is checked if the network is quiet (see `check_hold_agreement`).
+    Checkpoint,
     /// The app's screening answer for a held invite.
     Screen {
         client: usize,
@@ -163,6 +183,22 @@ struct Record {
     releases: u32,
     media_live: bool,
     pc: Option<usize>,
+    /// The last `SetSending` for the call: `None` until the first, which means sending (the
+    /// senders carry the tracks from the start).
+    sending: Option<bool>,
+    /// The user declined it while it rang as a waiting call (another call was under way): its
+    /// caller hears `busy`.
+    declined_waiting: bool,
+    /// The packets (received and lost) of the last stats sample fed to the machine.
+    stats_total: Option<u64>,
+}
+
+impl Record {
+    /// The call's senders carry its local tracks: media is there, not released, and no hold
+    /// (by either side) took them off.
+    fn senders_on(&self) -> bool {
+        self.media_live && !self.released && self.sending != Some(false)
+    }
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -171,6 +207,9 @@ enum Scenario {
     Glare,
     Busy,
     Chaos,
+    /// Call waiting and hold: bob, in a call with alice, gets carol's call; or alice, holding
+    /// bob, and carol call each other at once.
+    Waiting,
 }
 
 struct Faults {
@@ -215,6 +254,28 @@ struct World {
     /// Messages each client sent for each call id.
     sent: HashMap<(usize, CallId), u32>,
     adversary: Option<Adversary>,
+    /// The input being handled is a stats sample: the packets (received and lost) it adds to
+    /// the call's previous sample (see the hold invariants in `observe`).
+    feeding_stats: Option<u64>,
+    /// Messages on the network, not yet delivered.
+    in_flight: u64,
+    /// What the hold and call-waiting invariants saw, for the summary.
+    holds: HoldTally,
+}
+
+/// Counts of what the schedules did with hold and call waiting.
+#[derive(Clone, Copy, Default, Debug)]
+struct HoldTally {
+    /// `SetSending { sending: false }` effects: senders taken off by a hold (either side's).
+    holds: u64,
+    /// Calls that rang as waiting calls.
+    waiting_rang: u64,
+    /// Waiting calls declined (the caller hears `busy`).
+    declined_waiting: u64,
+    /// Quality events of calls not on hold.
+    qualities: u64,
+    /// Connected pairs whose hold states were compared once messages settled.
+    pairs_agreed: u64,
 }
 
 /// A third user, `mallory`, on the same relay as the honest users: the relay stamps `from`
@@ -259,7 +320,18 @@ impl World {
             seen: Vec::new(),
             sent: HashMap::new(),
             adversary: None,
+            feeding_stats: None,
+            in_flight: 0,
+            holds: HoldTally::default(),
         }
+    }
+
+    /// Gives this client's app call waiting: a new invite during a call rings instead of being
+    /// declined as busy.
+    fn set_call_waiting(&mut self, client: usize) {
+        let mut config = self.clients[client].machine.config().clone();
+        config.call_waiting = true;
+        self.clients[client].machine = support::machine(config);
     }
 
     fn add_client(&mut self, user: &str, party: &str) -> usize {
@@ -375,6 +447,7 @@ impl World {
                 from,
                 json,
             } => {
+                self.in_flight -= 1;
                 if !self.clients[to].online {
                     return;
                 }
@@ -407,11 +480,20 @@ impl World {
                 if matches!(result, EffectResult::MediaAcquired { .. }) {
                     record.media_live = true;
                 }
+                self.feeding_stats = match &result {
+                    EffectResult::Stats(sample) => {
+                        let total = sample.packets_received + sample.packets_lost;
+                        let before = record.stats_total.replace(total).unwrap_or(0);
+                        Some(total.saturating_sub(before))
+                    }
+                    _ => None,
+                };
                 self.log(|| format!("[{client}] {handle:?} result {result:?}"));
                 self.clients[client]
                     .machine
                     .handle_effect(self.now, handle, result);
                 self.drain(client);
+                self.feeding_stats = None;
             }
             Ev::Ice { pc, state } => {
                 let p = &self.pcs[pc];
@@ -451,6 +533,11 @@ impl World {
                 }
             }
             Ev::Action { client, action } => self.act(client, action),
+            Ev::Checkpoint => {
+                let (disagree, pairs) = check_hold_agreement(self);
+                self.violations.extend(disagree);
+                self.holds.pairs_agreed += pairs;
+            }
             Ev::Screen {
                 client,
                 call_id,
@@ -484,6 +571,17 @@ impl World {
                 .map(|i| i.handle)
         };
         let active = machine.active_call();
+        let held_here = |i: &peercall::call::CallInfo| i.local_media.on_hold;
+        let under_way = |i: &peercall::call::CallInfo| {
+            !(i.direction == Direction::Incoming && i.state == CallState::Ringing)
+        };
+        // Declining a call that rings while another is under way: its caller hears `busy`.
+        let declines_waiting = |m: &CallMachine, h: CallHandle| {
+            m.call_info(h).is_some_and(|i| {
+                !i.state.is_ended() && !under_way(&i) && m.active_call().is_some_and(|a| a != h)
+            })
+        };
+        let mut declined = None;
         let result = match action {
             Action::Call(to, kind) => {
                 let id = call_id_from(self.rng.next_u64());
@@ -506,13 +604,45 @@ impl World {
                 }
             }
             Action::Reject => match live(machine, &|i| i.state == CallState::Ringing) {
-                Some(h) => machine.command(now, h, Command::Reject),
+                Some(h) => {
+                    declined = declines_waiting(machine, h).then_some(h);
+                    machine.command(now, h, Command::Reject)
+                }
                 None => Ok(()),
             },
             Action::Hangup => match active.or_else(|| live(machine, &|_| true)) {
-                Some(h) => machine.command(now, h, Command::Hangup),
+                Some(h) => {
+                    declined = declines_waiting(machine, h).then_some(h);
+                    machine.command(now, h, Command::Hangup)
+                }
                 None => Ok(()),
             },
+            Action::HangupWith(peer) => match live(machine, &|i| i.peer.as_str() == peer) {
+                Some(h) => {
+                    declined = declines_waiting(machine, h).then_some(h);
+                    machine.command(now, h, Command::Hangup)
+                }
+                None => Ok(()),
+            },
+            Action::Hold(peer) => {
+                let target = match peer {
+                    Some(p) => live(machine, &|i| under_way(i) && i.peer.as_str() == p),
+                    None => active,
+                };
+                match target {
+                    Some(h) => machine.command(now, h, Command::Hold),
+                    None => Ok(()),
+                }
+            }
+            Action::Resume(peer) => {
+                let target = live(machine, &|i| {
+                    under_way(i) && held_here(i) && peer.is_none_or(|p| i.peer.as_str() == p)
+                });
+                match target {
+                    Some(h) => machine.command(now, h, Command::Resume),
+                    None => Ok(()),
+                }
+            }
             other => match active {
                 Some(h) => {
                     let command = match other {
@@ -532,9 +662,18 @@ impl World {
                 None => Ok(()),
             },
         };
-        if let Err(error) = result {
+        match result {
+            Ok(()) => {
+                if let Some(h) = declined {
+                    self.records
+                        .entry((client, h))
+                        .or_default()
+                        .declined_waiting = true;
+                    self.holds.declined_waiting += 1;
+                }
+            }
             // Commands that do not fit are expected in random schedules; they must be typed.
-            *self.errors.entry(error.code()).or_default() += 1;
+            Err(error) => *self.errors.entry(error.code()).or_default() += 1,
         }
         self.drain(client);
     }
@@ -593,6 +732,7 @@ impl World {
                                 from: from.clone(),
                                 json: json.clone(),
                             };
+                            self.in_flight += 1;
                             self.after(1, self.faults.max_delay, ev);
                         }
                     }
@@ -600,6 +740,19 @@ impl World {
                 Output::Effect { call, effect } => self.execute(client, call, effect),
                 Output::Event(event) => self.observe(client, event),
             }
+        }
+        // At most one call of a client sends media: hold the current call to take another.
+        let on: Vec<CallHandle> = self
+            .records
+            .iter()
+            .filter(|((c, _), r)| *c == client && r.senders_on())
+            .map(|((_, h), _)| *h)
+            .collect();
+        if on.len() > 1 {
+            self.violations.push(format!(
+                "[{client}] senders on for {} calls: {on:?}",
+                on.len()
+            ));
         }
     }
 
@@ -647,6 +800,8 @@ impl World {
                             audio_muted: true,
                             video_muted: true,
                             screen_sharing: true,
+                            // A spoofed hold, which must not silence the honest call.
+                            on_hold: true,
                         },
                     },
                     _ => Body::Candidates {
@@ -712,6 +867,54 @@ impl World {
         if let Some(call) = call {
             let record = self.records.entry((client, call)).or_default();
             record.created_at.get_or_insert(now);
+        }
+        let held = |world: &World, call: CallHandle| {
+            world.clients[client]
+                .machine
+                .call_info(call)
+                .is_some_and(|i| i.local_media.on_hold || i.remote_media.on_hold)
+        };
+        match &event {
+            Event::Quality { call, quality } => {
+                if held(self, *call) {
+                    self.violations
+                        .push(format!("[{client}] {call:?} rated quality while on hold"));
+                }
+                // A rating covers the packets since the previous sample, held or not: never the
+                // call's totals again after a hold.
+                if self.feeding_stats != Some(quality.packets) {
+                    self.violations.push(format!(
+                        "[{client}] {call:?} rated {} packets; the sample added {:?}",
+                        quality.packets, self.feeding_stats
+                    ));
+                }
+                self.holds.qualities += 1;
+            }
+            Event::StateChanged {
+                call,
+                state: CallState::Reconnecting,
+            } if self.feeding_stats.is_some() && held(self, *call) => {
+                self.violations.push(format!(
+                    "[{client}] {call:?} went reconnecting on a stats sample while on hold"
+                ));
+            }
+            Event::Incoming { call, waiting, .. } => {
+                let m = &self.clients[client].machine;
+                let expected = m.active_call().is_some_and(|a| a != *call);
+                let info_disagrees = m
+                    .call_info(*call)
+                    .is_some_and(|i| !i.state.is_ended() && i.waiting != *waiting);
+                if *waiting != expected || info_disagrees {
+                    self.violations.push(format!(
+                        "[{client}] {call:?} rang with waiting {waiting}, another call under way: \
+                         {expected}"
+                    ));
+                }
+                if *waiting {
+                    self.holds.waiting_rang += 1;
+                }
+            }
+            _ => {}
         }
         match event {
             Event::StateChanged { call, state } => {
@@ -961,11 +1164,16 @@ impl World {
                 }
             }
             Effect::CollectStats => {
-                // One packet a millisecond while the path is up, none while it is down.
+                // One packet a millisecond while the path is up and the peer sends (it does not
+                // while either side holds the call), none otherwise.
                 let received = match self.records[&(client, handle)].pc {
                     Some(pc) => {
+                        let peer_sends = self.pcs[pc].remote.is_none_or(|y| {
+                            let (c, h) = (self.pcs[y].client, self.pcs[y].handle);
+                            self.records.get(&(c, h)).is_none_or(Record::senders_on)
+                        });
                         let p = &mut self.pcs[pc];
-                        if p.connected {
+                        if p.connected && peer_sends {
                             p.received += self.now.saturating_sub(p.counted_at);
                         }
                         p.counted_at = self.now;
@@ -1004,6 +1212,12 @@ impl World {
                     let failed = EffectResult::SwitchDeviceFailed(MediaError::DeviceNotFound);
                     self.after(5, 50, plain(failed));
                 }
+            }
+            Effect::SetSending { sending } => {
+                if !sending {
+                    self.holds.holds += 1;
+                }
+                self.records.get_mut(&(client, handle)).unwrap().sending = Some(sending);
             }
             Effect::SetTrackEnabled { .. } | Effect::StopScreenShare => {}
         }
@@ -1087,7 +1301,7 @@ fn mid_call_actions(world: &mut World, clients: &[usize], from: Millis, to: Mill
     for _ in 0..count {
         let client = *rng.pick(clients);
         let time = rng.range(from, to);
-        let action = match rng.below(8) {
+        let action = match rng.below(10) {
             0 => Action::Mute(true),
             1 => Action::Mute(false),
             2 => Action::Camera(false),
@@ -1095,6 +1309,8 @@ fn mid_call_actions(world: &mut World, clients: &[usize], from: Millis, to: Mill
             4 => Action::ScreenShare(false),
             5 => Action::Upgrade,
             6 => Action::RestartIce,
+            7 => Action::Hold(None),
+            8 => Action::Resume(None),
             _ => Action::SwitchCamera,
         };
         world.action(time, client, action);
@@ -1124,11 +1340,22 @@ fn basic(world: &mut World) {
     media_faults(world, &everyone);
     let kind = *rng.pick(&KINDS);
     world.action(rng.range(0, 100), alice, Action::Call("bob", kind));
+    // Sometimes both devices answer within moments of each other: their answers race, and so
+    // does whatever a device does right after answering.
+    let close = rng.chance(0.25).then(|| rng.range(100, 36_000));
     for &bob in &bobs {
-        let time = rng.range(100, 36_000);
+        let time = match close {
+            Some(at) => at + rng.range(0, 300),
+            None => rng.range(100, 36_000),
+        };
         match rng.below(10) {
             0..=5 => {
                 world.action(time, bob, Action::Accept(None, rng.coin()));
+                // Now and then the device holds at once: its hold races its own answer (and,
+                // with two devices, the other device's).
+                if rng.chance(0.2) {
+                    world.action(time + rng.range(30, 400), bob, Action::Hold(None));
+                }
                 // Now and then the device hangs up at once: its hangup races its own answer.
                 if rng.chance(0.1) {
                     world.action(time + rng.range(0, 2_500), bob, Action::Hangup);
@@ -1207,15 +1434,22 @@ fn chaos(world: &mut World) {
         clients.push(world.add_client("bob", "bob-1"));
     }
     media_faults(world, &clients);
+    for &c in &clients {
+        if rng.chance(0.3) {
+            world.set_call_waiting(c);
+        }
+    }
     let users = ["alice", "bob", "carol"];
     let count = rng.range(5, 30);
     for _ in 0..count {
         let client = *rng.pick(&clients);
         let time = rng.range(0, 60_000);
-        let action = match rng.below(6) {
+        let action = match rng.below(8) {
             0 | 1 => Action::Call(users[rng.index(users.len())], *rng.pick(&KINDS)),
             2 | 3 => Action::Accept(None, rng.coin()),
             4 => Action::Reject,
+            5 => Action::Hold(None),
+            6 => Action::Resume(None),
             _ => Action::Hangup,
         };
         world.action(time, client, action);
@@ -1223,6 +1457,106 @@ fn chaos(world: &mut World) {
     mid_call_actions(world, &clients, 0, 60_000);
     for &c in &clients {
         world.action(90_000, c, Action::Hangup);
+    }
+}
+
+/// Call waiting and hold, racing renegotiation, ICE restarts and blips, with either side's
+/// hangups of the held call.
+fn waiting(world: &mut World) {
+    let rng = &mut world.rng.fork();
+    let alice = world.add_client("alice", "alice-1");
+    let bob = world.add_client("bob", "bob-0");
+    let carol = world.add_client("carol", "carol-1");
+    let everyone = [alice, bob, carol];
+    for &c in &everyone {
+        if c == bob || rng.chance(0.5) {
+            world.set_call_waiting(c);
+        }
+    }
+    media_faults(world, &everyone);
+    world.action(0, alice, Action::Call("bob", *rng.pick(&KINDS)));
+    let accepted_at = rng.range(200, 3_000);
+    world.action(accepted_at, bob, Action::Accept(Some("alice"), rng.coin()));
+    if rng.chance(0.25) {
+        // Glare during a hold: alice holds bob, then she and carol call each other at once.
+        let held_at = accepted_at + rng.range(500, 6_000);
+        world.action(held_at, alice, Action::Hold(Some("bob")));
+        let t = held_at + rng.range(0, 3_000);
+        let (first, second) = if rng.coin() {
+            (alice, carol)
+        } else {
+            (carol, alice)
+        };
+        let peer = |c| if c == alice { "carol" } else { "alice" };
+        world.action(t, first, Action::Call(peer(first), *rng.pick(&KINDS)));
+        let gap = rng.range(0, 400);
+        world.action(
+            t + gap,
+            second,
+            Action::Call(peer(second), *rng.pick(&KINDS)),
+        );
+        if rng.coin() {
+            let at = t + rng.range(2_000, 20_000);
+            world.action(at, alice, Action::Hold(Some("carol")));
+            world.action(at + rng.range(0, 3_000), alice, Action::Resume(Some("bob")));
+        }
+    } else {
+        let t = rng.range(0, 8_000);
+        world.action(t, carol, Action::Call("bob", *rng.pick(&KINDS)));
+        let decide = t + rng.range(50, 10_000);
+        match rng.below(6) {
+            0 => world.action(decide, bob, Action::Reject),
+            1 => {
+                world.action(decide, bob, Action::HangupWith("alice"));
+                let at = decide + rng.range(0, 2_000);
+                world.action(at, bob, Action::Accept(Some("carol"), rng.coin()));
+            }
+            2 | 3 => {
+                // Refused while alice's call goes on: then hold it and take carol's.
+                if rng.coin() {
+                    world.action(decide, bob, Action::Accept(Some("carol"), rng.coin()));
+                }
+                world.action(decide, bob, Action::Hold(Some("alice")));
+                let at = decide + rng.range(0, 2_000);
+                world.action(at, bob, Action::Accept(Some("carol"), rng.coin()));
+                // Switch back and forth.
+                let mut at = at + rng.range(1_000, 8_000);
+                for _ in 0..rng.below(3) {
+                    let (hold, resume) = if rng.coin() {
+                        ("carol", "alice")
+                    } else {
+                        ("alice", "carol")
+                    };
+                    world.action(at, bob, Action::Hold(Some(hold)));
+                    world.action(at + rng.range(0, 1_000), bob, Action::Resume(Some(resume)));
+                    at += rng.range(1_000, 8_000);
+                }
+            }
+            4 => world.action(decide, carol, Action::Hangup),
+            _ => {} // It rings until the invite runs out.
+        }
+    }
+    // alice holds and resumes too, now and then, and anyone may end a call.
+    for _ in 0..rng.range(0, 3) {
+        let at = rng.range(1_000, 40_000);
+        world.action(at, alice, Action::Hold(Some("bob")));
+        world.action(
+            at + rng.range(0, 10_000),
+            alice,
+            Action::Resume(Some("bob")),
+        );
+    }
+    mid_call_actions(world, &everyone, 500, 60_000);
+    if rng.chance(0.5) {
+        let (who, peer) = *rng.pick(&[
+            (alice, "bob"),
+            (bob, "alice"),
+            (bob, "carol"),
+            (carol, "bob"),
+            (alice, "carol"),
+            (carol, "alice"),
+        ]);
+        world.action(rng.range(3_000, 70_000), who, Action::HangupWith(peer));
     }
 }
 
@@ -1300,10 +1634,12 @@ fn device_hears(role: Role, caller: EndReason) -> Option<EndReason> {
     }
 }
 
-/// What the caller reads from a device's message when the device ended with `device`.
-fn caller_hears(role: Role, device: EndReason) -> Option<EndReason> {
+/// What the caller reads from a device's message when the device ended with `device` (and
+/// `declined_waiting`: its user declined it while another call was under way).
+fn caller_hears(role: Role, device: EndReason, declined_waiting: bool) -> Option<EndReason> {
     use EndReason::*;
     match role {
+        Role::Unanswered if device == Rejected && declined_waiting => Some(Busy),
         Role::Answered => match device {
             Hangup => Some(RemoteHangup),
             IceFailed | ProtocolError => Some(device),
@@ -1355,6 +1691,8 @@ struct End {
     reason: EndReason,
     cause: Cause,
     at: Millis,
+    /// A device's user declined it as a waiting call.
+    declined_waiting: bool,
 }
 
 /// How a device's end fits its caller's (for `Lost`, the caller's is the moment it or the
@@ -1376,7 +1714,7 @@ fn story(role: Role, caller: End, device: End) -> Result<Story, &'static str> {
             Err("device cannot end this way by its own hand")
         }
         (Cause::ToldBy(x), Cause::Own) if x == device.client => {
-            if caller_hears(role, device.reason) == Some(caller.reason) {
+            if caller_hears(role, device.reason, device.declined_waiting) == Some(caller.reason) {
                 Ok(Story::Told)
             } else {
                 Err("caller told something the device's end does not say")
@@ -1413,6 +1751,7 @@ struct Outcome {
     glare: Option<(bool, Option<Millis>)>,
     errors: BTreeMap<&'static str, u64>,
     steps: u64,
+    holds: HoldTally,
 }
 
 /// Once every timer that ends or settles a call has fired and the network has drained, nothing
@@ -1422,18 +1761,25 @@ fn check_settled(world: &World) -> Vec<String> {
     let mut violations = Vec::new();
     for (index, client) in world.clients.iter().enumerate() {
         let machine = &client.machine;
-        let mut connected = 0;
+        let (mut connected, mut current) = (0, 0);
         for handle in machine.calls() {
-            match machine.call_info(handle).unwrap().state {
+            let info = machine.call_info(handle).unwrap();
+            match info.state {
                 CallState::Ended(_) => {}
-                CallState::Connected => connected += 1,
+                CallState::Connected => {
+                    connected += 1;
+                    current += usize::from(!info.local_media.on_hold);
+                }
                 state => violations.push(format!(
                     "[{index}] {handle:?} left {state:?} at {SETTLED_AT} ms, after every timer fired"
                 )),
             }
         }
-        if connected > 1 {
-            violations.push(format!("[{index}] {connected} calls connected at once"));
+        // Others may be connected but on hold here.
+        if current > 1 {
+            violations.push(format!(
+                "[{index}] {current} calls connected at once and not on hold"
+            ));
         }
         // A connected call samples stats on a timer; with none, nothing may still be waiting.
         if connected == 0 {
@@ -1456,6 +1802,60 @@ fn check_settled(world: &World) -> Vec<String> {
         ));
     }
     violations
+}
+
+/// When the network is quiet (no message in flight) and none was lost, both sides of each call
+/// that has connected agree on its hold: each side's own hold is what the other shows of it.
+/// Returns the violations and how many pairs were compared. (A lost `media` message is not sent
+/// again unless the transport reported the failure, so a lossy schedule may disagree.)
+fn check_hold_agreement(world: &World) -> (Vec<String>, u64) {
+    let mut violations = Vec::new();
+    if !world.lossless() || world.in_flight > 0 {
+        return (violations, 0);
+    }
+    let mut pairs = 0;
+    // Connected (or reconnecting), so the callee's answer and the media state after it are out.
+    let connected = |c: &Client| -> Vec<peercall::call::CallInfo> {
+        c.machine
+            .calls()
+            .filter_map(|h| c.machine.call_info(h))
+            .filter(|i| matches!(i.state, CallState::Connected | CallState::Reconnecting))
+            .collect()
+    };
+    for (i, caller) in world.clients.iter().enumerate() {
+        for call in connected(caller)
+            .into_iter()
+            .filter(|c| c.direction == Direction::Outgoing)
+        {
+            let Some((party, _)) = world.selected.get(&call.call_id) else {
+                continue;
+            };
+            let device = world
+                .clients
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| &c.machine.config().party_id == party)
+                .flat_map(|(j, c)| connected(c).into_iter().map(move |info| (j, info)))
+                .find(|(_, info)| {
+                    info.call_id == call.call_id && info.direction == Direction::Incoming
+                });
+            let Some((j, other)) = device else { continue };
+            pairs += 1;
+            if call.local_media.on_hold != other.remote_media.on_hold
+                || call.remote_media.on_hold != other.local_media.on_hold
+            {
+                violations.push(format!(
+                    "call {}: [{i}] holds {} and sees {}, [{j}] holds {} and sees {}",
+                    call.call_id,
+                    call.local_media.on_hold,
+                    call.remote_media.on_hold,
+                    other.local_media.on_hold,
+                    other.remote_media.on_hold
+                ));
+            }
+        }
+    }
+    (violations, pairs)
 }
 
 fn check(world: &World, scenario: Scenario) -> (Vec<String>, Outcome) {
@@ -1504,6 +1904,7 @@ fn check(world: &World, scenario: Scenario) -> (Vec<String>, Outcome) {
                     reason,
                     cause,
                     at,
+                    declined_waiting: record.is_some_and(|r| r.declined_waiting),
                 }),
                 _ => None,
             };
@@ -1522,6 +1923,16 @@ fn check(world: &World, scenario: Scenario) -> (Vec<String>, Outcome) {
     }
     for view in &views {
         check_timing(world, view, &mut violations);
+        // A path that was never cut does not fail once media flowed, however long a hold kept
+        // it silent (the peer may stop sending before its hold message arrives).
+        let ice_failed = view.end.is_some_and(|e| e.reason == EndReason::IceFailed);
+        if ice_failed && view.connected && world.lossless() && world.first_blip_at.is_none() {
+            violations.push(format!(
+                "[{}] call {}: ended ice-failed after it connected, with the link never cut \
+                 and no message lost",
+                view.client, view.call_id
+            ));
+        }
     }
 
     // Both sides agree on the outcome. The tables hold on every schedule: a lost message
@@ -1622,7 +2033,8 @@ fn check(world: &World, scenario: Scenario) -> (Vec<String>, Outcome) {
                     // A device that busy-rejected the invite never rang.
                     None => teller.is_none() && end.reason == EndReason::Busy,
                     Some((role, e)) => {
-                        e.cause == Cause::Own && caller_hears(role, e.reason) == Some(end.reason)
+                        e.cause == Cause::Own
+                            && caller_hears(role, e.reason, e.declined_waiting) == Some(end.reason)
                     }
                 };
                 if !fits {
@@ -1690,6 +2102,7 @@ fn check(world: &World, scenario: Scenario) -> (Vec<String>, Outcome) {
                 reason: EndReason::AnsweredElsewhere,
                 cause: Cause::Own,
                 at: merged_at,
+                declined_waiting: false,
             };
             let what = || {
                 format!(
@@ -1717,6 +2130,7 @@ fn check(world: &World, scenario: Scenario) -> (Vec<String>, Outcome) {
         glare,
         errors: world.errors.clone(),
         steps: world.steps,
+        holds: world.holds,
     };
     (violations, outcome)
 }
@@ -1840,13 +2254,30 @@ fn check_glare(
     (full, all_connected_at)
 }
 
+/// Every client hangs up each of its live calls.
+fn hang_up_everything(world: &mut World) {
+    for client in 0..world.clients.len() {
+        let live = |w: &World| {
+            let m = &w.clients[client].machine;
+            m.calls()
+                .filter(|&h| m.call_info(h).is_some_and(|i| !i.state.is_ended()))
+                .count()
+        };
+        // Each hangup ends one call (the one `Action::Hangup` picks).
+        for _ in 0..live(world) {
+            world.act(client, Action::Hangup);
+        }
+    }
+}
+
 fn run_schedule(seed: u64, trace: bool) -> (Vec<String>, Outcome, Option<String>) {
     let mut rng = Rng::new(seed);
-    let scenario = match rng.below(10) {
-        0..=3 => Scenario::Basic,
-        4..=5 => Scenario::Glare,
-        6..=7 => Scenario::Busy,
-        _ => Scenario::Chaos,
+    let scenario = match rng.below(20) {
+        0..=6 => Scenario::Basic,
+        7..=10 => Scenario::Glare,
+        11..=13 => Scenario::Busy,
+        14..=16 => Scenario::Chaos,
+        _ => Scenario::Waiting,
     };
     let faults = if rng.chance(0.5) {
         Faults {
@@ -1869,14 +2300,22 @@ fn run_schedule(seed: u64, trace: bool) -> (Vec<String>, Outcome, Option<String>
         Scenario::Glare => glare(&mut world),
         Scenario::Busy => busy(&mut world),
         Scenario::Chaos => chaos(&mut world),
+        Scenario::Waiting => waiting(&mut world),
+    }
+    // The hold agreement needs no lost message: checked only where none can be lost.
+    if world.faults.drop == 0.0 {
+        for at in (4_000..=90_000).step_by(4_000) {
+            world.at(at, Ev::Checkpoint);
+        }
     }
     world.run(SETTLED_AT);
-    let settled = check_settled(&world);
-    // Then every client hangs up its last call, so that leaks and releases can be checked on
-    // calls that all ended; the peer hears it, or its ICE gives up.
-    for client in 0..world.clients.len() {
-        world.act(client, Action::Hangup);
-    }
+    let mut settled = check_settled(&world);
+    let (disagree, pairs) = check_hold_agreement(&world);
+    settled.extend(disagree);
+    world.holds.pairs_agreed += pairs;
+    // Then every client hangs up its calls (one may be on hold), so that leaks and releases can
+    // be checked on calls that all ended; the peer hears it, or its ICE gives up.
+    hang_up_everything(&mut world);
     world.run(SETTLED_AT + 250_000);
     let (mut violations, outcome) = check(&world, scenario);
     violations.splice(0..0, settled);
@@ -1924,6 +2363,7 @@ fn simulated_schedules_keep_every_invariant() {
     // Agreement checks by kind of schedule ("exact": no message lost, so ends are timed too).
     let mut stories: BTreeMap<(&'static str, &'static str), u64> = BTreeMap::new();
     let (mut glare_full, mut glare, mut glare_latest) = (0u64, 0u64, 0);
+    let mut holds = HoldTally::default();
     let mut failures = Vec::new();
     for (fails, outcomes) in results {
         failures.extend(fails);
@@ -1938,6 +2378,11 @@ fn simulated_schedules_keep_every_invariant() {
             }
             connected += o.connected_pairs;
             steps += o.steps;
+            holds.holds += o.holds.holds;
+            holds.waiting_rang += o.holds.waiting_rang;
+            holds.declined_waiting += o.holds.declined_waiting;
+            holds.qualities += o.holds.qualities;
+            holds.pairs_agreed += o.holds.pairs_agreed;
             let mode = if o.lossless { "exact" } else { "lossy" };
             for (story, n) in o.stories {
                 *stories.entry((mode, story)).or_default() += n;
@@ -1964,6 +2409,16 @@ fn simulated_schedules_keep_every_invariant() {
         "  glare: exactly one connected call required in {glare_full} of {glare} schedules \
          (there, both callers connected by {glare_latest} ms at the latest)"
     );
+    eprintln!(
+        "  hold and call waiting: {} senders taken off by a hold, {} calls rang as waiting \
+         ({} declined: busy), {} quality events (none on hold), {} connected pairs agreed on \
+         their hold once messages settled",
+        holds.holds,
+        holds.waiting_rang,
+        holds.declined_waiting,
+        holds.qualities,
+        holds.pairs_agreed
+    );
     eprintln!("  typed errors reported (dropped messages, refused commands): {errors:?}");
     for (seed, violations) in &failures {
         eprintln!("  seed {seed}: {violations:?}");
@@ -1980,6 +2435,15 @@ fn simulated_schedules_keep_every_invariant() {
         );
     }
     assert!(count >= schedules, "ran {count} of {schedules} schedules");
+    if schedules >= 20_000 {
+        assert!(
+            holds.holds > 0
+                && holds.waiting_rang > 0
+                && holds.declined_waiting > 0
+                && holds.pairs_agreed > 0,
+            "the schedules no longer reach hold or call waiting: {holds:?}"
+        );
+    }
 }
 
 // ----- the adversary --------------------------------------------------------------------------

@@ -483,16 +483,6 @@ impl CallFlow {
         }
         self.sending = sending;
         out.effect(self.handle, Effect::SetSending { sending });
-        if !sending
-            && self.remote_media.on_hold
-            && self.state == CallState::Reconnecting
-            && !self.ice_down
-        {
-            // Only the stall watch took the path for down: it saw the peer stop sending for
-            // its hold before hearing of it. The silence is explained; ICE never said down.
-            self.ice.on_up();
-            self.set_state(CallState::Connected, out);
-        }
         if sending && self.connected_at.is_some() {
             // Nothing arrived while held: the stall watch and the quality figures start afresh,
             // so the silence of the hold is neither a dropped path nor a loss.
@@ -716,6 +706,13 @@ impl CallFlow {
                     state,
                 });
                 self.update_sending(now, out);
+                if state.on_hold && self.state == CallState::Reconnecting && !self.ice_down {
+                    // Only the stall watch took the path for down: it saw the peer stop sending
+                    // for its hold before hearing of it. The silence is explained, and ICE never
+                    // said the path was down.
+                    self.ice.on_up();
+                    self.set_state(CallState::Connected, out);
+                }
             }
         }
     }

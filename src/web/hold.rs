@@ -20,7 +20,9 @@ use crate::call::DeviceKind;
 pub fn set_sending(resources: &mut CallResources, sending: bool) {
     resources.held = !sending;
     let Some(handle) = resources.peer.as_ref().map(|p| p.handle()) else {
-        return; // Not reached: only a connected call's media can be held.
+        // Held before its connection exists (a callee holding right after its media opened):
+        // `ensure_peer` stops the senders of the connection when it makes it.
+        return;
     };
     let mut pending = Vec::new();
     if sending {

@@ -52,7 +52,7 @@ pub(crate) fn plausible(rng: &mut Rng, field: &str) -> Value {
                     .collect(),
             )
         }
-        "end" | "audioMuted" | "videoMuted" | "screenSharing" => match rng.below(10) {
+        "end" | "audioMuted" | "videoMuted" | "screenSharing" | "onHold" => match rng.below(10) {
             0 => gen_value(rng, 1, &mut budget),
             _ => Value::Bool(rng.coin()),
         },
@@ -114,7 +114,13 @@ pub(crate) fn gen_envelope(rng: &mut Rng) -> Value {
     }
     let used = body_fields(&type_name);
     for &field in &FIELD_NAMES[4..] {
-        let p = if used.contains(&field) { 0.93 } else { 0.04 };
+        let p = if optional_fields(&type_name).contains(&field) {
+            0.5
+        } else if used.contains(&field) {
+            0.93
+        } else {
+            0.04
+        };
         if rng.chance(p) {
             let value = if rng.ratio(9, 10) {
                 plausible(rng, field)

@@ -199,7 +199,102 @@ fn deleting_or_retyping_any_field_of_any_message_is_reported_exactly() {
                 check(&fixed_ctx("each-field", case), &mut tally, &text, &expect);
             }
         }
+        // An optional field left out, set to a value of every JSON type.
+        for key in absent_optional_fields(&message, &object) {
+            for kind in JSON_KINDS {
+                let mut changed = object.clone();
+                changed.insert(key.to_owned(), value_of_kind(&mut rng, kind));
+                let expect = expect_top(&message, key, changed.get(key));
+                let text = Value::Object(changed).to_string();
+                check(&fixed_ctx("each-field", case), &mut tally, &text, &expect);
+            }
+        }
     }
+    assert_eq!(tally.predicted, tally.parses);
+}
+
+#[test]
+fn on_hold_is_optional_and_written_only_when_set() {
+    let mut rng = Rng::new(2);
+    let ctx = fixed_ctx("on-hold", 0);
+    let mut tally = Tally::default();
+    for on_hold in [false, true] {
+        let message = Message {
+            call_id: gen_call_id(&mut rng),
+            party_id: PartyId::new("tab-1").unwrap(),
+            to_party_id: None,
+            body: Body::Media {
+                seq: 3,
+                state: MediaState {
+                    audio_muted: true,
+                    video_muted: false,
+                    screen_sharing: false,
+                    on_hold,
+                },
+            },
+        };
+        let value = to_value(&message);
+        let object = value.as_object().unwrap();
+        assert_eq!(
+            object.get("onHold"),
+            on_hold.then_some(&Value::Bool(true)),
+            "onHold is written exactly when set"
+        );
+        check(
+            &ctx,
+            &mut tally,
+            &message.to_json(),
+            &Expect::Ok(message.clone()),
+        );
+        let held = |b: bool| {
+            with(&message, |m| {
+                if let Body::Media { state, .. } = &mut m.body {
+                    state.on_hold = b;
+                }
+            })
+        };
+        let wrong = || {
+            Expect::Err(ProtocolError::WrongType {
+                field: "onHold",
+                expected: A_BOOLEAN,
+            })
+        };
+        let cases: [(Option<Value>, Expect); 7] = [
+            (None, Expect::Ok(held(false))),
+            (Some(Value::Bool(false)), Expect::Ok(held(false))),
+            (Some(Value::Bool(true)), Expect::Ok(held(true))),
+            (Some(Value::Null), wrong()),
+            (Some(Value::from(1)), wrong()),
+            (Some(Value::from("true")), wrong()),
+            (Some(Value::Array(vec![])), wrong()),
+        ];
+        for (replacement, expect) in cases {
+            let mut changed = object.clone();
+            match replacement {
+                Some(v) => changed.insert("onHold".into(), v),
+                None => changed.remove("onHold"),
+            };
+            check(
+                &ctx,
+                &mut tally,
+                &Value::Object(changed).to_string(),
+                &expect,
+            );
+        }
+    }
+    // Another type ignores it, whatever it holds.
+    let ringing = Message {
+        call_id: gen_call_id(&mut rng),
+        party_id: PartyId::new("tab-1").unwrap(),
+        to_party_id: None,
+        body: Body::Ringing,
+    };
+    let mut value = to_value(&ringing);
+    value
+        .as_object_mut()
+        .unwrap()
+        .insert("onHold".into(), Value::from(7));
+    check(&ctx, &mut tally, &value.to_string(), &Expect::Ok(ringing));
     assert_eq!(tally.predicted, tally.parses);
 }
 

@@ -418,6 +418,34 @@ pub(crate) fn mutate_field(
     expect_top(message, top, object.get(top))
 }
 
+/// Sets an optional field this message leaves out (`onHold` of a `media` written with the hold
+/// off) to a boolean, to `null` or to a value of another type, and predicts the result.
+pub(crate) fn add_optional_field(
+    rng: &mut Rng,
+    message: &Message,
+    object: &mut Map<String, Value>,
+    key: &'static str,
+) -> Expect {
+    let value = match rng.below(4) {
+        0 | 1 => Value::Bool(rng.coin()),
+        _ => any_value(rng),
+    };
+    object.insert(key.to_owned(), value);
+    expect_top(message, key, object.get(key))
+}
+
+/// The optional fields of `message`'s type that its JSON leaves out.
+pub(crate) fn absent_optional_fields(
+    message: &Message,
+    object: &Map<String, Value>,
+) -> Vec<&'static str> {
+    optional_fields(message.body.type_name())
+        .iter()
+        .copied()
+        .filter(|key| !object.contains_key(*key))
+        .collect()
+}
+
 /// Adds fields no parser reads here: unknown keys at every level, and known keys the type does
 /// not use at the top.
 pub(crate) fn add_ignored_fields(
@@ -471,8 +499,14 @@ pub(crate) fn mutation_case(ctx: &Ctx, tally: &mut Tally, rng: &mut Rng) {
         // One field changed (deleted, retyped, out of range, over a limit, nested).
         0..=9 => {
             let all = paths(&object);
-            let path = *rng.pick(&all);
-            let expect = mutate_field(rng, &message, &mut object, path);
+            let absent = absent_optional_fields(&message, &object);
+            let expect = if !absent.is_empty() && rng.ratio(1, 4) {
+                let key = *rng.pick(&absent);
+                add_optional_field(rng, &message, &mut object, key)
+            } else {
+                let path = *rng.pick(&all);
+                mutate_field(rng, &message, &mut object, path)
+            };
             let value = Value::Object(object);
             let text = encode(rng, &value);
             let d = depth(&value);

@@ -210,6 +210,17 @@ pub(crate) fn expect_top(message: &Message, key: &'static str, value: Option<&Va
                 })),
             },
         },
+        // Optional: absent is false, present must be a boolean (`null` included).
+        "onHold" => match value.map(Value::as_bool) {
+            Some(None) => err(wrong_type(key, A_BOOLEAN)),
+            absent_or_bool => {
+                let b = absent_or_bool.flatten().unwrap_or(false);
+                ok(with(message, |m| match &mut m.body {
+                    Body::Media { state, .. } => state.on_hold = b,
+                    _ => unreachable!("{key} on {}", message.body.type_name()),
+                }))
+            }
+        },
         "end" | "audioMuted" | "videoMuted" | "screenSharing" => match value.map(Value::as_bool) {
             None => err(missing),
             Some(None) => err(wrong_type(key, A_BOOLEAN)),

@@ -338,6 +338,7 @@ pub(crate) fn gen_message(rng: &mut Rng) -> Message {
                 audio_muted: rng.coin(),
                 video_muted: rng.coin(),
                 screen_sharing: rng.coin(),
+                on_hold: rng.coin(),
             },
         },
     };

@@ -37,7 +37,7 @@ pub(crate) const ERROR_CODES: [&str; 14] = [
 ];
 
 /// Every field name a v1 parser reads, at any level (top, `description`, a candidate).
-pub(crate) const FIELD_NAMES: [&str; 20] = [
+pub(crate) const FIELD_NAMES: [&str; 21] = [
     "v",
     "type",
     "callId",
@@ -58,6 +58,7 @@ pub(crate) const FIELD_NAMES: [&str; 20] = [
     "audioMuted",
     "videoMuted",
     "screenSharing",
+    "onHold",
 ];
 
 /// The `expected` texts of `WrongType`.
@@ -96,7 +97,17 @@ pub(crate) fn body_fields(type_name: &str) -> &'static [&'static str] {
         "reject" | "hangup" => &["reason"],
         "candidates" => &["candidates", "end"],
         "negotiate" => &["seq", "description"],
-        "media" => &["seq", "audioMuted", "videoMuted", "screenSharing"],
+        "media" => &["seq", "audioMuted", "videoMuted", "screenSharing", "onHold"],
+        _ => &[],
+    }
+}
+
+/// The body fields of each type that may be absent (the rest are required): `media`'s
+/// `onHold`, a boolean that reads as false when absent and is written only when true.
+/// (`invite`'s `metadata` may be absent too; its own rules are in the oracle.)
+pub(crate) fn optional_fields(type_name: &str) -> &'static [&'static str] {
+    match type_name {
+        "media" => &["onHold"],
         _ => &[],
     }
 }

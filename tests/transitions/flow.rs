@@ -52,6 +52,7 @@ fn caller_and_callee_flow_reaches_connected_on_both_sides() {
                 from: user(Alice),
                 kind: CallKind::Video,
                 metadata: None,
+                waiting: false,
             }),
             send(Bob, Alice, ID, Body::Ringing),
         ]
@@ -173,6 +174,7 @@ fn invite_carries_the_app_metadata_to_the_incoming_event() {
             from: user(Alice),
             kind: CallKind::Audio,
             metadata: Some(metadata.clone()),
+            waiting: false,
         }
     );
     assert_eq!(net.info(Bob, b).metadata, Some(metadata));

@@ -487,6 +487,7 @@ fn media_body(seq: u32, audio_muted: bool, video_muted: bool, screen_sharing: bo
             audio_muted,
             video_muted,
             screen_sharing,
+            on_hold: false,
         },
     }
 }
@@ -614,6 +615,7 @@ mod ends;
 mod flow;
 mod glare;
 mod hardening;
+mod hold;
 mod media;
 mod renegotiation;
 mod safety;

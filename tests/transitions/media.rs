@@ -64,6 +64,7 @@ fn an_older_media_state_is_ignored() {
         audio_muted: true,
         video_muted: true,
         screen_sharing: false,
+        on_hold: false,
     };
     assert_eq!(
         net.recv(Bob, Alice, &second).0,
