@@ -10,6 +10,8 @@ if ! command -v wasm-pack >/dev/null || [ ! -x .tools/node/node_modules/.bin/was
   source tests/install-toolchain.sh >/dev/null
 fi
 export PATH="$PWD/.tools/node/node_modules/.bin:$HOME/.cargo/bin:$PATH"
+# shellcheck source=scripts/shipped-build.sh
+source scripts/shipped-build.sh
 rm -rf pkg
 wasm-pack build --release --target web --out-dir pkg --out-name peercall --mode no-install --no-pack 2>&1 \
   | grep -v '^\[INFO\]: Optional fields missing' || true

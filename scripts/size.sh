@@ -16,7 +16,9 @@ if [ "${1:-}" = "--by-crate" ]; then
     source tests/install-toolchain.sh >/dev/null
   export PATH="$PWD/.tools/node/node_modules/.bin:$HOME/.cargo/bin:$PATH"
   out=target/size
-  # The shipped profile, but with symbols kept so the name section survives to wasm-opt.
+  # The shipped build, but with symbols kept so the name section survives to wasm-opt.
+  # shellcheck source=scripts/shipped-build.sh
+  source scripts/shipped-build.sh
   CARGO_PROFILE_RELEASE_STRIP=false cargo build -q --release --lib --target wasm32-unknown-unknown \
     --target-dir "$out/cargo"
   wasm-bindgen --target web --out-dir "$out/bindgen" --out-name peercall \

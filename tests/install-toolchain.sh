@@ -93,7 +93,9 @@ _tc_rust() {
     _tc_timed "rustup target add" rustup target add wasm32-unknown-unknown || _tc_die "rustup target add wasm32-unknown-unknown failed"
   fi
   local component
-  for component in clippy rustfmt; do
+  # rust-src: the shipped wasm rebuilds core and alloc without their panic messages
+  # (scripts/shipped-build.sh).
+  for component in clippy rustfmt rust-src; do
     if ! rustup component list --installed 2>/dev/null | grep -q "^${component}"; then
       _tc_step "rustup component add $component"
       rustup component add "$component" || _tc_die "rustup component add $component failed"
