@@ -21,9 +21,12 @@ const state = {
   peer: null,
   history: new Map(), // peer -> [{ kind: 'chat' | 'call', text, mine }]
   client: null,
-  call: null,
+  call: null, // the call the call view shows (it may be on hold, with Resume, once the other ended)
+  held: null, // a call this side put on hold to take another one (shown as "alice is on hold")
+  waiting: null, // an incoming call ringing while a call is under way (the banner in the call view)
+  ringing: null, // the incoming call of the incoming-call dialog
   socket: null,
-  ringer: null, // the ring tone while an incoming call rings
+  ringer: null, // the ring tone while an incoming call rings ({ waiting: true }: the soft beep of a waiting call)
   endings: [], // { peer, reason, missed } of each call that ended, oldest first
 };
 
@@ -187,15 +190,17 @@ function historyLine(call, { reason, missed }) {
  * The ring of an incoming call: a generated two-tone burst (no audio file needed), the first at
  * once and then every 2 s, until ring(false). Browsers may create an AudioContext suspended (no
  * user gesture yet): it is resumed at once, and again on the first click or key press.
+ * ring(true, { waiting: true }) is the call-waiting tone instead: two short soft beeps every 4 s,
+ * heard over the call under way.
  */
 let ringer = null;
-function ring(on) {
-  if (!on) {
+function ring(on, { waiting = false } = {}) {
+  if (!on || (ringer && ringer.waiting !== waiting)) {
     const stopping = ringer;
     ringer = null;
     state.ringer = null;
     stopping?.stop();
-    return;
+    if (!on) return;
   }
   if (ringer) return;
   let context;
@@ -221,6 +226,15 @@ function ring(on) {
     if (context.state !== 'running') return;
     const t = Math.max(context.currentTime, next);
     if (t > context.currentTime + 0.5) return; // the next burst is already scheduled
+    if (waiting) {
+      oscillator.frequency.setValueAtTime(440, t);
+      for (const at of [t, t + 0.35]) {
+        gain.gain.setValueAtTime(0.05, at);
+        gain.gain.setValueAtTime(0, at + 0.15);
+      }
+      next = t + 4;
+      return;
+    }
     gain.gain.setValueAtTime(0.15, t);
     oscillator.frequency.setValueAtTime(440, t);
     oscillator.frequency.setValueAtTime(480, t + 0.4);
@@ -235,6 +249,7 @@ function ring(on) {
   burst();
   ringer = {
     context,
+    waiting,
     /** The ring's current loudness (RMS, 0 when silent). */
     level() {
       const samples = new Float32Array(meter.fftSize);
@@ -259,58 +274,77 @@ function notice(text) {
   $('call-notice').hidden = !text;
 }
 
+/** The ring that fits: the full ring for the incoming-call dialog, the soft beep for a waiting call. */
+function updateRing() {
+  if (state.ringing) ring(true);
+  else if (state.waiting && state.call) ring(true, { waiting: true });
+  else ring(false);
+}
+
+/**
+ * Listens to a call for as long as it lasts. Several calls can be under way (one shown, one held,
+ * one waiting): each event changes the call view only when its call is the one shown.
+ */
 function follow(call) {
-  state.call = call;
-  renderHeader();
-  showCall(call);
-  call.on('state', (s) => { $('call-status').textContent = STATUS[s]; updateCallView(call); });
-  call.on('localStream', (stream) => { $('local-video').srcObject = stream; updateCallView(call); });
-  call.on('remoteStream', (stream) => {
-    const video = $('remote-video');
-    video.srcObject = stream;
-    video.play().catch(() => notice('Tap anywhere to hear the call'));
+  const shown = () => call === state.call;
+  call.on('state', (s) => {
+    if (shown()) { $('call-status').textContent = STATUS[s]; updateCallView(call); }
+    renderBanners();
   });
-  call.on('remoteMedia', () => updateCallView(call));
-  call.on('localMedia', () => updateCallView(call));
+  call.on('localStream', (stream) => { if (shown()) { $('local-video').srcObject = stream; updateCallView(call); } });
+  call.on('remoteStream', (stream) => { if (shown()) playRemote(stream); });
+  call.on('remoteMedia', () => { if (shown()) updateCallView(call); renderBanners(); });
+  call.on('localMedia', () => { if (shown()) updateCallView(call); renderBanners(); });
   call.on('quality', ({ level }) => {
+    if (!shown()) return;
     $('call-quality').hidden = false;
     $('call-quality').textContent = '▮'.repeat(level) + '▯'.repeat(4 - level);
     $('call-quality').setAttribute('aria-label', `Call quality ${level} of 4`);
   });
-  call.on('videoUnavailable', () => notice('Camera unavailable, continuing with audio only'));
+  call.on('videoUnavailable', () => { if (shown()) notice('Camera unavailable, continuing with audio only'); });
   call.on('error', (error) => console.warn('call error', error.code, error.message));
-  call.on('ended', (ended) => {
-    state.endings.push({ peer: call.peer, reason: ended.reason, missed: !!ended.missed }); // for the tests
-    ring(false);
-    $('incoming').hidden = true;
-    addLine(call.peer, { kind: 'call', text: historyLine(call, ended), mine: call.direction === 'outgoing' });
-    hideCall();
-    state.call = null;
-    renderHeader();
-  });
+  call.on('ended', (ended) => callEnded(call, ended));
 }
 
+function playRemote(stream) {
+  const video = $('remote-video');
+  video.srcObject = stream;
+  // NotAllowedError: autoplay refused. (An AbortError only says a newer srcObject took over.)
+  if (stream) video.play().catch((error) => { if (error.name === 'NotAllowedError') notice('Tap anywhere to hear the call'); });
+}
+
+/** Makes `call` the one the call view shows (and its peer's conversation the one behind it). */
 function showCall(call) {
+  state.call = call;
+  if (state.peer !== call.peer) openConversation(call.peer);
   $('call').hidden = call.state === 'ringing' && call.direction === 'incoming';
   $('call-peer').textContent = call.peer;
   setAvatar($('call-avatar'), call.peer);
   $('call-status').textContent = STATUS[call.state];
+  $('call-timer').hidden = true;
+  $('call-quality').hidden = true;
   notice('');
+  $('local-video').srcObject = call.localStream ?? null;
+  playRemote(call.remoteStream ?? null);
   updateCallView(call);
+  renderHeader();
+  renderBanners();
 }
 
 function updateCallView(call) {
   const video = call.kind === 'video';
   const remote = call.remoteMedia;
   const local = call.localMedia;
-  $('call').classList.toggle('audio-only', !video || remote.videoMuted);
-  $('local-video').hidden = !video || local.videoMuted;
+  const held = local.onHold || remote.onHold; // no media either way
+  $('call').classList.toggle('audio-only', !video || remote.videoMuted || held);
+  $('local-video').hidden = !video || local.videoMuted || held;
   $('mute').setAttribute('aria-pressed', String(local.audioMuted));
   $('mute').setAttribute('aria-label', local.audioMuted ? 'Unmute microphone' : 'Mute microphone');
   $('camera').setAttribute('aria-pressed', String(video && local.videoMuted));
   $('camera').setAttribute('aria-label', local.videoMuted ? 'Turn camera on' : 'Turn camera off');
   $('camera').disabled = !video;
-  $('switch-camera').disabled = !video;
+  $('switch-camera').disabled = !video || held; // refused with `on-hold` while held
+  $('share').disabled = held && !local.screenSharing;
   $('share').setAttribute('aria-pressed', String(local.screenSharing));
   $('share').setAttribute('aria-label', local.screenSharing ? 'Stop sharing screen' : 'Share screen');
   const flags = [remote.audioMuted && `${call.peer} is muted`, video && remote.videoMuted && 'camera off', remote.screenSharing && 'sharing screen'].filter(Boolean);
@@ -319,12 +353,42 @@ function updateCallView(call) {
   if (call.state !== 'ringing' || call.direction === 'outgoing') $('call').hidden = false;
 }
 
+/**
+ * The banners of the call view: "You are on hold" (the peer held the shown call), "alice is on
+ * hold" with Resume (the shown call, held here) or Switch (a call held in the background), and a
+ * waiting call with End & accept, Hold & accept and Decline.
+ */
+function renderBanners() {
+  const call = state.call;
+  const heldHere = !!call?.localMedia.onHold;
+  const held = heldHere ? call : state.held;
+  $('held').hidden = !held;
+  if (held) {
+    $('held-title').textContent = `${held.peer} is on hold`;
+    $('resume').hidden = !heldHere;
+    $('switch-call').hidden = heldHere;
+    $('switch-call').disabled = call?.state !== 'connected';
+  }
+  $('remote-hold').hidden = !call?.remoteMedia.onHold;
+  const waiting = state.waiting;
+  const show = !!waiting && !!call && !state.ringing;
+  const appearing = show && $('waiting').hidden;
+  $('waiting').hidden = !show;
+  if (!show) return;
+  $('waiting-title').textContent = `${waiting.peer} is calling (${waiting.kind})`;
+  setAvatar($('waiting-avatar'), waiting.peer);
+  // Only one call is held at a time; a call can be held once it is answered and connected.
+  $('hold-accept').disabled = !!state.held || !(heldHere || call.state === 'connected');
+  if (appearing) ($('hold-accept').disabled ? $('end-accept') : $('hold-accept')).focus();
+}
+
 function hideCall() {
   $('call').hidden = true;
   $('remote-video').srcObject = null;
   $('local-video').srcObject = null;
   $('call-timer').hidden = true;
   $('call-quality').hidden = true;
+  notice('');
 }
 
 setInterval(() => {
@@ -334,35 +398,127 @@ setInterval(() => {
   }
 }, 500);
 
+/** A call ended: its history line, and the call view moves on to what is left (held, waiting). */
+function callEnded(call, ended) {
+  state.endings.push({ peer: call.peer, reason: ended.reason, missed: !!ended.missed }); // for the tests
+  if (call === state.ringing) {
+    state.ringing = null;
+    $('incoming').hidden = true;
+  }
+  if (call === state.waiting) state.waiting = null;
+  if (call === state.held) state.held = null;
+  addLine(call.peer, { kind: 'call', text: historyLine(call, ended), mine: call.direction === 'outgoing' });
+  if (call === state.call) {
+    state.call = null;
+    const held = state.held;
+    const waiting = state.waiting;
+    state.held = null;
+    if (held) {
+      showCall(held); // still on hold: its banner offers Resume
+    } else if (waiting) {
+      // Nothing else is under way: the waiting call rings as any incoming call does.
+      state.waiting = null;
+      hideCall();
+      present(waiting);
+    } else {
+      hideCall();
+    }
+  }
+  renderBanners();
+  updateRing();
+  renderHeader();
+}
+
 function startCall(video) {
   if (!state.peer || state.call) return;
   try {
-    follow(state.client.call(state.peer, { video }));
+    const call = state.client.call(state.peer, { video });
+    follow(call);
+    showCall(call);
   } catch (error) {
     addLine(state.peer, { kind: 'call', text: `Could not call: ${error.message}`, mine: true });
   }
 }
 
 function onIncoming(call) {
-  if (state.call) return; // peercall declines as busy by itself while a call is active
-  state.peer = call.peer;
-  renderMessages();
+  if (state.call && state.waiting) {
+    // One waiting call at a time: another one hears busy.
+    call.reject();
+    addLine(call.peer, { kind: 'call', text: `Missed ${call.kind} call (you were busy)`, mine: false });
+    return;
+  }
+  follow(call);
+  if (state.call) {
+    // call.waiting: it rings while the shown call goes on (a soft beep and the banner).
+    state.waiting = call;
+    renderBanners();
+    updateRing();
+    return;
+  }
+  present(call);
+}
+
+/** The incoming-call dialog for `call`, with the ring. */
+function present(call) {
+  state.ringing = call;
+  showCall(call);
   setAvatar($('incoming-avatar'), call.peer);
   $('incoming-title').textContent = `${call.peer} is calling (${call.kind})`;
   $('accept-video').hidden = call.kind !== 'video';
   $('incoming').hidden = false;
-  ring(true);
-  follow(call);
-  const answer = (video) => {
-    ring(false);
+  updateRing();
+  const close = () => {
+    state.ringing = null;
     $('incoming').hidden = true;
+    updateRing();
+  };
+  const answer = (video) => {
+    close();
     $('call').hidden = false;
+    renderBanners();
     call.accept({ video }).catch((error) => notice(`Could not answer: ${error.code}`));
   };
   $('accept-audio').onclick = () => answer(false);
   $('accept-video').onclick = () => answer(true);
-  $('decline').onclick = () => { ring(false); $('incoming').hidden = true; call.reject(); };
+  $('decline').onclick = () => { close(); call.reject(); };
   $('accept-video').hidden ? $('accept-audio').focus() : $('accept-video').focus();
+}
+
+/** Answers the waiting call: the shown call is hung up (`hold: false`) or held, and the waiting one shown. */
+function takeWaiting({ hold }) {
+  const waiting = state.waiting;
+  const current = state.call;
+  if (!waiting || !current || (hold && state.held)) return;
+  try {
+    if (hold && !current.localMedia.onHold) current.hold();
+  } catch (error) {
+    notice(`Could not hold the call: ${error.code}`);
+    return;
+  }
+  state.waiting = null;
+  state.call = null; // so that its end (hung up below) leaves the view to the waiting call
+  if (hold) state.held = current;
+  else current.hangup();
+  showCall(waiting);
+  updateRing();
+  waiting.accept().catch((error) => notice(`Could not answer: ${error.code}`));
+}
+
+/** Holds the shown call and resumes the one held in the background: they trade places. */
+function switchCalls() {
+  const held = state.held;
+  const current = state.call;
+  if (!held || !current) return;
+  try {
+    current.hold();
+    held.resume();
+  } catch (error) {
+    try { if (current.localMedia.onHold) current.resume(); } catch { /* it stays held: its banner offers Resume */ }
+    notice(`Could not switch: ${error.code}`);
+    return;
+  }
+  state.held = current;
+  showCall(held);
 }
 
 // ----- controls -----------------------------------------------------------------------------
@@ -370,6 +526,23 @@ function onIncoming(call) {
 $('audio-call').onclick = () => startCall(false);
 $('video-call').onclick = () => startCall(true);
 $('hangup').onclick = () => state.call?.hangup();
+$('end-accept').onclick = () => takeWaiting({ hold: false });
+$('hold-accept').onclick = () => takeWaiting({ hold: true });
+$('decline-waiting').onclick = () => state.waiting?.reject();
+$('resume').onclick = () => {
+  try { state.call?.resume(); } catch (error) { notice(`Could not resume: ${error.code}`); }
+};
+$('switch-call').onclick = switchCalls;
+$('dnd').onclick = () => {
+  const on = $('dnd').getAttribute('aria-pressed') !== 'true';
+  try {
+    state.client.setAvailability(on ? 'do-not-disturb' : 'available');
+  } catch (error) {
+    console.warn('availability not changed:', error.code);
+    return;
+  }
+  $('dnd').setAttribute('aria-pressed', String(on));
+};
 $('mute').onclick = () => state.call?.setMuted(!state.call.localMedia.audioMuted);
 $('camera').onclick = () => state.call?.setVideoEnabled(state.call.localMedia.videoMuted);
 $('share').onclick = async () => {
@@ -401,9 +574,13 @@ async function start(name) {
   state.presence = session.presence;
   // ?ringTimeoutMs= shortens the ring for a quick try (and for the tests).
   const ringTimeoutMs = Number(params.get('ringTimeoutMs')) || undefined;
-  state.client = new CallClient({ userId: state.me, transport: session.transport, iceServers: [], ringTimeoutMs });
+  // callWaiting: a call during a call rings as a waiting call (the banner) instead of being busy.
+  state.client = new CallClient({ userId: state.me, transport: session.transport, iceServers: [], ringTimeoutMs, callWaiting: true });
   state.client.on('incoming', onIncoming);
   state.client.on('busy', ({ from, kind }) => addLine(from, { kind: 'call', text: `Missed ${kind} call (you were busy)`, mine: false }));
+  state.client.on('missed', ({ from, kind, reason }) => addLine(from, {
+    kind: 'call', text: `Missed ${kind} call${reason === 'do-not-disturb' ? ' (do not disturb)' : ''}`, mine: false,
+  }));
   $('me-name').textContent = state.me;
   setAvatar($('me-avatar'), state.me);
   document.title = `${state.me} · peercall demo`;

@@ -45,6 +45,16 @@ const shown = (page, selector) => page.evaluate((selector) => {
   return !!el && el.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true });
 }, selector);
 
+/**
+ * press() in a tab brought to the front first: headless Chromium runs a background tab's
+ * animation frames about once a second, and a click waits for two with the button still, so a
+ * test going back and forth between three tabs would spend seconds on each click.
+ */
+async function pressInFront(page, name) {
+  await page.page.bringToFront();
+  await press(page, name);
+}
+
 /** Lines the demo server logged, for the tests that check bad input is reported. */
 const serverLog = [];
 let server;
@@ -97,7 +107,7 @@ const controlsLayout = (page) => page.evaluate(() => {
   const overlap = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
   const problems = [];
   const controls = [...document.querySelectorAll('#call .controls button')];
-  const others = [...document.querySelectorAll('#local-video, #call .call-top .pill, #call-notice')]
+  const others = [...document.querySelectorAll('#local-video, #call .call-top .pill, #call-notice, #call .banner')]
     .filter((el) => el.checkVisibility());
   for (const button of controls) {
     const name = button.getAttribute('aria-label');
@@ -344,18 +354,104 @@ describe('demo', () => {
     await close();
   });
 
-  test('busy: carol calls bob during his call with alice', async () => {
+  test('call waiting: hold & accept, switch, resume; decline is busy; end & accept; do not disturb is busy and a missed call', async () => {
     const { alice, bob, close } = await pair();
     const carol = await open('carol');
     await call(alice, bob, 'audio');
     await waitIn(carol, "window.demo.online.includes('bob')", 'carol to see bob online');
-    await press(carol, 'Chat with bob');
+    await pressInFront(carol, 'Chat with bob');
     await waitIn(carol, "document.getElementById('peer-name').textContent === 'bob'", "carol in bob's conversation");
-    await press(carol, 'Start an audio call');
+    const waitingShown = "document.getElementById('waiting').checkVisibility() && document.getElementById('incoming').hidden";
+
+    // carol calls during bob's call with alice: it rings as a waiting call, with a soft beep.
+    await pressInFront(carol, 'Start an audio call');
+    await waitIn(bob, waitingShown, 'bob to see the waiting call');
+    await waitIn(carol, "document.getElementById('call-status').textContent === 'Ringing…'", 'carol to hear it ring');
+    assert.equal(await text(bob, 'waiting-title'), 'carol is calling (audio)');
+    assert.equal(await bob.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Hold the call and accept the waiting call', 'focus on the waiting call');
+    assert.equal(await bob.evaluate(() => window.demo.ringer?.waiting), true, 'the call-waiting beep, not the ring');
+    assert.equal(await text(bob, 'call-peer'), 'alice', "bob's view still shows alice");
+    for (const viewport of [[390, 844], [1280, 720]]) {
+      await bob.setViewport(...viewport);
+      const layout = await controlsLayout(bob);
+      assert.deepEqual(layout.problems, [], `bob at ${layout.viewport}: ${layout.problems.join('; ')}`);
+      await bob.screenshot(`${ARTIFACTS}call-waiting-bob-${viewport[0]}.png`);
+    }
+
+    // Hold & accept: alice is told she is on hold, bob talks to carol.
+    await pressInFront(bob, 'Hold the call and accept the waiting call');
+    await waitIn(alice, "document.getElementById('remote-hold').checkVisibility()", 'alice to see she is on hold');
+    assert.equal(await text(alice, 'remote-hold'), 'You are on hold');
+    assert.equal(await text(alice, 'call-status'), 'Connected', "alice's call stays connected");
+    await connected(carol, 'carol connected');
+    await waitIn(bob, "window.demo.call?.peer === 'carol' && document.getElementById('call-status').textContent === 'Connected' && window.demo.ringer === null", 'bob connected to carol');
+    assert.equal(await text(bob, 'call-peer'), 'carol');
+    await waitIn(bob, "document.getElementById('held').checkVisibility() && document.getElementById('held-title').textContent === 'alice is on hold'", "bob's held-call banner");
+    assert.equal(await shown(bob, '#waiting'), false, 'the waiting banner gone');
+    assertAudible(await remoteMedia(bob), 'bob hears carol');
+    assertSilent(await remoteMedia(alice), 'alice on hold hears nothing');
+    await bob.screenshot(`${ARTIFACTS}call-held-bob.png`);
+
+    // Switch: carol goes on hold and alice comes back, then the other way round.
+    const onHold = (page, yes) => waitIn(page, `document.getElementById('remote-hold').hidden === ${!yes}`, `on hold: ${yes}`);
+    await pressInFront(bob, 'Switch to the held call');
+    await onHold(carol, true);
+    await onHold(alice, false);
+    await waitIn(bob, "window.demo.call?.peer === 'alice' && document.getElementById('held-title').textContent === 'carol is on hold'", 'bob back with alice, carol held');
+    await pressInFront(bob, 'Switch to the held call');
+    await onHold(alice, true);
+    await onHold(carol, false);
+    await waitIn(bob, "window.demo.call?.peer === 'carol' && document.getElementById('held-title').textContent === 'alice is on hold'", 'bob back with carol, alice held');
+
+    // bob ends carol's call: alice's call comes back to the view, still on hold, until Resume.
+    await pressInFront(bob, 'End call');
+    await waitIn(carol, 'window.demo.call === null && document.getElementById("call").hidden', "carol's call to end");
+    assert.match(await lastHistoryLine(carol), /^Audio call · 0:\d\d$/);
+    await waitIn(bob, "window.demo.call?.peer === 'alice' && document.getElementById('held-title').textContent === 'alice is on hold'", 'alice back in bob’s view, on hold');
+    await pressInFront(bob, 'Resume the held call');
+    await waitIn(alice, "document.getElementById('remote-hold').hidden", "alice's on-hold notice to go");
+    await waitIn(bob, "document.getElementById('held').hidden && window.demo.held === null", "bob's held banner to go");
+    await connected(alice, 'alice connected');
+    await connected(bob, 'bob connected');
+    assertAudible(await remoteMedia(alice), 'alice hears bob again');
+
+    // carol again: bob declines the waiting call, carol hears busy, bob stays with alice.
+    await pressInFront(carol, 'Start an audio call');
+    await waitIn(bob, waitingShown, 'bob to see the waiting call again');
+    await pressInFront(bob, 'Decline the waiting call');
     await waitIn(carol, 'window.demo.call === null && document.getElementById("call").hidden', "carol's call to end");
     assert.equal(await lastHistoryLine(carol), 'bob is busy');
-    assert.equal(await bob.evaluate(() => window.demo.call?.state), 'connected', 'bob stays in his call');
-    await press(alice, 'End call');
+    await waitIn(bob, 'document.getElementById("waiting").hidden && window.demo.waiting === null && window.demo.ringer === null', 'the waiting call gone');
+    assert.equal(await bob.evaluate(() => window.demo.call?.peer + ' ' + window.demo.call?.state), 'alice connected', 'bob stays in his call');
+    assert.equal(await lastHistoryLine(bob), null, "the declined call's line is in carol's conversation, not alice's");
+
+    // And once more: End & accept hangs up alice and connects carol.
+    await pressInFront(carol, 'Start an audio call');
+    await waitIn(bob, waitingShown, 'bob to see the waiting call a third time');
+    await pressInFront(bob, 'End the call and accept the waiting call');
+    await backInConversation(alice, 'bob', 'alice back in the conversation');
+    assert.match(await lastHistoryLine(alice), /^Audio call · 0:\d\d$/);
+    await connected(carol, 'carol connected');
+    await waitIn(bob, "window.demo.call?.peer === 'carol' && document.getElementById('call-status').textContent === 'Connected'", 'bob connected to carol');
+    assert.deepEqual(await bob.evaluate(() => [document.getElementById('held').hidden, window.demo.held, window.demo.ringer]), [true, null, null], 'nothing held, nothing ringing');
+    await pressInFront(carol, 'End call');
+    await backInConversation(bob, 'carol', 'bob back in the conversation with carol');
+    assert.match(await lastHistoryLine(bob), /^Audio call · 0:\d\d$/);
+
+    // Do not disturb: carol's call is declined busy at once, bob gets a missed-call line.
+    await pressInFront(bob, 'Do not disturb');
+    await waitIn(bob, "document.getElementById('dnd').getAttribute('aria-pressed') === 'true'", 'the do-not-disturb switch on');
+    await pressInFront(carol, 'Start an audio call');
+    await waitIn(carol, 'window.demo.call === null && document.getElementById("call").hidden', "carol's call to end");
+    assert.equal(await lastHistoryLine(carol), 'bob is busy');
+    await waitIn(bob, "document.querySelector('#messages li.call:last-child')?.textContent === 'Missed audio call (do not disturb)'", "bob's missed-call line");
+    assert.deepEqual(await bob.evaluate(() => [document.getElementById('incoming').hidden, window.demo.call, window.demo.ringer]), [true, null, null], 'bob never rang');
+    await pressInFront(bob, 'Do not disturb');
+    await waitIn(bob, "document.getElementById('dnd').getAttribute('aria-pressed') === 'false'", 'the do-not-disturb switch off');
+
+    for (const [who, page] of [['alice', alice], ['bob', bob], ['carol', carol]]) {
+      assert.deepEqual(page.logs.filter((line) => /^\[\w+ (error|warning|pageerror)\]/.test(line)), [], `${who}: no console error or warning`);
+    }
     await carol.close();
     await close();
   });
