@@ -18,7 +18,8 @@ export interface CallActions {
   declineWaiting(): void;
   /** Hangs up the current call and accepts the waiting one, which becomes current. */
   endAndAccept(options?: AcceptOptions): Promise<void> | undefined;
-  /** Holds the current call (it becomes `held`) and accepts the waiting one, which becomes current. */
+  /** Holds the current call (it becomes `held`) and accepts the waiting one, which becomes current.
+   * Throws `invalid-state` while another call is already `held` (one held call at a time). */
   holdAndAccept(options?: AcceptOptions): Promise<void> | undefined;
   /** Holds the current call and resumes the held one: they trade places. */
   swap(): void;

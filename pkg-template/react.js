@@ -54,6 +54,9 @@ const IDLE = {
   remoteMedia: null, localMedia: null, quality: null, endReason: null, missed: false, duration: 0, error: null,
 };
 const NO_EXTRA = { quality: null, missed: false, error: null };
+// The view keeps one held call: holding a second would lose sight of the first.
+const alreadyHolding = () => Object.assign(
+  new Error('a call is already on hold: resume or end it first'), { code: 'invalid-state' });
 const NO_CALL = { client: null, call: null, waiting: null, held: null };
 
 function snapshot(call, extra) {
@@ -99,6 +102,7 @@ export function useCall(client) {
   useEffect(() => {
     const gone = [[waiting, 'waiting'], [held, 'held']].filter(([c]) => c).map(([c, slot]) => {
       const ended = () => setCalls((current) => (current[slot] === c ? { ...current, [slot]: null } : current));
+      if (c.state === 'ended') ended(); // it ended before this effect ran
       c.on('ended', ended);
       return () => c.off('ended', ended);
     });
@@ -114,8 +118,13 @@ export function useCall(client) {
       remoteMedia: () => update(), localMedia: () => update(), quality: (quality) => update({ quality }),
       ended: ({ missed }) => {
         update({ missed });
-        // The call on hold comes back as the current one (still on hold: resume() takes it off).
-        setCalls((current) => (current.call === call && current.held ? { ...current, call: current.held, held: null } : current));
+        // The call on hold comes back as the current one (still on hold: resume() takes it off),
+        // or else the waiting call, which then rings as `incoming`.
+        setCalls((current) => {
+          if (current.call !== call) return current;
+          if (current.held) return { ...current, call: current.held, held: null };
+          return current.waiting ? { ...current, call: current.waiting, waiting: null } : current;
+        });
       },
       error: (error) => update({ error }),
       videoUnavailable: (error) => update({ error }),
@@ -135,19 +144,25 @@ export function useCall(client) {
   const place = (peer, options) => {
     if (!client) throw Object.assign(new Error('the client is not ready'), { code: 'not-ready' });
     const placed = client.call(peer, options);
-    setCalls((current) => ({ ...NO_CALL, ...(current.client === client ? current : {}), client, call: placed }));
+    // A call under way (on hold: peercall refuses otherwise) stays in view as `held`.
+    setCalls((current) => {
+      const mine = current.client === client ? current : NO_CALL;
+      const previous = mine.call && mine.call.state !== 'ended' ? mine.call : mine.held;
+      return { ...mine, client, call: placed, held: previous };
+    });
     return placed;
   };
   // Makes the waiting call the current one; `previous` is held, or null when it ended.
   const takeWaiting = (previous, options) => {
-    if (!waiting) return undefined;
+    const next = waiting;
     // (Ending the current call may already have brought a held call back as the current one.)
     setCalls((current) => ({
-      ...current, call: waiting, waiting: null,
-      held: previous ?? (current.call !== call ? current.call : current.held),
+      ...current, call: next, waiting: null,
+      held: previous ?? (current.call !== call && current.call !== next ? current.call : current.held),
     }));
-    return waiting.accept(options);
+    return next.accept(options);
   };
+  const live = call && call.state !== 'ended' ? call : null;
 
   return {
     ...fields,
@@ -168,13 +183,14 @@ export function useCall(client) {
     declineWaiting: () => waiting?.reject(),
     endAndAccept: (options) => {
       if (!waiting) return undefined;
-      call?.hangup();
+      live?.hangup();
       return takeWaiting(null, options);
     },
     holdAndAccept: (options) => {
       if (!waiting) return undefined;
-      call?.hold();
-      return takeWaiting(call, options);
+      if (live && held) throw alreadyHolding();
+      live?.hold();
+      return takeWaiting(live, options);
     },
     swap: () => {
       if (!call || !held) return;

@@ -57,6 +57,10 @@ export function useCallClient(options) {
   return client;
 }
 
+// The refs keep one held call: holding a second would lose sight of the first.
+const alreadyHolding = () => Object.assign(
+  new Error('a call is already on hold: resume or end it first'), { code: 'invalid-state' });
+
 /**
  * The client's current call (placed or ringing) as refs, with the actions. With `callWaiting`, a
  * call that rings while the current one is under way is `waiting`; a call put on hold to take it
@@ -109,8 +113,10 @@ export function useCall(clientRef) {
       quality: (q) => { quality.value = q; sync(); },
       ended: (e) => {
         missed.value = e.missed; sync();
-        // The call on hold comes back as the current one (still on hold: resume() takes it off).
+        // The call on hold comes back as the current one (still on hold: resume() takes it off),
+        // or else the waiting call, which then rings as `incoming`.
         if (held.value) { call.value = held.value; held.value = null; }
+        else if (waiting.value) { call.value = waiting.value; waiting.value = null; }
       },
       error: (e) => { error.value = e; },
       videoUnavailable: (e) => { error.value = e; },
@@ -132,6 +138,7 @@ export function useCall(clientRef) {
     watch(slot, (c, _, onCleanup) => {
       if (!c) return;
       const ended = () => { if (slot.value === c) slot.value = null; };
+      if (c.state === 'ended') { ended(); return; }
       c.on('ended', ended);
       onCleanup(() => c.off('ended', ended));
     }, { flush: 'sync' }); // attached at once: the call may end before the next tick
@@ -144,13 +151,12 @@ export function useCall(clientRef) {
   }, { immediate: true });
   onScopeDispose(() => { detach(); clientRef.value?.off('incoming', onIncoming); });
 
-  // Makes the waiting call the current one; `previous` is held, or null when it ended.
-  const takeWaiting = (previous, options) => {
-    const next = waiting.value;
-    if (!next) return undefined;
+  const live = () => (call.value && call.value.state !== 'ended' ? call.value : null);
+  // Makes the waiting call `next` the current one; `previous` is held, or null when it ended.
+  const takeWaiting = (next, previous, options) => {
     // (Ending the current call may already have brought a held call back as the current one.)
     if (previous) held.value = previous;
-    else if (call.value && call.value.state !== 'ended') held.value = call.value;
+    else if (call.value && call.value !== next && call.value.state !== 'ended') held.value = call.value;
     waiting.value = null;
     call.value = next;
     return next.accept(options);
@@ -159,8 +165,11 @@ export function useCall(clientRef) {
   const place = (to, options) => {
     const client = clientRef.value;
     if (!client) throw Object.assign(new Error('the client is not ready'), { code: 'not-ready' });
-    call.value = client.call(to, options);
-    return call.value;
+    const placed = client.call(to, options);
+    // A call under way (on hold: peercall refuses otherwise) stays in view as `held`.
+    if (call.value && call.value.state !== 'ended') held.value = call.value;
+    call.value = placed;
+    return placed;
   };
 
   return {
@@ -179,14 +188,19 @@ export function useCall(clientRef) {
     resume: () => call.value?.resume(),
     declineWaiting: () => waiting.value?.reject(),
     endAndAccept: (options) => {
-      if (!waiting.value) return undefined;
-      call.value?.hangup();
-      return takeWaiting(null, options);
+      const next = waiting.value;
+      if (!next) return undefined;
+      // (Taken first: the hangup may already bring it forward as the current call.)
+      live()?.hangup();
+      return takeWaiting(next, null, options);
     },
     holdAndAccept: (options) => {
-      if (!waiting.value) return undefined;
-      call.value?.hold();
-      return takeWaiting(call.value, options);
+      const next = waiting.value;
+      if (!next) return undefined;
+      const current = live();
+      if (current && held.value) throw alreadyHolding();
+      current?.hold();
+      return takeWaiting(next, current, options);
     },
     swap: () => {
       const current = call.value;

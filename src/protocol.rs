@@ -321,7 +321,8 @@ pub struct MediaState {
     /// The screen is being shared instead of the camera.
     pub screen_sharing: bool,
     /// This side put the call on hold: neither side sends media until it resumes. Optional on
-    /// the wire (`onHold`, absent means false), so peers that predate hold interoperate.
+    /// the wire (`onHold`, absent means false), so a peer that predates hold still parses the
+    /// message (it does not know hold, though: it takes the silence for a dropped path).
     pub on_hold: bool,
 }
 

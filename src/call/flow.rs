@@ -484,10 +484,22 @@ impl CallFlow {
         self.sending = sending;
         out.effect(self.handle, Effect::SetSending { sending });
         if sending && self.connected_at.is_some() {
-            // Nothing arrived while held: the stall watch and the quality figures start afresh,
-            // so the silence of the hold is neither a dropped path nor a loss.
+            // Nothing arrived while held: the quality figures' interval and the stall watch's
+            // clock start afresh, so the silence of the hold is neither a loss nor a dropped
+            // path; the watch stays armed, so a path that died during the hold is caught.
             self.quality = self.quality.restarted_at(now);
-            self.inbound = InboundWatch::starting_at(now);
+            self.inbound = self.inbound.resumed_at(now);
+        }
+        self.hold_explains_silence(out);
+    }
+
+    /// A call held while only the stall watch took its path for down (ICE never said so): the
+    /// silence is the hold's, and a held call cannot see media come back, so it is connected
+    /// again. (If the path did die, the watch sees it once the call resumes.)
+    fn hold_explains_silence(&mut self, out: &mut Outbox) {
+        if self.is_held() && self.state == CallState::Reconnecting && !self.ice_down {
+            self.ice.on_up();
+            self.set_state(CallState::Connected, out);
         }
     }
 
@@ -705,14 +717,10 @@ impl CallFlow {
                     call: self.handle,
                     state,
                 });
+                // The stall watch may have seen the peer stop sending for its hold before hearing
+                // of it (`update_sending` checks that too, but only when sending changes).
                 self.update_sending(now, out);
-                if state.on_hold && self.state == CallState::Reconnecting && !self.ice_down {
-                    // Only the stall watch took the path for down: it saw the peer stop sending
-                    // for its hold before hearing of it. The silence is explained, and ICE never
-                    // said the path was down.
-                    self.ice.on_up();
-                    self.set_state(CallState::Connected, out);
-                }
+                self.hold_explains_silence(out);
             }
         }
     }

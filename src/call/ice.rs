@@ -117,6 +117,15 @@ impl InboundWatch {
         }
     }
 
+    /// The watch of a call resumed at `at` after a hold: armed as before (if media had flowed),
+    /// with [`Self::STALL_MS`] from now for media to come back.
+    pub fn resumed_at(&self, at: Instant) -> InboundWatch {
+        InboundWatch {
+            last_packet_at: at,
+            flowed: self.flowed,
+        }
+    }
+
     /// Takes the packets of the stats interval that ends at `now`: `Some(true)` when media
     /// arrives, `Some(false)` when it has stopped for [`Self::STALL_MS`], `None` before either.
     pub fn on_sample(&mut self, now: Instant, packets: u64) -> Option<bool> {
