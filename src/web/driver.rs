@@ -319,7 +319,16 @@ fn apply(driver: &Shared, state: &mut State, input: Input, work: &mut Vec<Work>)
                 None => false,
             };
             if current {
+                // A negotiation that completes while held may have made the senders' encodings
+                // (`active` cannot be set on them before): they are switched off again.
+                let negotiated = matches!(
+                    result,
+                    EffectResult::AnswerCreated { .. } | EffectResult::AnswerApplied { .. }
+                );
                 state.machine.handle_effect(now, call, result);
+                if let Some(resources) = state.calls.get_mut(&call).filter(|_| negotiated) {
+                    super::hold::keep_held(resources);
+                }
             }
         }
         Input::Finished { call, finished } => inputs::finish(driver, state, call, finished, work),
