@@ -577,7 +577,20 @@ struct Connected {
 fn connect(net: &mut Net, caller: Who, callee: Who, kind: CallKind, id: CallId) -> Connected {
     let r = ring(net, caller, callee, kind, id);
     let b = r.on(callee);
-    let outs = answer(net, callee, b, kind == CallKind::Video);
+    answer_and_connect(net, caller, callee, r.caller, b, kind == CallKind::Video)
+}
+
+/// `caller`'s call `a` rings on `callee`'s device as `b`: the device answers (with video if
+/// `video`) and both sides connect (the second half of [`connect`]).
+fn answer_and_connect(
+    net: &mut Net,
+    caller: Who,
+    callee: Who,
+    a: CallHandle,
+    b: CallHandle,
+    video: bool,
+) -> Connected {
+    let outs = answer(net, callee, b, video);
     let produced = net.recv(caller, callee, &outs.message("answer"));
     let apply = produced.sdp_op();
     net.deliver_all(caller, &produced);
@@ -587,18 +600,10 @@ fn connect(net: &mut Net, caller: Who, callee: Who, kind: CallKind, id: CallId) 
             net.recv(caller, callee, message);
         }
     }
-    let a = r.caller;
     net.feed(caller, a, EffectResult::AnswerApplied { op: apply });
-    net.feed(
-        caller,
-        a,
-        EffectResult::IceStateChanged(IceState::Connected),
-    );
-    net.feed(
-        callee,
-        b,
-        EffectResult::IceStateChanged(IceState::Connected),
-    );
+    let up = EffectResult::IceStateChanged(IceState::Connected);
+    net.feed(caller, a, up.clone());
+    net.feed(callee, b, up);
     assert_eq!(net.state(caller, a), CallState::Connected);
     assert_eq!(net.state(callee, b), CallState::Connected);
     Connected { a, b }
