@@ -33,6 +33,14 @@ pub enum CommandError {
     MetadataTooLarge,
     /// The command changes what the call sends, and the call is on hold (by either side).
     OnHold,
+    /// The message is larger than [`MAX_MESSAGE_BYTES`](super::data::MAX_MESSAGE_BYTES).
+    MessageTooLarge,
+    /// Too much is waiting to be sent: messages before the channel opens, or files.
+    SendQueueFull,
+    /// The file's name or type is too long, or it is too large.
+    InvalidFile,
+    /// No transfer of the call has this id (it finished, or never existed).
+    UnknownTransfer,
 }
 
 impl CommandError {
@@ -47,6 +55,10 @@ impl CommandError {
             CommandError::NoVideo => "no-video",
             CommandError::MetadataTooLarge => "metadata-too-large",
             CommandError::OnHold => "on-hold",
+            CommandError::MessageTooLarge => "message-too-large",
+            CommandError::SendQueueFull => "send-queue-full",
+            CommandError::InvalidFile => "invalid-file",
+            CommandError::UnknownTransfer => "unknown-transfer",
         }
     }
 }
@@ -69,6 +81,20 @@ impl CommandError {
             CommandError::InvalidPeer => "cannot call that user".to_owned(),
             CommandError::NoVideo => "the call has no camera track".to_owned(),
             CommandError::OnHold => "the call is on hold; resume it first".to_owned(),
+            CommandError::MessageTooLarge => concat(&[
+                "the message exceeds ",
+                &number(super::data::MAX_MESSAGE_BYTES as u64),
+                " bytes",
+            ]),
+            CommandError::SendQueueFull => {
+                "too much is waiting to be sent on this call; wait for it to go".to_owned()
+            }
+            CommandError::InvalidFile => concat(&[
+                "the file's name or type exceeds ",
+                &number(super::data::MAX_FILE_NAME_BYTES as u64),
+                " bytes, or the file is too large",
+            ]),
+            CommandError::UnknownTransfer => "no transfer of this call has that id".to_owned(),
             CommandError::MetadataTooLarge => concat(&[
                 "call metadata exceeds ",
                 &number(crate::protocol::MAX_METADATA_BYTES as u64),
@@ -200,6 +226,9 @@ pub enum CallError {
     SdpFailed(String),
     /// A camera, screen or device action failed; the call goes on.
     Media(MediaError),
+    /// A frame on a data channel was malformed (or a file's bytes did not match its offer) and
+    /// was dropped.
+    BadFrame,
     /// A setting is outside its range (see [`Config::validate`](super::Config::validate)): the
     /// client is not created.
     InvalidOption {
@@ -227,6 +256,7 @@ impl CallError {
             CallError::TooManyCandidates => "too-many-candidates",
             CallError::SdpFailed(_) => "sdp-failed",
             CallError::Media(error) => error.code(),
+            CallError::BadFrame => "bad-frame",
             CallError::InvalidOption { .. } => "invalid-option",
         }
     }
@@ -287,6 +317,7 @@ impl CallError {
             }
             CallError::SdpFailed(message) => concat(&["session description failed: ", message]),
             CallError::Media(error) => error.message(),
+            CallError::BadFrame => "a malformed data channel frame was dropped".to_owned(),
             CallError::InvalidOption { option, min, max } => concat(&[
                 "option `",
                 option,

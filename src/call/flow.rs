@@ -16,6 +16,7 @@ use crate::protocol::{
 };
 
 use super::candidates::{Candidates, Received};
+use super::data::DataPath;
 use super::error::{CallError, CommandError};
 use super::ice::{IceAction, IceRecovery, InboundWatch};
 use super::io::{Command, DeviceKind, Effect, EffectResult, Event, IceState, Outbox};
@@ -106,6 +107,8 @@ pub(crate) struct CallFlow {
     /// Caller, before an answer wins: the latest media state of each callee device that sent
     /// one. Only the winner's is applied; a losing device's (a hold, a mute) is not this call's.
     pub(super) early_remote_media: Vec<(PartyId, u32, MediaState)>,
+    /// In-call messages and file transfers.
+    pub(super) data: DataPath,
 }
 
 /// How many callee devices' media states an unanswered call keeps (see `early_remote_media`).
@@ -158,6 +161,7 @@ impl CallFlow {
             sending: true,
             ice_down: false,
             early_remote_media: Vec::new(),
+            data: DataPath::default(),
         }
     }
 
@@ -307,6 +311,7 @@ impl CallFlow {
         self.connect_deadline = None;
         self.stats_at = None;
         self.ice.on_up();
+        self.data.end(self.handle, out);
         // Release first: an app's `state` and `ended` listeners then find the camera and
         // microphone already off and the peer connection closed.
         out.effect(self.handle, Effect::Release);
@@ -471,8 +476,22 @@ impl CallFlow {
                     self.local_media_changed(out);
                 }
             }
+            Command::CancelTransfer { id } => self.data.cancel(self.handle, id, out)?,
         }
         Ok(())
+    }
+
+    /// Queues a message or a file on the call's data path (any live call: what is sent before
+    /// the channels open waits for them).
+    pub(crate) fn send_data(
+        &mut self,
+        outgoing: super::data::Outgoing,
+        out: &mut Outbox,
+    ) -> Result<u64, CommandError> {
+        if !self.is_live() {
+            return Err(CommandError::CallEnded);
+        }
+        self.data.send(self.handle, outgoing, out)
     }
 
     /// Sends media exactly when neither side holds the call.
@@ -978,6 +997,19 @@ impl CallFlow {
             | EffectResult::SwitchDeviceFailed(error) => {
                 out.error(Some(self.handle), CallError::Media(error));
             }
+            EffectResult::DataOpen => self.data.opened(self.handle, out),
+            EffectResult::DataClosed => self.data.closed(self.handle, out),
+            EffectResult::MessageRead { id, ok } => self.data.message_read(self.handle, id, ok, out),
+            EffectResult::FileBlockSent { id, buffered } => {
+                self.data.block_sent(self.handle, id, buffered, out);
+            }
+            EffectResult::FileBlockFailed { id } => self.data.block_failed(self.handle, id, out),
+            EffectResult::BufferLow => self.data.buffer_low(self.handle, out),
+            EffectResult::FileFrame(frame) => self.data.on_frame(self.handle, &frame, out),
+            EffectResult::FileBytes { id, received } => {
+                self.data.bytes_received(self.handle, id, received, out);
+            }
+            EffectResult::BadMessageFrame => out.error(Some(self.handle), CallError::BadFrame),
         }
     }
 

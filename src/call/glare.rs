@@ -86,6 +86,8 @@ fn merge_into_incoming(ours: &mut CallFlow, now: Instant, invite: NewInvite, out
     }
     if ours.negotiation.has_peer_connection() {
         out.effect(ours.handle, Effect::ResetPeerConnection);
+        // The new connection brings new channels.
+        ours.data.closed(ours.handle, out);
     }
     let NewInvite {
         call_id,

@@ -9,7 +9,8 @@ use crate::protocol::{
 
 use super::error::{CallError, MediaError};
 use super::quality::{Quality, StatsSample};
-use super::{CallHandle, CallState};
+use super::data::TransferEnd;
+use super::{CallHandle, CallState, Direction};
 
 /// A user's command on an existing call.
 #[derive(Clone, PartialEq, Debug)]
@@ -49,6 +50,11 @@ pub enum Command {
     /// Take the call off hold. Refused with `already-in-call` while another call is under way
     /// and not on hold.
     Resume,
+    /// Cancel a file transfer, either direction; the peer is told.
+    CancelTransfer {
+        /// The transfer's id.
+        id: u64,
+    },
 }
 
 impl Command {
@@ -67,6 +73,7 @@ impl Command {
             Command::RestartIce => "restartIce",
             Command::Hold => "hold",
             Command::Resume => "resume",
+            Command::CancelTransfer { .. } => "cancelTransfer",
         }
     }
 }
@@ -160,6 +167,42 @@ pub enum EffectResult {
     CameraFailed(MediaError),
     /// [`Effect::SwitchDevice`] failed.
     SwitchDeviceFailed(MediaError),
+    /// Both data channels are open.
+    DataOpen,
+    /// A data channel closed.
+    DataClosed,
+    /// A `Blob` message was read (`ok`) or could not be (its Promise was rejected).
+    MessageRead {
+        /// The message.
+        id: u64,
+        /// It was read.
+        ok: bool,
+    },
+    /// [`Effect::SendFileBlock`] handed the block to the channel.
+    FileBlockSent {
+        /// The transfer.
+        id: u64,
+        /// The channel's `bufferedAmount` afterwards.
+        buffered: u64,
+    },
+    /// [`Effect::SendFileBlock`] could not read or send the block.
+    FileBlockFailed {
+        /// The transfer.
+        id: u64,
+    },
+    /// The `files` channel's buffer drained (`bufferedamountlow`).
+    BufferLow,
+    /// A text frame arrived on the `files` channel.
+    FileFrame(String),
+    /// Bytes of the incoming transfer arrived: `received` in all so far.
+    FileBytes {
+        /// The transfer.
+        id: u64,
+        /// Bytes received so far.
+        received: u64,
+    },
+    /// A frame on the `messages` channel was malformed and dropped.
+    BadMessageFrame,
 }
 
 /// Work the driver performs for one call, reporting back with an [`EffectResult`].
@@ -232,6 +275,34 @@ pub enum Effect {
     },
     /// Sample the peer connection's stats.
     CollectStats,
+    /// Send the queued message `id` on the `messages` channel (then resolve its Promise).
+    SendMessage {
+        /// The message.
+        id: u64,
+    },
+    /// Send this text frame on the `files` channel.
+    SendFrame {
+        /// The frame.
+        frame: String,
+    },
+    /// Read `len` bytes of outgoing file `id` from `offset` and send them on the `files`
+    /// channel, then report [`EffectResult::FileBlockSent`] (or `FileBlockFailed`).
+    SendFileBlock {
+        /// The transfer.
+        id: u64,
+        /// Where the block starts.
+        offset: u64,
+        /// Its length.
+        len: u64,
+    },
+    /// The binary frames on the `files` channel are now the bytes of incoming file `id`: collect
+    /// them and report [`EffectResult::FileBytes`] as they come.
+    ReceiveFile {
+        /// The transfer.
+        id: u64,
+        /// The size offered.
+        size: u64,
+    },
     /// The call is over: close the peer connection, stop every local track, drop every listener.
     /// It is the last effect of a call; results of effects still in flight must be discarded
     /// (and media arriving late stopped at once).
@@ -325,6 +396,57 @@ pub enum Event {
         kind: CallKind,
         /// The caller app's metadata.
         metadata: Option<Value>,
+    },
+    /// A peer offers a file; its bytes follow.
+    FileIncoming {
+        /// The call.
+        call: CallHandle,
+        /// The transfer.
+        id: u64,
+        /// The file's name.
+        name: String,
+        /// The file's media type.
+        mime: String,
+        /// Its size in bytes.
+        size: u64,
+    },
+    /// A transfer moved on.
+    Progress {
+        /// The call.
+        call: CallHandle,
+        /// The transfer.
+        id: u64,
+        /// Outgoing: this side sends the file.
+        direction: Direction,
+        /// Bytes sent or received so far.
+        bytes: u64,
+        /// The file's size.
+        size: u64,
+    },
+    /// An outgoing file was handed to the channel in full.
+    FileSent {
+        /// The call.
+        call: CallHandle,
+        /// The transfer.
+        id: u64,
+    },
+    /// An incoming file arrived in full.
+    FileReceived {
+        /// The call.
+        call: CallHandle,
+        /// The transfer.
+        id: u64,
+    },
+    /// A transfer ended before its last byte.
+    TransferEnded {
+        /// The call.
+        call: CallHandle,
+        /// The transfer.
+        id: u64,
+        /// Which way it went.
+        direction: Direction,
+        /// Why.
+        reason: TransferEnd,
     },
     /// Something went wrong without ending a call: a bad message was dropped, an optional media
     /// action failed.

@@ -69,6 +69,8 @@ pub struct CallInfo {
     pub metadata: Option<Value>,
     /// An incoming call that rings while another call is under way.
     pub waiting: bool,
+    /// The data channels are open: messages and files go out at once.
+    pub data_open: bool,
 }
 
 impl CallInfo {
@@ -190,6 +192,7 @@ impl CallMachine {
                 ended_at: c.ended_at,
                 metadata: c.metadata.clone(),
                 waiting: c.is_ringing_here() && self.active_call().is_some(),
+                data_open: c.data.is_open(),
             })
     }
 
@@ -282,6 +285,21 @@ impl CallMachine {
         };
         self.forget_old_calls();
         result
+    }
+
+    /// Queues a message or a file on a call's data path; returns its id (a file's is the
+    /// transfer id its events carry).
+    pub fn send_data(
+        &mut self,
+        handle: CallHandle,
+        outgoing: super::data::Outgoing,
+    ) -> Result<u64, CommandError> {
+        let call = self
+            .calls
+            .iter_mut()
+            .find(|c| c.handle == handle)
+            .ok_or(CommandError::UnknownCall)?;
+        call.send_data(outgoing, &mut self.out)
     }
 
     /// Ends every live call (the page is going away or the client is destroyed).

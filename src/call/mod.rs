@@ -21,10 +21,12 @@
 //! - `quality`: call quality from stats samples;
 //! - `rate_limit`: the per-sender invite rate limit;
 //! - `screening`: who may ring this client: the app's screening of new invites, do-not-disturb;
+//! - `data`: in-call messages and file transfers: queueing, limits, backpressure, cancels;
 //! - `config`: the settings and [`Config::validate`], the one place deciding their ranges.
 
 mod candidates;
 mod config;
+mod data;
 mod error;
 mod flow;
 mod glare;
@@ -38,6 +40,10 @@ mod ring;
 mod screening;
 
 pub use config::{Config, MAX_DURATION_MS};
+pub use data::{
+    Outgoing, TransferEnd, BLOCK_BYTES, HIGH_WATER_BYTES, MAX_FILE_BYTES, MAX_FILE_NAME_BYTES,
+    MAX_MESSAGE_BYTES, MAX_QUEUED_BYTES, MAX_QUEUED_FILES,
+};
 pub use error::{CallError, CommandError, MediaError};
 pub use io::{Command, DeviceKind, Effect, EffectResult, Event, IceState, Output, SdpOp};
 pub use machine::{CallInfo, CallMachine};
