@@ -366,11 +366,19 @@ impl DataPath {
         out.event(Event::FileIncoming {
             call: handle,
             id,
-            name,
-            mime,
+            name: name.clone(),
+            mime: mime.clone(),
             size,
         });
-        out.effect(handle, Effect::ReceiveFile { id, size });
+        out.effect(
+            handle,
+            Effect::ReceiveFile {
+                id,
+                size,
+                name,
+                mime,
+            },
+        );
         if size == 0 {
             self.bytes_received(handle, id, 0, out);
         }

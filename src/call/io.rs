@@ -302,6 +302,10 @@ pub enum Effect {
         id: u64,
         /// The size offered.
         size: u64,
+        /// The name offered.
+        name: String,
+        /// The media type offered.
+        mime: String,
     },
     /// The call is over: close the peer connection, stop every local track, drop every listener.
     /// It is the last effect of a call; results of effects still in flight must be discarded
