@@ -1220,6 +1220,7 @@ impl World {
                 self.records.get_mut(&(client, handle)).unwrap().sending = Some(sending);
             }
             Effect::SetTrackEnabled { .. } | Effect::StopScreenShare => {}
+            _ => {}
         }
     }
 

@@ -240,8 +240,8 @@ impl DataPath {
     ) -> Result<(), CommandError> {
         let reason = TransferEnd::Cancelled;
         if let Some(index) = self.outgoing.iter().position(|f| f.id == id) {
-            let file = self.outgoing.remove(index).unwrap_or_else(|| unreachable!());
-            if file.offered {
+            let offered = self.outgoing.remove(index).is_some_and(|f| f.offered);
+            if offered {
                 self.block = None;
                 self.paused = false;
                 self.frame(out, handle, 'x', id);
@@ -304,10 +304,15 @@ impl DataPath {
 
     /// A text frame arrived on the `files` channel: an offer, a cancel or a refusal.
     pub(crate) fn on_frame(&mut self, handle: CallHandle, frame: &str, out: &mut Outbox) {
-        let (kind, rest) = frame.split_at(frame.chars().next().map_or(0, char::len_utf8));
-        let id = rest.parse::<u64>().ok();
+        let kind = frame.as_bytes().first().copied();
+        // `x7`, `r7`: a letter and a decimal id (read as a JSON number: one number parser).
+        let id = frame
+            .get(1..)
+            .filter(|rest| rest.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(json::parse)
+            .and_then(|v| v.as_u64());
         match (kind, id) {
-            ("x", Some(remote_id)) => {
+            (Some(b'x'), Some(remote_id)) => {
                 if self.incoming.as_ref().is_some_and(|f| f.remote_id == remote_id) {
                     if let Some(file) = self.incoming.take() {
                         let reason = TransferEnd::RemoteCancelled;
@@ -315,7 +320,7 @@ impl DataPath {
                     }
                 }
             }
-            ("r", Some(id)) => {
+            (Some(b'r'), Some(id)) => {
                 // Our transfer `id`, refused: it may have finished or been cancelled meanwhile.
                 if let Some(index) = self.outgoing.iter().position(|f| f.id == id && f.offered) {
                     self.outgoing.remove(index);
@@ -326,7 +331,7 @@ impl DataPath {
                     self.pump(handle, out);
                 }
             }
-            ("{", _) => self.on_offer(handle, frame, out),
+            (Some(b'{'), _) => self.on_offer(handle, frame, out),
             _ => out.error(Some(handle), CallError::BadFrame),
         }
     }
@@ -436,8 +441,11 @@ impl DataPath {
         if !self.open {
             return;
         }
-        while self.messages.front().is_some_and(|m| m.ready) {
-            let message = self.messages.pop_front().unwrap_or_else(|| unreachable!());
+        while let Some(message) = self.messages.pop_front() {
+            if !message.ready {
+                self.messages.push_front(message);
+                break;
+            }
             self.queued_bytes -= message.len;
             out.effect(handle, Effect::SendMessage { id: message.id });
         }

@@ -62,6 +62,68 @@ extern "C" {
     /// `console.error`.
     #[wasm_bindgen(js_namespace = console, js_name = error)]
     pub fn console_error(message: &JsValue);
+
+    /// `pc.createDataChannel(label, options)`.
+    #[wasm_bindgen(method, js_name = createDataChannel, catch)]
+    fn create_data_channel(
+        this: &PeerConnectionMethods,
+        label: &str,
+        options: &JsValue,
+    ) -> Result<DataChannel, JsValue>;
+
+    /// An `RTCDataChannel`, bound by hand: only what the data path uses.
+    #[wasm_bindgen(extends = web_sys::EventTarget)]
+    #[derive(Clone)]
+    pub type DataChannel;
+
+    /// `channel.send(text)`.
+    #[wasm_bindgen(method, js_name = send, catch)]
+    pub fn send_text(this: &DataChannel, text: &str) -> Result<(), JsValue>;
+
+    /// `channel.send(value)` for a string, an `ArrayBuffer` or a view.
+    #[wasm_bindgen(method, js_name = send, catch)]
+    pub fn send_value(this: &DataChannel, value: &JsValue) -> Result<(), JsValue>;
+
+    /// `channel.bufferedAmount`.
+    #[wasm_bindgen(method, getter, js_name = bufferedAmount)]
+    pub fn buffered_amount(this: &DataChannel) -> f64;
+
+    /// `channel.binaryType = ...`.
+    #[wasm_bindgen(method, setter, js_name = binaryType)]
+    pub fn set_binary_type(this: &DataChannel, kind: &str);
+
+    /// `channel.bufferedAmountLowThreshold = ...`.
+    #[wasm_bindgen(method, setter, js_name = bufferedAmountLowThreshold)]
+    pub fn set_buffered_amount_low_threshold(this: &DataChannel, bytes: f64);
+
+    /// A `Blob` (or `File`), bound by hand.
+    #[wasm_bindgen(js_name = Blob)]
+    #[derive(Clone)]
+    pub type Blob;
+
+    /// `new Blob(parts, options)`.
+    #[wasm_bindgen(constructor, js_class = Blob)]
+    pub fn new_blob(parts: &js_sys::Array, options: &JsValue) -> Blob;
+
+    /// `new File(parts, name, options)`.
+    #[wasm_bindgen(js_name = File)]
+    pub type File;
+
+    /// `new File(parts, name, options)`.
+    #[wasm_bindgen(constructor, js_class = File, catch)]
+    pub fn new_file(parts: &js_sys::Array, name: &str, options: &JsValue) -> Result<File, JsValue>;
+
+    /// `blob.size`.
+    #[wasm_bindgen(method, getter)]
+    pub fn size(this: &Blob) -> f64;
+
+    /// `blob.slice(start, end)`.
+    #[wasm_bindgen(method)]
+    pub fn slice(this: &Blob, start: f64, end: f64) -> Blob;
+
+    /// `blob.arrayBuffer()`.
+    #[wasm_bindgen(method, js_name = arrayBuffer)]
+    pub fn array_buffer(this: &Blob) -> js_sys::Promise;
 }
 
 /// The methods web-sys lacks, on web-sys's `RtcPeerConnection`.
@@ -70,6 +132,8 @@ pub trait PeerConnectionExt {
     fn set_local_description_auto(&self) -> js_sys::Promise;
     /// `restartIce()`.
     fn restart_ice(&self);
+    /// `createDataChannel(label, options)`.
+    fn create_data_channel(&self, label: &str, options: &JsValue) -> Result<DataChannel, JsValue>;
 }
 
 impl PeerConnectionExt for web_sys::RtcPeerConnection {
@@ -80,5 +144,10 @@ impl PeerConnectionExt for web_sys::RtcPeerConnection {
 
     fn restart_ice(&self) {
         self.unchecked_ref::<PeerConnectionMethods>().restart_ice();
+    }
+
+    fn create_data_channel(&self, label: &str, options: &JsValue) -> Result<DataChannel, JsValue> {
+        self.unchecked_ref::<PeerConnectionMethods>()
+            .create_data_channel(label, options)
     }
 }

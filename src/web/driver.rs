@@ -89,6 +89,9 @@ pub enum Work {
         event: &'static str,
         value: JsValue,
     },
+    /// Calls a Promise's `resolve` or `reject` with `value` (a data Promise: a message's, a
+    /// file's `done`).
+    Call { callback: Function, value: JsValue },
     /// Resolves or rejects the Promises of `call` waiting for `awaited`.
     Settle {
         call: CallHandle,
@@ -105,6 +108,11 @@ impl Work {
             event,
             value,
         }
+    }
+
+    /// A call of a Promise's callback.
+    pub fn call(callback: Function, value: JsValue) -> Work {
+        Work::Call { callback, value }
     }
 
     /// A Promise of `call` resolved with `undefined`.
@@ -296,7 +304,11 @@ fn drain_outputs(driver: &Shared, state: &mut State, work: &mut Vec<Work>) {
     while let Some(output) = state.machine.poll_output() {
         match output {
             Output::Send { to, message } => work.push(Work::Send { to, message }),
-            Output::Event(event) => work.push(Work::Event(event)),
+            Output::Event(event) => {
+                if let Some(event) = super::data::on_event(&mut state.calls, event, work) {
+                    work.push(Work::Event(event));
+                }
+            }
             Output::Effect { call, effect } => {
                 effects::execute(driver, state, call, effect, work);
             }
@@ -350,6 +362,9 @@ fn perform(driver: &Shared, work: Work) {
         Work::Send { to, message } => transport::send(driver, &to, &message),
         Work::Event(event) => events::dispatch(driver, event),
         Work::Emit { call, event, value } => emit(driver, call, event, &value),
+        Work::Call { callback, value } => {
+            let _ = callback.call1(&JsValue::NULL, &value);
+        }
         Work::Settle {
             call,
             awaited,

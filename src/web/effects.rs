@@ -16,7 +16,7 @@ use super::peer::{self, Peer, PeerEvent, PeerHandle};
 use super::resources::CallResources;
 use super::stats;
 use super::waiters::Awaited;
-use super::{devices, screen};
+use super::{data, devices, screen};
 use crate::call::{CallHandle, DeviceKind, Effect, EffectResult, MediaError, SdpOp};
 
 /// Performs one effect of `call`.
@@ -32,7 +32,9 @@ pub fn execute(
         // The core releases a call just before it reports the end, so that the app's `ended`
         // listeners find the devices off. Dropping the resources stops the tracks, closes the
         // peer connection and ends the call's tasks.
-        drop(state.calls.remove(&call));
+        if let Some(mut resources) = state.calls.remove(&call) {
+            resources.data.release(work);
+        }
         return;
     }
     if driver.destroyed() {
@@ -126,6 +128,17 @@ pub fn execute(
                 });
             }
         }
+        Effect::SendMessage { id } => data::send_message(resources, id, work),
+        Effect::SendFrame { frame } => data::send_frame(resources, &frame),
+        Effect::SendFileBlock { id, offset, len } => {
+            data::send_block(&weak, call, resources, id, offset, len);
+        }
+        Effect::ReceiveFile {
+            id,
+            size,
+            name,
+            mime,
+        } => data::receive(resources, id, size, name, mime),
         Effect::Release => {}
     }
 }
@@ -179,13 +192,9 @@ fn ensure_peer(
     let weak = weak.clone();
     let on_event: Rc<dyn Fn(PeerEvent)> = Rc::new(move |event| match event {
         PeerEvent::Result(result) => report(&weak, call, Some(generation), result),
-        PeerEvent::Track(track) => super::driver::queue(
-            &weak,
-            Input::Finished {
-                call,
-                finished: Finished::RemoteTrack { generation, track },
-            },
-        ),
+        PeerEvent::Track(track) => finished(&weak, call, Finished::RemoteTrack { generation, track }),
+        PeerEvent::Message(data) => finished(&weak, call, Finished::DataMessage { generation, data }),
+        PeerEvent::FileChunk(bytes) => finished(&weak, call, Finished::FileChunk { generation, bytes }),
     });
     let peer = Peer::new(rtc_config, resources.local.as_ref(), on_event)?;
     let handle = peer.handle();
@@ -193,6 +202,10 @@ fn ensure_peer(
     // A connection made anew for a held call starts with its senders empty too.
     super::hold::keep_held(resources);
     Ok(handle)
+}
+
+fn finished(weak: &Weak, call: CallHandle, finished: Finished) {
+    super::driver::queue(weak, Input::Finished { call, finished });
 }
 
 /// The local video sender's kind name for a device kind.

@@ -134,6 +134,12 @@ pub fn dispatch(driver: &Shared, event: Event) {
             let value = js::error(error.code(), &error.message());
             emit(driver, call, "error", &value);
         }
+        // Turned into the app's events in the collect phase (`data::on_event`).
+        Event::FileIncoming { .. }
+        | Event::Progress { .. }
+        | Event::FileSent { .. }
+        | Event::FileReceived { .. }
+        | Event::TransferEnded { .. } => {}
     }
 }
 

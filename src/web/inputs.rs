@@ -11,7 +11,7 @@ use super::driver::{Shared, State, Work};
 use super::js;
 use super::media::{Captured, Opened};
 use super::resources;
-use super::{devices, effects, screen};
+use super::{data, devices, effects, screen};
 use crate::call::{CallHandle, CallId, DeviceKind, EffectResult, MediaError};
 use crate::protocol::ProtocolError;
 
@@ -81,6 +81,18 @@ pub enum Finished {
     },
     /// The remote tracks that arrived together are in: time for one `remoteStream` event.
     RemoteStreamDue,
+    /// A frame arrived on the `messages` channel of the peer connection of `generation`.
+    DataMessage { generation: u32, data: JsValue },
+    /// Bytes arrived on the `files` channel of the peer connection of `generation`.
+    FileChunk {
+        generation: u32,
+        bytes: js_sys::ArrayBuffer,
+    },
+    /// A `Blob` message was read (its bytes) or could not be.
+    MessageRead {
+        id: u64,
+        bytes: Result<JsValue, JsValue>,
+    },
 }
 
 /// A browser operation of `call` finished: its resources take the result, then the machine
@@ -141,6 +153,24 @@ pub fn finish(
             resources::remote_stream_due(call, resources, work);
             None
         }
+        Finished::DataMessage { generation, data } => {
+            if generation != resources.generation {
+                None
+            } else if let Some(value) = data::decode_message(&data) {
+                work.push(Work::emit(call, "message", value));
+                None
+            } else {
+                Some(EffectResult::BadMessageFrame)
+            }
+        }
+        Finished::FileChunk { generation, bytes } => {
+            if generation == resources.generation {
+                data::chunk(resources, bytes)
+            } else {
+                None
+            }
+        }
+        Finished::MessageRead { id, bytes } => resources.data.message_read(id, bytes, work),
     };
     super::hold::keep_held(resources);
     if let Some(result) = result {

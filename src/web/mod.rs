@@ -7,6 +7,7 @@
 
 pub mod api;
 mod bindings;
+mod data;
 mod devices;
 mod driver;
 mod effects;

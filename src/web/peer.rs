@@ -11,6 +11,7 @@ use web_sys::{
 };
 
 use super::bindings::PeerConnectionExt as _;
+use super::data::Channels;
 use super::js;
 use super::listener::EventListener;
 use super::tasks::{settled, Scope, Tasks};
@@ -23,12 +24,18 @@ pub enum PeerEvent {
     Result(EffectResult),
     /// A remote track arrived.
     Track(MediaStreamTrack),
+    /// A frame arrived on the `messages` channel.
+    Message(JsValue),
+    /// Bytes arrived on the `files` channel.
+    FileChunk(js_sys::ArrayBuffer),
 }
 
 /// A peer connection, closed (and its listeners removed) on drop; tasks started with
 /// [`PeerHandle::spawn`] end with it.
 pub struct Peer {
     pub pc: RtcPeerConnection,
+    /// The data channels; `None` if the browser refused them (the call goes on without).
+    pub channels: Option<Channels>,
     _listeners: Vec<EventListener>,
     tasks: Tasks,
 }
@@ -49,6 +56,8 @@ impl Peer {
                 }
             }
         }
+        // Before the first offer, so that it carries them.
+        let channels = Channels::open(&pc, &report).ok();
         let target: &web_sys::EventTarget = pc.as_ref();
         let on_candidate = report.clone();
         let on_ice = report.clone();
@@ -97,6 +106,7 @@ impl Peer {
         ];
         Ok(Peer {
             pc,
+            channels,
             _listeners: listeners,
             tasks: Tasks::default(),
         })

@@ -85,6 +85,8 @@ pub struct CallResources {
     pub held: bool,
     /// While held, each sender emptied and whether it is a video sender, to refill on resume.
     pub held_senders: Vec<(RtcRtpSender, bool)>,
+    /// Queued messages, files being sent and received.
+    pub data: super::data::CallData,
 }
 
 impl Drop for CallResources {

@@ -10,7 +10,9 @@
 //! - [`drain`] and [`wire`]: outputs taken off a machine, messages through their JSON text;
 //! - [`Promises`]: what the machine promises about its outputs whatever the inputs (no effect for
 //!   a call after its `Release`, one `Release` and one `Ended` per call, an ended call released
-//!   and a live one not, every message it sends valid on the wire), checked in one place.
+//!   and a live one not, every message it sends valid on the wire, no data event after a call's
+//!   `Release` and each file transfer finished once, and by its call's end), checked in one
+//!   place.
 //!
 //! Each target uses a different part of it.
 #![allow(dead_code)]
@@ -77,12 +79,21 @@ pub fn wire(message: &Message) -> Result<String, String> {
 pub struct Promises {
     released: HashSet<CallHandle>,
     ended: HashSet<CallHandle>,
+    /// File transfers seen under way (offered to this side, or with progress), by call and id.
+    transfers: HashSet<(CallHandle, u64)>,
+    /// File transfers finished: sent, received or ended.
+    finished: HashSet<(CallHandle, u64)>,
 }
 
 impl Promises {
     /// Checks one output: no effect for a call after its `Release`, a call released once and
-    /// reported ended once, messages valid on the wire.
+    /// reported ended once, messages valid on the wire; no data event for a call after its
+    /// `Release` (its transfers end before it), a transfer offered under an id not used before,
+    /// and no progress or second end for a finished transfer.
     pub fn observe(&mut self, output: &Output) -> Result<(), String> {
+        if let Output::Event(event) = output {
+            self.observe_transfer(event)?;
+        }
         match output {
             Output::Effect { call, effect } => {
                 if self.released.contains(call) {
@@ -110,6 +121,37 @@ impl Promises {
         Ok(())
     }
 
+    fn observe_transfer(&mut self, event: &Event) -> Result<(), String> {
+        let (call, id, finishes) = match event {
+            Event::FileIncoming { call, id, .. } => {
+                let key = (*call, *id);
+                if self.transfers.contains(&key) || self.finished.contains(&key) {
+                    return Err(format!("{call:?} offered transfer {id} twice"));
+                }
+                (*call, *id, false)
+            }
+            Event::Progress { call, id, .. } => (*call, *id, false),
+            Event::FileSent { call, id }
+            | Event::FileReceived { call, id }
+            | Event::TransferEnded { call, id, .. } => (*call, *id, true),
+            _ => return Ok(()),
+        };
+        if self.released.contains(&call) {
+            return Err(format!("{event:?} after the Release of {call:?}"));
+        }
+        let key = (call, id);
+        if self.finished.contains(&key) {
+            return Err(format!("{event:?} after transfer {id} of {call:?} finished"));
+        }
+        if finishes {
+            self.transfers.remove(&key);
+            self.finished.insert(key);
+        } else {
+            self.transfers.insert(key);
+        }
+        Ok(())
+    }
+
     /// [`observe`](Self::observe) for each output.
     pub fn observe_all<'a>(
         &mut self,
@@ -119,8 +161,11 @@ impl Promises {
     }
 
     /// Checks the machine whose outputs were observed: every call it remembers is ended exactly
-    /// when it was released and reported ended.
+    /// when it was released and reported ended, and an ended call has no transfer under way.
     pub fn settled(&self, machine: &CallMachine) -> Result<(), String> {
+        if let Some((call, id)) = self.transfers.iter().find(|(c, _)| self.released.contains(c)) {
+            return Err(format!("transfer {id} of {call:?} never finished, yet its call ended"));
+        }
         for handle in machine.calls() {
             let ended = machine
                 .call_info(handle)

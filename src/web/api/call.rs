@@ -8,7 +8,7 @@ use web_sys::MediaStream;
 
 use super::destroyed;
 use super::types::{AcceptOptions, DeviceKindName};
-use crate::call::{CallHandle, CallInfo, CallKind, CallState, Command, Direction};
+use crate::call::{CallHandle, CallInfo, CallKind, CallState, Command, Direction, Outgoing};
 use crate::web::driver::{self, Shared, Weak};
 use crate::web::events::{media_object, metadata_value};
 use crate::web::waiters::Awaited;
@@ -19,6 +19,14 @@ use crate::web::{js, options};
 pub struct Call {
     driver: Weak,
     handle: CallHandle,
+}
+
+/// A new Promise and its `resolve` and `reject` (`new Promise` runs its executor at once, so
+/// they are always there).
+fn new_promise() -> Option<(Promise, (Function, Function))> {
+    let mut callbacks = None;
+    let promise = Promise::new(&mut |resolve, reject| callbacks = Some((resolve, reject)));
+    Some((promise, callbacks?))
 }
 
 impl Call {
@@ -59,6 +67,12 @@ impl Call {
             .machine
             .command(js::now_ms(), self.handle, command);
         driver::pump(&driver);
+        result.map_err(|e| js::error(e.code(), &e.message()))
+    }
+
+    /// Queues a message or file with the machine; its id, or the typed error.
+    fn send_data(&self, driver: &Shared, outgoing: Outgoing) -> Result<u64, JsValue> {
+        let result = driver.state().machine.send_data(self.handle, outgoing);
         result.map_err(|e| js::error(e.code(), &e.message()))
     }
 
@@ -158,6 +172,99 @@ impl Call {
             }
             Err(error) => Promise::reject(&error),
         }
+    }
+
+    /// Sends a message to the other side's `message` event, in order and reliably: a string,
+    /// any JSON value, or bytes (`ArrayBuffer`, a typed array, a `Blob`; they arrive as an
+    /// `ArrayBuffer`). Sent before the call connects, it waits and goes once the channel opens.
+    /// Resolves when the message is handed to the channel; rejects with `message-too-large`
+    /// (over 65,536 bytes), `send-queue-full` (over 1 MiB waiting), `invalid-value`,
+    /// `call-ended` or `send-failed`.
+    #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
+    pub fn send(&self, data: JsValue) -> Promise {
+        let Some((promise, callbacks)) = new_promise() else {
+            return Promise::resolve(&JsValue::UNDEFINED); // Not reached.
+        };
+        let outcome = self.live().and_then(|driver| {
+            let payload = crate::web::data::payload(&data)?;
+            let (len, ready) = match &payload {
+                crate::web::data::Payload::Ready(_, len) => (*len, true),
+                crate::web::data::Payload::Blob(blob) => (blob.size() as usize, false),
+            };
+            let outgoing = Outgoing::Message { len, ready };
+            let id = self.send_data(&driver, outgoing)?;
+            {
+                let mut state = driver.state();
+                let resources = state.calls.entry(self.handle);
+                let tasks = &resources.tasks;
+                let weak = &self.driver;
+                let callbacks = callbacks.clone();
+                (resources.data).queue_message(weak, self.handle, tasks, id, payload, callbacks);
+            }
+            driver::pump(&driver);
+            Ok(())
+        });
+        if let Err(error) = outcome {
+            let _ = callbacks.1.call1(&JsValue::NULL, &error);
+        }
+        promise
+    }
+
+    /// Sends a `File` or `Blob` to the other side's `file` event, in blocks with backpressure.
+    /// Returns `{ id, done }` at once: `id` names the transfer in `progress` and
+    /// `transferEnded` events and in `cancelTransfer(id)`; `done` resolves once the last byte
+    /// is handed to the channel, and rejects with `transfer-cancelled`, `transfer-failed` or
+    /// `call-ended`. `options.name` and `options.type` default to the file's own.
+    #[wasm_bindgen(js_name = sendFile, unchecked_return_type = "{ id: number, done: Promise<void> }")]
+    pub fn send_file(&self, file: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+        let driver = self.live()?;
+        let Some(blob) = file.dyn_ref::<crate::web::bindings::Blob>() else {
+            let e = crate::call::CommandError::InvalidFile;
+            return Err(js::error(e.code(), "sendFile() takes a File or a Blob"));
+        };
+        let text = |key: &str| {
+            let given = js::get(&options, key);
+            let given = if given.is_undefined() && !options.is_object() {
+                JsValue::UNDEFINED
+            } else {
+                given
+            };
+            given
+                .as_string()
+                .or_else(|| js::get(&file, key).as_string())
+                .unwrap_or_default()
+        };
+        let outgoing = Outgoing::File {
+            size: blob.size() as u64,
+            name: text("name"),
+            mime: text("type"),
+        };
+        let (promise, callbacks) = new_promise().ok_or(JsValue::UNDEFINED)?;
+        let id = self.send_data(&driver, outgoing)?;
+        driver
+            .state()
+            .calls
+            .entry(self.handle)
+            .data
+            .queue_file(id, blob.clone(), callbacks);
+        driver::pump(&driver);
+        let o = js::object();
+        js::set(&o, "id", id as f64);
+        js::set(&o, "done", promise);
+        Ok(o.into())
+    }
+
+    /// Cancels a file transfer, sending or receiving; the other side gets `transferEnded` with
+    /// `remote-cancelled`. Throws `unknown-transfer` for one that is over.
+    #[wasm_bindgen(js_name = cancelTransfer)]
+    pub fn cancel_transfer(&self, id: f64) -> Result<(), JsValue> {
+        self.command(Command::CancelTransfer { id: id as u64 })
+    }
+
+    /// Whether the data channels are open: messages and files go out at once.
+    #[wasm_bindgen(getter, js_name = dataOpen)]
+    pub fn data_open(&self) -> bool {
+        self.info().is_some_and(|i| i.data_open)
     }
 
     /// Puts the call on hold: neither side sends media (the tracks stay open) until `resume()`;

@@ -1185,6 +1185,61 @@ const scenarios = {
 
   // Every input the transport hands over that cannot be used is reported as a typed `error`,
   // and an oversized one is refused before it is copied into the engine's memory.
+  // In-call messages: sent before the call connects (queued), then 1,000 in a burst, of every
+  // kind, arrive in order exactly once; the limits and an ended call reject with their codes.
+  async messages() {
+    const hub = createHub();
+    const alice = client(hub, 'alice');
+    const bob = client(hub, 'bob');
+    const { outgoing, call, aLog, bLog } = await ring(alice, bob, 'bob');
+    const atBob = [];
+    const atAlice = [];
+    call.on('message', (m) => atBob.push(m));
+    outgoing.on('message', (m) => atAlice.push(m));
+    check(outgoing.dataOpen === false, 'the data channel is not open while it rings');
+    const early = outgoing.send('sent while ringing');
+    await call.accept();
+    await early;
+    await waitFor(() => outgoing.state === 'connected' && call.state === 'connected', 'both sides connected');
+    await waitFor(() => atBob.length === 1, 'the message sent while ringing');
+    check(atBob[0] === 'sent while ringing', `the early message arrives (${JSON.stringify(atBob[0])})`);
+    check(outgoing.dataOpen && call.dataOpen, 'both data channels open once connected');
+    const COUNT = 1000;
+    const started = performance.now();
+    const sends = [];
+    for (let i = 0; i < COUNT; i++) {
+      const kind = i % 4;
+      const data = kind === 0 ? `text ${i}` : kind === 1 ? { seq: i, emoji: '\u{1F44D}' } : kind === 2 ? new Uint32Array([i]) : new Blob([new Uint32Array([i])]);
+      sends.push(outgoing.send(data));
+    }
+    await Promise.all(sends);
+    await waitFor(() => atBob.length === COUNT + 1, `${COUNT} messages at bob (${atBob.length - 1} so far)`);
+    const ms = performance.now() - started;
+    for (let i = 0; i < COUNT; i++) {
+      const m = atBob[i + 1];
+      const kind = i % 4;
+      const seen = kind === 0 ? m === `text ${i}` : kind === 1 ? m?.seq === i && m.emoji === '\u{1F44D}' : m instanceof ArrayBuffer && new Uint32Array(m)[0] === i;
+      check(seen, `message ${i} arrives in order as sent (got ${JSON.stringify(m)})`);
+    }
+    // The other way, and the limits.
+    await call.send({ reply: true });
+    await waitFor(() => atAlice.length === 1 && atAlice[0].reply === true, 'bob\'s reply at alice');
+    const big = await outgoing.send('x'.repeat(65535)).then(() => 'sent', (e) => e.code);
+    const tooBig = await outgoing.send('x'.repeat(65536)).then(() => 'sent', (e) => e.code);
+    const fn = await outgoing.send(() => 1).then(() => 'sent', (e) => e.code);
+    check(big === 'sent', `a 65,536-byte message goes (${big})`);
+    check(tooBig === 'message-too-large', `a 65,537-byte message is refused (${tooBig})`);
+    check(fn === 'invalid-value', `a function is refused (${fn})`);
+    await waitFor(() => atBob.length === COUNT + 2, 'the 64 KiB message');
+    check(atBob[COUNT + 1].length === 65535, 'the 64 KiB message arrives whole');
+    call.hangup();
+    await ended(outgoing, aLog);
+    const afterEnd = await outgoing.send('late').then(() => 'sent', (e) => e.code);
+    check(afterEnd === 'call-ended', `sending on an ended call rejects with call-ended (${afterEnd})`);
+    check(aLog.errors.length === 0 && bLog.errors.length === 0, `no errors (${aLog.errors}, ${bLog.errors})`);
+    return { messages: COUNT, ms: Math.round(ms), perMessageMs: Number((ms / COUNT).toFixed(3)) };
+  },
+
   async badInputs() {
     let deliver = null;
     const transport = {
