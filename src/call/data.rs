@@ -223,11 +223,23 @@ impl DataPath {
         self.paused = false;
         if self.outgoing.front().is_some_and(|f| f.offered) {
             if let Some(file) = self.outgoing.pop_front() {
-                end_transfer(handle, file.id, Direction::Outgoing, TransferEnd::Failed, out);
+                end_transfer(
+                    handle,
+                    file.id,
+                    Direction::Outgoing,
+                    TransferEnd::Failed,
+                    out,
+                );
             }
         }
         if let Some(file) = self.incoming.take() {
-            end_transfer(handle, file.id, Direction::Incoming, TransferEnd::Failed, out);
+            end_transfer(
+                handle,
+                file.id,
+                Direction::Incoming,
+                TransferEnd::Failed,
+                out,
+            );
         }
     }
 
@@ -258,7 +270,13 @@ impl DataPath {
 
     /// The driver has handed block `id` to the channel; the channel's `bufferedAmount` is now
     /// `buffered`.
-    pub(crate) fn block_sent(&mut self, handle: CallHandle, id: u64, buffered: u64, out: &mut Outbox) {
+    pub(crate) fn block_sent(
+        &mut self,
+        handle: CallHandle,
+        id: u64,
+        buffered: u64,
+        out: &mut Outbox,
+    ) {
         let Some(len) = self.block else { return };
         let Some(file) = self.outgoing.front_mut().filter(|f| f.id == id) else {
             return;
@@ -313,7 +331,11 @@ impl DataPath {
             .and_then(|v| v.as_u64());
         match (kind, id) {
             (Some(b'x'), Some(remote_id)) => {
-                if self.incoming.as_ref().is_some_and(|f| f.remote_id == remote_id) {
+                if self
+                    .incoming
+                    .as_ref()
+                    .is_some_and(|f| f.remote_id == remote_id)
+                {
                     if let Some(file) = self.incoming.take() {
                         let reason = TransferEnd::RemoteCancelled;
                         end_transfer(handle, file.id, Direction::Incoming, reason, out);
@@ -354,7 +376,13 @@ impl DataPath {
         // without its last bytes. It fails.
         if let Some(file) = self.incoming.take() {
             self.frame(out, handle, 'r', file.remote_id);
-            end_transfer(handle, file.id, Direction::Incoming, TransferEnd::Failed, out);
+            end_transfer(
+                handle,
+                file.id,
+                Direction::Incoming,
+                TransferEnd::Failed,
+                out,
+            );
         }
         let id = self.new_transfer_id();
         let FileOffer {
@@ -390,7 +418,13 @@ impl DataPath {
     }
 
     /// The driver has received `received` bytes of incoming transfer `id` so far.
-    pub(crate) fn bytes_received(&mut self, handle: CallHandle, id: u64, received: u64, out: &mut Outbox) {
+    pub(crate) fn bytes_received(
+        &mut self,
+        handle: CallHandle,
+        id: u64,
+        received: u64,
+        out: &mut Outbox,
+    ) {
         let Some(file) = self.incoming.as_ref().filter(|f| f.id == id) else {
             return;
         };
@@ -429,10 +463,22 @@ impl DataPath {
         self.queued_bytes = 0;
         self.block = None;
         for file in core::mem::take(&mut self.outgoing) {
-            end_transfer(handle, file.id, Direction::Outgoing, TransferEnd::CallEnded, out);
+            end_transfer(
+                handle,
+                file.id,
+                Direction::Outgoing,
+                TransferEnd::CallEnded,
+                out,
+            );
         }
         if let Some(file) = self.incoming.take() {
-            end_transfer(handle, file.id, Direction::Incoming, TransferEnd::CallEnded, out);
+            end_transfer(
+                handle,
+                file.id,
+                Direction::Incoming,
+                TransferEnd::CallEnded,
+                out,
+            );
         }
     }
 
@@ -540,7 +586,10 @@ fn parse_offer(frame: &str) -> Option<FileOffer> {
     };
     Some(FileOffer {
         remote_id: value.get("id")?.as_u64()?,
-        size: value.get("size")?.as_u64().filter(|&s| s <= MAX_FILE_BYTES)?,
+        size: value
+            .get("size")?
+            .as_u64()
+            .filter(|&s| s <= MAX_FILE_BYTES)?,
         name: text("name")?,
         mime: text("type")?,
     })

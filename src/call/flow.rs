@@ -999,7 +999,9 @@ impl CallFlow {
             }
             EffectResult::DataOpen => self.data.opened(self.handle, out),
             EffectResult::DataClosed => self.data.closed(self.handle, out),
-            EffectResult::MessageRead { id, ok } => self.data.message_read(self.handle, id, ok, out),
+            EffectResult::MessageRead { id, ok } => {
+                self.data.message_read(self.handle, id, ok, out)
+            }
             EffectResult::FileBlockSent { id, buffered } => {
                 self.data.block_sent(self.handle, id, buffered, out);
             }

@@ -7,9 +7,9 @@ use crate::protocol::{
     Body, CallId, CallKind, EndReason, IceCandidate, MediaState, Message, UserId,
 };
 
+use super::data::TransferEnd;
 use super::error::{CallError, MediaError};
 use super::quality::{Quality, StatsSample};
-use super::data::TransferEnd;
 use super::{CallHandle, CallState, Direction};
 
 /// A user's command on an existing call.

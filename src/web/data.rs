@@ -43,7 +43,10 @@ pub struct Channels {
 impl Channels {
     /// Creates the channels on `pc` (before its first offer, which then carries them) and
     /// reports what they do.
-    pub fn open(pc: &RtcPeerConnection, report: &Rc<dyn Fn(PeerEvent)>) -> Result<Channels, JsValue> {
+    pub fn open(
+        pc: &RtcPeerConnection,
+        report: &Rc<dyn Fn(PeerEvent)>,
+    ) -> Result<Channels, JsValue> {
         let channel = |label: &str, id: u32| {
             let options = js::object();
             js::set(&options, "negotiated", true);
@@ -82,7 +85,12 @@ impl Channels {
 
 /// One event of a channel (`files` or `messages`), reported: `DataOpen` once both are open,
 /// `DataClosed` once when either closes, frames as they arrive.
-fn on_channel_event(report: &Rc<dyn Fn(PeerEvent)>, opened: &Cell<u8>, files: bool, event: &web_sys::Event) {
+fn on_channel_event(
+    report: &Rc<dyn Fn(PeerEvent)>,
+    opened: &Cell<u8>,
+    files: bool,
+    event: &web_sys::Event,
+) {
     let result = match event.type_().as_str() {
         "open" => {
             opened.set(opened.get() + 1);
@@ -174,7 +182,10 @@ pub fn payload(data: &JsValue) -> Result<Payload, JsValue> {
     }
     if let Some(buffer) = data.dyn_ref::<ArrayBuffer>() {
         let copy = buffer.slice(0);
-        return Ok(Payload::Ready(copy.clone().into(), copy.byte_length() as usize));
+        return Ok(Payload::Ready(
+            copy.clone().into(),
+            copy.byte_length() as usize,
+        ));
     }
     if ArrayBuffer::is_view(data) {
         let bytes = Uint8Array::new_with_byte_offset_and_length(
@@ -194,7 +205,9 @@ pub fn payload(data: &JsValue) -> Result<Payload, JsValue> {
         }
         ("s", data.as_string().unwrap_or_default())
     } else {
-        let json = bindings::json_stringify(data).ok().and_then(|j| j.as_string());
+        let json = bindings::json_stringify(data)
+            .ok()
+            .and_then(|j| j.as_string());
         let Some(json) = json else {
             return Err(js::error(
                 "invalid-value",
@@ -225,7 +238,10 @@ impl CallData {
                 let read = settled(&blob.array_buffer());
                 let weak = weak.clone();
                 tasks.spawn(async move {
-                    let finished = Finished::MessageRead { id, bytes: read.await };
+                    let finished = Finished::MessageRead {
+                        id,
+                        bytes: read.await,
+                    };
                     super::driver::queue(&weak, Input::Finished { call, finished });
                 });
                 None
@@ -254,8 +270,14 @@ impl CallData {
             }
             Err(error) => {
                 let pending = self.messages.remove(index);
-                let message = crate::text::concat(&["the Blob could not be read: ", &js::error_message(&error)]);
-                work.push(Work::call(pending.reject, js::error("read-failed", &message)));
+                let message = crate::text::concat(&[
+                    "the Blob could not be read: ",
+                    &js::error_message(&error),
+                ]);
+                work.push(Work::call(
+                    pending.reject,
+                    js::error("read-failed", &message),
+                ));
                 false
             }
         };
@@ -301,8 +323,14 @@ pub fn send_message(resources: &mut CallResources, id: u64, work: &mut Vec<Work>
     match sent {
         Ok(()) => work.push(Work::call(pending.resolve, JsValue::UNDEFINED)),
         Err(error) => {
-            let message = crate::text::concat(&["the channel refused the message: ", &js::error_message(&error)]);
-            work.push(Work::call(pending.reject, js::error("send-failed", &message)));
+            let message = crate::text::concat(&[
+                "the channel refused the message: ",
+                &js::error_message(&error),
+            ]);
+            work.push(Work::call(
+                pending.reject,
+                js::error("send-failed", &message),
+            ));
         }
     }
 }
@@ -317,13 +345,22 @@ pub fn send_frame(resources: &CallResources, frame: &str) {
 
 /// Reads `len` bytes of file `id` from `offset` and sends them in [`FRAME_BYTES`] frames, then
 /// reports the channel's `bufferedAmount` (or the failure).
-pub fn send_block(weak: &Weak, call: CallHandle, resources: &mut CallResources, id: u64, offset: u64, len: u64) {
+pub fn send_block(
+    weak: &Weak,
+    call: CallHandle,
+    resources: &mut CallResources,
+    id: u64,
+    offset: u64,
+    len: u64,
+) {
     let generation = resources.generation;
     let Some(sending) = resources.data.sending.iter().find(|s| s.id == id) else {
         return;
     };
     let peer = resources.peer.as_ref();
-    let Some((handle, channel)) = peer.and_then(|p| Some((p.handle(), p.channels.as_ref()?.files.clone()))) else {
+    let Some((handle, channel)) =
+        peer.and_then(|p| Some((p.handle(), p.channels.as_ref()?.files.clone())))
+    else {
         return report(weak, call, None, EffectResult::FileBlockFailed { id });
     };
     let block = sending.blob.slice(offset as f64, (offset + len) as f64);
@@ -463,10 +500,11 @@ pub fn on_event(
             let options = js::object();
             js::set(&options, "type", receiving.mime.as_str());
             let o = file_info(id, &receiving.name, &receiving.mime, receiving.size);
-            let file: JsValue = match bindings::File::new_file(&receiving.parts, &receiving.name, &options) {
-                Ok(file) => file.into(),
-                Err(_) => Blob::new_blob(&receiving.parts, &options).into(),
-            };
+            let file: JsValue =
+                match bindings::File::new_file(&receiving.parts, &receiving.name, &options) {
+                    Ok(file) => file.into(),
+                    Err(_) => Blob::new_blob(&receiving.parts, &options).into(),
+                };
             js::set(&o, "file", file);
             work.push(Work::emit(call, "file", o.into()));
         }
@@ -520,9 +558,10 @@ fn file_info(id: u64, name: &str, mime: &str, size: u64) -> js_sys::Object {
 fn transfer_error(reason: TransferEnd) -> JsValue {
     match reason {
         TransferEnd::Cancelled => js::error("transfer-cancelled", "the transfer was cancelled"),
-        TransferEnd::RemoteCancelled => {
-            js::error("transfer-cancelled", "the other side cancelled the transfer")
-        }
+        TransferEnd::RemoteCancelled => js::error(
+            "transfer-cancelled",
+            "the other side cancelled the transfer",
+        ),
         TransferEnd::CallEnded => call_ended(),
         TransferEnd::Failed => js::error(
             "transfer-failed",

@@ -91,7 +91,10 @@ pub enum Work {
     },
     /// Calls a Promise's `resolve` or `reject` with `value` (a data Promise: a message's, a
     /// file's `done`).
-    Call { callback: Function, value: JsValue },
+    Call {
+        callback: Function,
+        value: JsValue,
+    },
     /// Resolves or rejects the Promises of `call` waiting for `awaited`.
     Settle {
         call: CallHandle,

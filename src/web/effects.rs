@@ -192,9 +192,15 @@ fn ensure_peer(
     let weak = weak.clone();
     let on_event: Rc<dyn Fn(PeerEvent)> = Rc::new(move |event| match event {
         PeerEvent::Result(result) => report(&weak, call, Some(generation), result),
-        PeerEvent::Track(track) => finished(&weak, call, Finished::RemoteTrack { generation, track }),
-        PeerEvent::Message(data) => finished(&weak, call, Finished::DataMessage { generation, data }),
-        PeerEvent::FileChunk(bytes) => finished(&weak, call, Finished::FileChunk { generation, bytes }),
+        PeerEvent::Track(track) => {
+            finished(&weak, call, Finished::RemoteTrack { generation, track })
+        }
+        PeerEvent::Message(data) => {
+            finished(&weak, call, Finished::DataMessage { generation, data })
+        }
+        PeerEvent::FileChunk(bytes) => {
+            finished(&weak, call, Finished::FileChunk { generation, bytes })
+        }
     });
     let peer = Peer::new(rtc_config, resources.local.as_ref(), on_event)?;
     let handle = peer.handle();

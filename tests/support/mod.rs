@@ -141,7 +141,9 @@ impl Promises {
         }
         let key = (call, id);
         if self.finished.contains(&key) {
-            return Err(format!("{event:?} after transfer {id} of {call:?} finished"));
+            return Err(format!(
+                "{event:?} after transfer {id} of {call:?} finished"
+            ));
         }
         if finishes {
             self.transfers.remove(&key);
@@ -163,8 +165,14 @@ impl Promises {
     /// Checks the machine whose outputs were observed: every call it remembers is ended exactly
     /// when it was released and reported ended, and an ended call has no transfer under way.
     pub fn settled(&self, machine: &CallMachine) -> Result<(), String> {
-        if let Some((call, id)) = self.transfers.iter().find(|(c, _)| self.released.contains(c)) {
-            return Err(format!("transfer {id} of {call:?} never finished, yet its call ended"));
+        if let Some((call, id)) = self
+            .transfers
+            .iter()
+            .find(|(c, _)| self.released.contains(c))
+        {
+            return Err(format!(
+                "transfer {id} of {call:?} never finished, yet its call ended"
+            ));
         }
         for handle in machine.calls() {
             let ended = machine
