@@ -398,6 +398,13 @@ mod native {
                 | Event::RemoteMedia { .. }
                 | Event::LocalMedia { .. }
                 | Event::Quality { .. } => {}
+                Event::FileIncoming { .. }
+                | Event::Progress { .. }
+                | Event::FileSent { .. }
+                | Event::FileReceived { .. }
+                | Event::TransferEnded { .. } => {
+                    panic!("{}: a file event, yet no file was sent", NAMES[side])
+                }
             }
         }
 

@@ -1207,11 +1207,9 @@ impl World {
                 self.after(10, 100, plain(result));
                 self.after(20, 120, plain(EffectResult::NegotiationNeeded));
             }
-            Effect::SwitchDevice { .. } => {
-                if self.rng.chance(0.2) {
-                    let failed = EffectResult::SwitchDeviceFailed(MediaError::DeviceNotFound);
-                    self.after(5, 50, plain(failed));
-                }
+            Effect::SwitchDevice { .. } if self.rng.chance(0.2) => {
+                let failed = EffectResult::SwitchDeviceFailed(MediaError::DeviceNotFound);
+                self.after(5, 50, plain(failed));
             }
             Effect::SetSending { sending } => {
                 if !sending {
