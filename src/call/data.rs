@@ -27,7 +27,7 @@ use crate::prelude::*;
 
 use super::error::{CallError, CommandError};
 use super::io::{Effect, Event, Outbox};
-use super::{CallHandle, Direction};
+use super::{CallHandle, Direction, Instant, Millis};
 
 /// The largest message, in bytes (UTF-8 text, JSON text or binary): 64 KiB, which every
 /// browser's data channel carries in one piece.
@@ -44,6 +44,10 @@ pub const MAX_FILE_NAME_BYTES: usize = 255;
 pub const BLOCK_BYTES: u64 = 256 * 1024;
 /// Above this `bufferedAmount` after a block, a transfer waits for the buffer to drain.
 pub const HIGH_WATER_BYTES: u64 = 1024 * 1024;
+/// How long transfers under way outlive a closed channel, waiting for the call's end. A peer
+/// that hangs up closes its connection as it sends the hangup: the channel's close often
+/// arrives first, and the transfers should end `call-ended`, as the call does, not `failed`.
+pub const CLOSE_GRACE_MS: Millis = 2_000;
 
 /// What the app asks to send on a call's data path.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -141,6 +145,9 @@ pub(crate) struct DataPath {
     block: Option<u64>,
     /// The buffer was above the high-water mark after the last block.
     paused: bool,
+    /// A channel closed with transfers under way: they fail at this time unless the call ends
+    /// first ([`CLOSE_GRACE_MS`]).
+    fail_at: Option<Instant>,
 }
 
 impl DataPath {
@@ -211,16 +218,41 @@ impl DataPath {
 
     /// Both channels are open.
     pub(crate) fn opened(&mut self, handle: CallHandle, out: &mut Outbox) {
+        // New channels: what was under way on the closed ones cannot go on.
+        if self.fail_at.is_some() {
+            self.fail_under_way(handle, out);
+        }
         self.open = true;
         self.pump(handle, out);
     }
 
-    /// A channel closed (or the peer connection was replaced): the transfers under way fail;
-    /// messages and files not started wait for the channels of a new connection.
-    pub(crate) fn closed(&mut self, handle: CallHandle, out: &mut Outbox) {
+    /// A channel closed (or the peer connection was replaced): nothing more goes out; the
+    /// transfers under way fail after [`CLOSE_GRACE_MS`] unless the call ends first. Messages
+    /// and files not started wait for the channels of a new connection.
+    pub(crate) fn closed(&mut self, now: Instant) {
         self.open = false;
         self.block = None;
         self.paused = false;
+        let under_way = self.incoming.is_some() || self.outgoing.front().is_some_and(|f| f.offered);
+        if under_way && self.fail_at.is_none() {
+            self.fail_at = Some(now + CLOSE_GRACE_MS);
+        }
+    }
+
+    /// When [`on_timeout`](Self::on_timeout) has work.
+    pub(crate) fn deadline(&self) -> Option<Instant> {
+        self.fail_at
+    }
+
+    /// The grace after a channel closed is over: the transfers under way then fail.
+    pub(crate) fn on_timeout(&mut self, now: Instant, handle: CallHandle, out: &mut Outbox) {
+        if self.fail_at.is_some_and(|at| now >= at) {
+            self.fail_under_way(handle, out);
+        }
+    }
+
+    fn fail_under_way(&mut self, handle: CallHandle, out: &mut Outbox) {
+        self.fail_at = None;
         if self.outgoing.front().is_some_and(|f| f.offered) {
             if let Some(file) = self.outgoing.pop_front() {
                 end_transfer(
@@ -459,6 +491,7 @@ impl DataPath {
     /// driver rejects their Promises with `call-ended`).
     pub(crate) fn end(&mut self, handle: CallHandle, out: &mut Outbox) {
         self.open = false;
+        self.fail_at = None;
         self.messages.clear();
         self.queued_bytes = 0;
         self.block = None;

@@ -275,6 +275,7 @@ impl CallFlow {
             self.candidates.deadline().filter(|_| self.signaled),
             self.ice.deadline(),
             self.media_retry_at,
+            self.data.deadline(),
         ]
         .into_iter()
         .flatten()
@@ -998,7 +999,7 @@ impl CallFlow {
                 out.error(Some(self.handle), CallError::Media(error));
             }
             EffectResult::DataOpen => self.data.opened(self.handle, out),
-            EffectResult::DataClosed => self.data.closed(self.handle, out),
+            EffectResult::DataClosed => self.data.closed(now),
             EffectResult::MessageRead { id, ok } => {
                 self.data.message_read(self.handle, id, ok, out)
             }
@@ -1131,6 +1132,7 @@ impl CallFlow {
             self.media_retry_at = None;
             self.send_media_state(out);
         }
+        self.data.on_timeout(now, self.handle, out);
         self.flush_candidates(now, out);
     }
 }

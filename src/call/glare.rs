@@ -87,7 +87,7 @@ fn merge_into_incoming(ours: &mut CallFlow, now: Instant, invite: NewInvite, out
     if ours.negotiation.has_peer_connection() {
         out.effect(ours.handle, Effect::ResetPeerConnection);
         // The new connection brings new channels.
-        ours.data.closed(ours.handle, out);
+        ours.data.closed(now);
     }
     let NewInvite {
         call_id,

@@ -43,6 +43,10 @@ extern "C" {
     #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
     pub fn json_parse(text: &str) -> Result<JsValue, JsValue>;
 
+    /// `JSON.parse` of a JS string (a data channel's frame: never copied into the wasm memory).
+    #[wasm_bindgen(js_namespace = JSON, js_name = parse, catch)]
+    pub fn json_parse_text(text: &js_sys::JsString) -> Result<JsValue, JsValue>;
+
     /// `JSON.stringify`.
     #[wasm_bindgen(js_namespace = JSON, js_name = stringify, catch)]
     pub fn json_stringify(value: &JsValue) -> Result<JsValue, JsValue>;

@@ -197,27 +197,26 @@ pub fn payload(data: &JsValue) -> Result<Payload, JsValue> {
         let len = copy.length() as usize;
         return Ok(Payload::Ready(copy.into(), len));
     }
-    let (prefix, text) = if let Some(text) = data.dyn_ref::<JsString>() {
-        // A string longer than the limit in UTF-16 units is longer in UTF-8 bytes too: it is
-        // refused before it is copied into the wasm memory.
-        if text.length() as usize > crate::call::MAX_MESSAGE_BYTES {
-            return Err(too_large());
-        }
-        ("s", data.as_string().unwrap_or_default())
-    } else {
-        let json = bindings::json_stringify(data)
-            .ok()
-            .and_then(|j| j.as_string());
-        let Some(json) = json else {
-            return Err(js::error(
-                "invalid-value",
-                "send() takes a string, a JSON value, an ArrayBuffer, a typed array or a Blob",
-            ));
+    let (prefix, text) =
+        match data.dyn_ref::<JsString>() {
+            Some(text) => ("s", text.clone()),
+            None => match bindings::json_stringify(data).map(JsValue::dyn_into::<JsString>) {
+                Ok(Ok(json)) => ("j", json),
+                _ => return Err(js::error(
+                    "invalid-value",
+                    "send() takes a string, a JSON value, an ArrayBuffer, a typed array or a Blob",
+                )),
+            },
         };
-        ("j", json)
-    };
+    // A text longer than the limit in UTF-16 units is longer in UTF-8 bytes too: it is refused
+    // before it is copied into the wasm memory.
+    if text.length() as usize > crate::call::MAX_MESSAGE_BYTES {
+        return Err(too_large());
+    }
+    let text = String::from(text);
+    // The limit is on the app's bytes: the one-letter tag rides on top.
+    let len = text.len();
     let frame = crate::text::concat(&[prefix, &text]);
-    let len = frame.len();
     Ok(Payload::Ready(JsValue::from_str(&frame), len))
 }
 
@@ -437,12 +436,20 @@ pub fn chunk(resources: &mut CallResources, bytes: ArrayBuffer) -> Option<Effect
 /// A frame on the `messages` channel, as the app's `message` event carries it: the string, the
 /// JSON value, or the bytes as an `ArrayBuffer`. `None` for a frame that is none of these.
 pub fn decode_message(data: &JsValue) -> Option<JsValue> {
+    let limit = crate::call::MAX_MESSAGE_BYTES as u32;
     let Some(text) = data.dyn_ref::<JsString>() else {
-        return data.is_instance_of::<ArrayBuffer>().then(|| data.clone());
+        let buffer = data.dyn_ref::<ArrayBuffer>()?;
+        return (buffer.byte_length() <= limit).then(|| data.clone());
     };
+    // Nothing of a frame enters the wasm memory: a peer's oversized frame is refused by its
+    // length (a UTF-8 text of at most `limit` bytes has at most `limit` UTF-16 units).
+    if text.length() > limit + 1 {
+        return None;
+    }
+    let body = text.slice(1, text.length());
     match text.char_code_at(0) as u32 {
-        0x73 /* 's' */ => Some(text.slice(1, text.length()).into()),
-        0x6a /* 'j' */ => bindings::json_parse(&data.as_string()?.get(1..)?.to_owned()).ok(),
+        0x73 /* 's' */ => Some(body.into()),
+        0x6a /* 'j' */ => bindings::json_parse_text(&body).ok(),
         _ => None,
     }
 }

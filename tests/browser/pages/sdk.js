@@ -324,6 +324,27 @@ const silent = (measured) => measured.level <= SILENCE;
 // -40 dBFS: far below the fake microphone (about 0.1 to 0.3 RMS).
 const SILENCE = 0.01;
 
+/** A Blob of `size` random bytes (1 MiB of randomness, varied per MiB so no two parts match). */
+function randomBlob(size) {
+  const MiB = 1024 * 1024;
+  const base = new Uint8Array(MiB);
+  for (let o = 0; o < MiB; o += 65536) crypto.getRandomValues(base.subarray(o, o + 65536));
+  const parts = [];
+  for (let o = 0; o < size; o += MiB) {
+    const part = base.slice(0, Math.min(MiB, size - o));
+    part[0] = (o / MiB) & 0xff;
+    part[1] = (o / MiB) >> 8;
+    parts.push(part);
+  }
+  return new Blob(parts);
+}
+
+/** The SHA-256 of a Blob, as hex. */
+async function sha256(blob) {
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', await blob.arrayBuffer()));
+  return [...digest].map((b) => b.toString(16).padStart(2, '0')).join('');
+}
+
 function liveTracks() {
   return allTracks.filter((t) => t.readyState === 'live').length;
 }
@@ -1224,20 +1245,141 @@ const scenarios = {
     // The other way, and the limits.
     await call.send({ reply: true });
     await waitFor(() => atAlice.length === 1 && atAlice[0].reply === true, 'bob\'s reply at alice');
-    const big = await outgoing.send('x'.repeat(65535)).then(() => 'sent', (e) => e.code);
-    const tooBig = await outgoing.send('x'.repeat(65536)).then(() => 'sent', (e) => e.code);
+    const big = await outgoing.send('x'.repeat(65536)).then(() => 'sent', (e) => e.code);
+    const tooBig = await outgoing.send('x'.repeat(65537)).then(() => 'sent', (e) => e.code);
+    const tooBigJson = await outgoing.send({ text: 'x'.repeat(65536) }).then(() => 'sent', (e) => e.code);
+    const tooBigBinary = await outgoing.send(new Uint8Array(65537)).then(() => 'sent', (e) => e.code);
     const fn = await outgoing.send(() => 1).then(() => 'sent', (e) => e.code);
     check(big === 'sent', `a 65,536-byte message goes (${big})`);
-    check(tooBig === 'message-too-large', `a 65,537-byte message is refused (${tooBig})`);
+    check(tooBig === 'message-too-large' && tooBigJson === 'message-too-large' && tooBigBinary === 'message-too-large',
+      `a 65,537-byte text, JSON or binary message is refused (${tooBig}, ${tooBigJson}, ${tooBigBinary})`);
     check(fn === 'invalid-value', `a function is refused (${fn})`);
     await waitFor(() => atBob.length === COUNT + 2, 'the 64 KiB message');
-    check(atBob[COUNT + 1].length === 65535, 'the 64 KiB message arrives whole');
+    check(atBob[COUNT + 1].length === 65536, 'the 64 KiB message arrives whole');
     call.hangup();
     await ended(outgoing, aLog);
     const afterEnd = await outgoing.send('late').then(() => 'sent', (e) => e.code);
     check(afterEnd === 'call-ended', `sending on an ended call rejects with call-ended (${afterEnd})`);
     check(aLog.errors.length === 0 && bLog.errors.length === 0, `no errors (${aLog.errors}, ${bLog.errors})`);
     return { messages: COUNT, ms: Math.round(ms), perMessageMs: Number((ms / COUNT).toFixed(3)) };
+  },
+
+  // A 50 MB file arrives byte-identical, with progress on both sides, while the page's JS heap
+  // and the wasm memory stay bounded (sampled during the transfer).
+  async fileTransfer() {
+    const hub = createHub();
+    const alice = client(hub, 'alice');
+    const bob = client(hub, 'bob');
+    const { outgoing, incoming, aLog, bLog } = await connect(alice, bob, 'bob');
+    const SIZE = 50 * 1024 * 1024;
+    const source = randomBlob(SIZE);
+    const sourceHash = await sha256(source);
+    const progress = { outgoing: [], incoming: [] };
+    let offered = null;
+    let received = null;
+    outgoing.on('progress', (p) => progress.outgoing.push(p.bytes));
+    incoming.on('progress', (p) => progress.incoming.push(p.bytes));
+    incoming.on('fileIncoming', (f) => { offered = f; });
+    incoming.on('file', (f) => { received = f; });
+    const memory = { wasmBytes: [], jsHeapBytes: [] };
+    const sample = () => {
+      memory.wasmBytes.push(memoryUsage().memoryBytes);
+      if (performance.memory) memory.jsHeapBytes.push(performance.memory.usedJSHeapSize);
+    };
+    sample();
+    const sampler = setInterval(sample, 100);
+    const started = performance.now();
+    const { id, done } = outgoing.sendFile(source, { name: 'big.bin', type: 'application/octet-stream' });
+    await done;
+    await waitFor(() => received !== null, 'the file at bob', 120000);
+    const seconds = (performance.now() - started) / 1000;
+    clearInterval(sampler);
+    sample();
+    check(offered?.name === 'big.bin' && offered.size === SIZE && offered.type === 'application/octet-stream', `bob was offered the file (${JSON.stringify(offered)})`);
+    check(received.file.size === SIZE && received.name === 'big.bin' && received.file.name === 'big.bin' && received.file.type === 'application/octet-stream', `bob got a File of the size, name and type sent (${received.file.size}, ${received.file.name}, ${received.file.type})`);
+    const hash = await sha256(received.file);
+    check(hash === sourceHash, `the file is byte-identical (sha-256 ${hash} vs ${sourceHash})`);
+    for (const side of ['outgoing', 'incoming']) {
+      const bytes = progress[side];
+      check(bytes.length >= 100 && bytes.at(-1) === SIZE && bytes.every((b, i) => i === 0 || b > bytes[i - 1]), `${side} progress rises to the size (${bytes.length} events, last ${bytes.at(-1)})`);
+    }
+    const growth = (values) => values.length ? Math.max(...values) - values[0] : null;
+    const wasmGrowth = growth(memory.wasmBytes);
+    const heapGrowth = growth(memory.jsHeapBytes);
+    // Bounded: the wasm memory holds no file bytes at all (they stay in JS), and the page holds
+    // at most a few MiB of the file outside the Blobs' own storage.
+    check(wasmGrowth <= 1024 * 1024, `the wasm memory grew ${wasmGrowth} bytes during a 50 MB transfer`);
+    if (heapGrowth !== null) check(heapGrowth < SIZE / 2, `the JS heap grew ${heapGrowth} bytes during a 50 MB transfer`);
+    check(id > 0, 'the transfer has an id');
+    outgoing.hangup();
+    await ended(incoming, bLog);
+    check(aLog.errors.length === 0 && bLog.errors.length === 0, `no errors (${aLog.errors}, ${bLog.errors})`);
+    return {
+      megabytes: SIZE / 1e6, seconds: Number(seconds.toFixed(2)), mbPerSecond: Number((SIZE / 1e6 / seconds).toFixed(1)),
+      progressEvents: { outgoing: progress.outgoing.length, incoming: progress.incoming.length },
+      wasmMemoryGrowthBytes: wasmGrowth, jsHeapGrowthBytes: heapGrowth, jsHeapPeakBytes: memory.jsHeapBytes.length ? Math.max(...memory.jsHeapBytes) : null,
+    };
+  },
+
+  // Cancel from the sender, cancel from the receiver, hangup mid-transfer: each ends cleanly on
+  // both sides with its documented reason and error, and the call (or the next file) goes on.
+  async transferEnds() {
+    const hub = createHub();
+    const alice = client(hub, 'alice');
+    const bob = client(hub, 'bob');
+    const { outgoing, incoming, aLog, bLog } = await connect(alice, bob, 'bob');
+    const ends = { alice: [], bob: [] };
+    outgoing.on('transferEnded', (e) => ends.alice.push(e));
+    incoming.on('transferEnded', (e) => ends.bob.push(e));
+    const files = [];
+    incoming.on('file', (f) => files.push(f));
+    const bobBytes = new Map();
+    incoming.on('progress', (p) => bobBytes.set(p.id, p.bytes));
+    const SIZE = 20 * 1024 * 1024;
+    const source = randomBlob(SIZE);
+    let bobId = null;
+    incoming.on('fileIncoming', (f) => { bobId = f.id; });
+    // Under way: bob has received 2 MiB of the file now going (progress comes every 256 KiB).
+    const midway = () => waitFor(() => [...bobBytes.values()].some((b) => b >= 2 * 1024 * 1024), 'the transfer to be under way', 30000);
+    // 1. The sender cancels.
+    const first = outgoing.sendFile(source, { name: 'one.bin' });
+    const firstDone = first.done.then(() => 'resolved', (e) => e.code);
+    await midway();
+    outgoing.cancelTransfer(first.id);
+    check(await firstDone === 'transfer-cancelled', 'the sender\'s done rejects with transfer-cancelled');
+    await waitFor(() => ends.bob.length === 1, 'bob to hear of the cancel');
+    check(ends.alice[0]?.reason === 'cancelled' && ends.alice[0].direction === 'outgoing', `alice: ${JSON.stringify(ends.alice)}`);
+    check(ends.bob[0]?.reason === 'remote-cancelled' && ends.bob[0].direction === 'incoming', `bob: ${JSON.stringify(ends.bob)}`);
+    const unknown = (() => { try { outgoing.cancelTransfer(first.id); return 'no error'; } catch (e) { return e.code; } })();
+    check(unknown === 'unknown-transfer', `cancelling it again throws unknown-transfer (${unknown})`);
+    // 2. The receiver cancels; a small file queued behind it still arrives whole.
+    const second = outgoing.sendFile(source, { name: 'two.bin' });
+    const small = outgoing.sendFile(new Blob(['after the cancel']), { name: 'small.txt', type: 'text/plain' });
+    const secondDone = second.done.then(() => 'resolved', (e) => e.code);
+    bobBytes.clear();
+    await midway();
+    incoming.cancelTransfer(bobId);
+    check(await secondDone === 'transfer-cancelled', 'the sender\'s done rejects when the receiver cancels');
+    await small.done;
+    await waitFor(() => files.length === 1, 'the small file after the cancel');
+    check(await files[0].file.text() === 'after the cancel' && files[0].type === 'text/plain', `the next file arrives whole (${files[0].name})`);
+    check(ends.alice[1]?.reason === 'remote-cancelled' && ends.bob[1]?.reason === 'cancelled', `receiver cancel: ${JSON.stringify([ends.alice[1], ends.bob[1]])}`);
+    // 3. Hangup mid-transfer: both sides end the transfer with call-ended.
+    const third = outgoing.sendFile(source, { name: 'three.bin' });
+    const thirdDone = third.done.then(() => 'resolved', (e) => e.code);
+    bobBytes.clear();
+    await midway();
+    incoming.hangup();
+    await ended(outgoing, aLog);
+    check(await thirdDone === 'call-ended', 'the sender\'s done rejects with call-ended');
+    check(ends.alice[2]?.reason === 'call-ended' && ends.bob[2]?.reason === 'call-ended', `hangup: ${JSON.stringify([ends.alice[2], ends.bob[2]])}`);
+    check(ends.alice.length === 3 && ends.bob.length === 3 && files.length === 1, `nothing more ended or arrived (${ends.alice.length}, ${ends.bob.length}, ${files.length})`);
+    checkBothEnded([
+      { who: 'bob', log: bLog, reason: 'hangup', states: CALLEE_CONNECTED },
+      { who: 'alice', log: aLog, reason: 'remote-hangup', states: CALLER_CONNECTED },
+    ]);
+    check(aLog.errors.length === 0 && bLog.errors.length === 0, `no errors (${aLog.errors}, ${bLog.errors})`);
+    return { ends: { alice: ends.alice.map((e) => e.reason), bob: ends.bob.map((e) => e.reason) } };
   },
 
   async badInputs() {
