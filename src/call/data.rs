@@ -20,8 +20,6 @@
 //! Transfer ids are per side: the offer carries the sender's, and every transfer has a local id
 //! for the app (unique among the call's transfers in both directions).
 
-use alloc::collections::VecDeque;
-
 use crate::json::{self, Writer};
 use crate::prelude::*;
 
@@ -134,10 +132,10 @@ pub(crate) struct DataPath {
     open: bool,
     next_message: u64,
     next_transfer: u64,
-    messages: VecDeque<Queued>,
+    messages: Vec<Queued>,
     queued_bytes: usize,
     /// The front one is under way once offered.
-    outgoing: VecDeque<OutgoingFile>,
+    outgoing: Vec<OutgoingFile>,
     /// The bytes on the `files` channel belong to this transfer (one at a time: the sender sends
     /// one file after the other).
     incoming: Option<IncomingFile>,
@@ -168,7 +166,7 @@ impl DataPath {
                 }
                 self.next_message += 1;
                 let id = self.next_message;
-                self.messages.push_back(Queued { id, len, ready });
+                self.messages.push(Queued { id, len, ready });
                 self.queued_bytes += len;
                 id
             }
@@ -183,7 +181,7 @@ impl DataPath {
                     return Err(CommandError::SendQueueFull);
                 }
                 let id = self.new_transfer_id();
-                self.outgoing.push_back(OutgoingFile {
+                self.outgoing.push(OutgoingFile {
                     id,
                     size,
                     name,
@@ -209,8 +207,8 @@ impl DataPath {
         if let Some(index) = self.messages.iter().position(|m| m.id == id) {
             if ok {
                 self.messages[index].ready = true;
-            } else if let Some(message) = self.messages.remove(index) {
-                self.queued_bytes -= message.len;
+            } else {
+                self.queued_bytes -= self.messages.remove(index).len;
             }
         }
         self.pump(handle, out);
@@ -233,7 +231,7 @@ impl DataPath {
         self.open = false;
         self.block = None;
         self.paused = false;
-        let under_way = self.incoming.is_some() || self.outgoing.front().is_some_and(|f| f.offered);
+        let under_way = self.incoming.is_some() || self.outgoing.first().is_some_and(|f| f.offered);
         if under_way && self.fail_at.is_none() {
             self.fail_at = Some(now + CLOSE_GRACE_MS);
         }
@@ -253,16 +251,15 @@ impl DataPath {
 
     fn fail_under_way(&mut self, handle: CallHandle, out: &mut Outbox) {
         self.fail_at = None;
-        if self.outgoing.front().is_some_and(|f| f.offered) {
-            if let Some(file) = self.outgoing.pop_front() {
-                end_transfer(
-                    handle,
-                    file.id,
-                    Direction::Outgoing,
-                    TransferEnd::Failed,
-                    out,
-                );
-            }
+        if self.outgoing.first().is_some_and(|f| f.offered) {
+            let file = self.outgoing.remove(0);
+            end_transfer(
+                handle,
+                file.id,
+                Direction::Outgoing,
+                TransferEnd::Failed,
+                out,
+            );
         }
         if let Some(file) = self.incoming.take() {
             end_transfer(
@@ -284,7 +281,7 @@ impl DataPath {
     ) -> Result<(), CommandError> {
         let reason = TransferEnd::Cancelled;
         if let Some(index) = self.outgoing.iter().position(|f| f.id == id) {
-            let offered = self.outgoing.remove(index).is_some_and(|f| f.offered);
+            let offered = self.outgoing.remove(index).offered;
             if offered {
                 self.block = None;
                 self.paused = false;
@@ -310,7 +307,7 @@ impl DataPath {
         out: &mut Outbox,
     ) {
         let Some(len) = self.block else { return };
-        let Some(file) = self.outgoing.front_mut().filter(|f| f.id == id) else {
+        let Some(file) = self.outgoing.first_mut().filter(|f| f.id == id) else {
             return;
         };
         self.block = None;
@@ -323,7 +320,7 @@ impl DataPath {
             size: file.size,
         });
         if file.sent >= file.size {
-            self.outgoing.pop_front();
+            self.outgoing.remove(0);
             out.event(Event::FileSent { call: handle, id });
         }
         self.paused = buffered > HIGH_WATER_BYTES;
@@ -333,10 +330,10 @@ impl DataPath {
     /// The driver could not read or send a block of `id`: the transfer fails and the peer is
     /// told.
     pub(crate) fn block_failed(&mut self, handle: CallHandle, id: u64, out: &mut Outbox) {
-        if self.block.is_none() || self.outgoing.front().is_none_or(|f| f.id != id) {
+        if self.block.is_none() || self.outgoing.first().is_none_or(|f| f.id != id) {
             return;
         }
-        self.outgoing.pop_front();
+        self.outgoing.remove(0);
         self.block = None;
         self.paused = false;
         self.frame(out, handle, 'x', id);
@@ -520,18 +517,15 @@ impl DataPath {
         if !self.open {
             return;
         }
-        while let Some(message) = self.messages.pop_front() {
-            if !message.ready {
-                self.messages.push_front(message);
-                break;
-            }
+        let ready = self.messages.iter().take_while(|m| m.ready).count();
+        for message in self.messages.drain(..ready) {
             self.queued_bytes -= message.len;
             out.effect(handle, Effect::SendMessage { id: message.id });
         }
         if self.block.is_some() || self.paused {
             return;
         }
-        let Some(file) = self.outgoing.front_mut() else {
+        let Some(file) = self.outgoing.first_mut() else {
             return;
         };
         if !file.offered {
@@ -546,7 +540,7 @@ impl DataPath {
             out.effect(handle, Effect::SendFrame { frame });
             if file.size == 0 {
                 let id = file.id;
-                self.outgoing.pop_front();
+                self.outgoing.remove(0);
                 out.event(Event::Progress {
                     call: handle,
                     id,

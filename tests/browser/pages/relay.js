@@ -23,7 +23,7 @@ function follow(call) {
   call.on('state', (s) => record.states.push(s));
   call.on('ended', (e) => { record.ended = e; });
   call.on('message', (m) => record.messages.push(m instanceof ArrayBuffer ? { bytes: [...new Uint8Array(m)] } : m));
-  call.on('fileIncoming', (f) => record.offers.push(f));
+  call.on('fileIncoming', (f) => { record.offers.push(f); record.received = 0; });
   call.on('progress', (p) => { if (p.direction === 'incoming') record.received = p.bytes; });
   call.on('file', (f) => record.files.push(f));
   call.on('transferEnded', (e) => record.transferEnds.push(e));
