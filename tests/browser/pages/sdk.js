@@ -1256,6 +1256,16 @@ const scenarios = {
     check(fn === 'invalid-value', `a function is refused (${fn})`);
     await waitFor(() => atBob.length === COUNT + 2, 'the 64 KiB message');
     check(atBob[COUNT + 1].length === 65536, 'the 64 KiB message arrives whole');
+    // Across an ICE restart (the channels ride on the same association): 50 messages sent while
+    // it runs arrive in order, and the call is connected after it.
+    const RESTART = 50;
+    outgoing.restartIce();
+    const during = [];
+    for (let i = 0; i < RESTART; i++) during.push(outgoing.send(`restart ${i}`));
+    await Promise.all(during);
+    await waitFor(() => atBob.length === COUNT + 2 + RESTART, `the messages sent during the ICE restart (${atBob.length - COUNT - 2})`);
+    check(atBob.slice(COUNT + 2).every((m, i) => m === `restart ${i}`), 'the messages sent during the ICE restart arrive in order');
+    await waitFor(() => outgoing.state === 'connected' && call.state === 'connected', 'both connected after the ICE restart');
     call.hangup();
     await ended(outgoing, aLog);
     const afterEnd = await outgoing.send('late').then(() => 'sent', (e) => e.code);
