@@ -1,7 +1,7 @@
 import type { ForwardRefExoticComponent, RefAttributes, VideoHTMLAttributes } from 'react';
 import type { Call, CallClient, CallClientOptions, CallKind, EndReason, MediaState, PeercallError, Quality } from './peercall.js';
-import type { CallActions } from './call-actions.js';
-export type { CallActions };
+import type { CallActions, CallMessage, Transfer } from './call-actions.js';
+export type { CallActions, CallMessage, Transfer };
 
 /** Loads the WebAssembly once per page. */
 export function ready(): Promise<unknown>;
@@ -36,6 +36,10 @@ export interface CallView extends CallActions {
   waiting: Call | null;
   /** A call put on hold to take another (`holdAndAccept`); current again, still held, when the current one ends. */
   held: Call | null;
+  /** The current call's last 100 messages, both ways, oldest first; kept when it ends, until the next call. */
+  messages: readonly CallMessage[];
+  /** The current call's file transfers, both ways, oldest first; kept when it ends, until the next call. */
+  transfers: readonly Transfer[];
 }
 /** The client's current call as React state, with the actions; idle again when `client` changes or is null. */
 export function useCall(client: CallClient | null): CallView;

@@ -1,7 +1,7 @@
 // peercall/react: hooks over the core API. React is a peer dependency.
 import { createElement, forwardRef, useCallback, useEffect, useRef, useState } from 'react';
 import { CallClient } from './index.js';
-import { ready, sameOptions } from './options.js';
+import { NO_DATA, callData, callDataOf, ready, sameOptions } from './options.js';
 
 export { ready };
 
@@ -72,7 +72,8 @@ function snapshot(call, extra) {
  * actions. An incoming call while one is active is declined as busy by peercall itself, or, with
  * `callWaiting`, is `waiting` beside the current call; a call put on hold to take it is `held`, and
  * becomes the current call again (still on hold) when the current one ends. When the client
- * changes or becomes null, the calls of the old one are dropped (the view is idle).
+ * changes or becomes null, the calls of the old one are dropped (the view is idle). `messages`
+ * (the last 100) and `transfers` are the current call's, kept once it ends until the next one.
  */
 export function useCall(client) {
   clientOnly('useCall');
@@ -141,6 +142,15 @@ export function useCall(client) {
   // Until the effect above has run for a new call, show that call as it is now.
   const fields = view.of === call ? view.fields : call ? snapshot(call, NO_EXTRA) : IDLE;
 
+  // The call's messages and transfers: one record per call, followed while it is the current one
+  // and kept after it ends, until another call is current.
+  const [data, setData] = useState({ of: null, ...NO_DATA });
+  useEffect(() => {
+    if (!call) return undefined;
+    return callData(call).subscribe((now) => setData({ of: call, ...now }));
+  }, [call]);
+  const { messages, transfers } = data.of === call ? data : call ? callDataOf(call) : NO_DATA;
+
   const place = (peer, options) => {
     if (!client) throw Object.assign(new Error('the client is not ready'), { code: 'not-ready' });
     const placed = client.call(peer, options);
@@ -166,6 +176,8 @@ export function useCall(client) {
 
   return {
     ...fields,
+    messages,
+    transfers,
     call,
     incoming: call && call.direction === 'incoming' && fields.state === 'ringing' ? call : null,
     place,
@@ -176,6 +188,9 @@ export function useCall(client) {
     setVideoEnabled: (enabled) => call?.setVideoEnabled(enabled),
     startScreenShare: () => call?.startScreenShare(),
     stopScreenShare: () => call?.stopScreenShare(),
+    send: (message) => (call ? callData(call).send(message) : undefined),
+    sendFile: (file, options) => (call ? callData(call).sendFile(file, options) : undefined),
+    cancelTransfer: (id) => call?.cancelTransfer(id),
     waiting,
     held,
     hold: () => call?.hold(),

@@ -1,7 +1,7 @@
 import type { Ref, ShallowRef, DefineComponent, MaybeRefOrGetter } from 'vue';
 import type { Call, CallClient, CallClientOptions, CallKind, EndReason, MediaState, PeercallError, Quality } from './peercall.js';
-import type { CallActions } from './call-actions.js';
-export type { CallActions };
+import type { CallActions, CallMessage, Transfer } from './call-actions.js';
+export type { CallActions, CallMessage, Transfer };
 
 /** Loads the WebAssembly once per page. */
 export function ready(): Promise<unknown>;
@@ -34,6 +34,10 @@ export interface CallRefs extends CallActions {
   waiting: ShallowRef<Call | null>;
   /** A call put on hold to take another (`holdAndAccept`); current again, still held, when the current one ends. */
   held: ShallowRef<Call | null>;
+  /** The current call's last 100 messages, both ways, oldest first; kept when it ends, until the next call. */
+  messages: ShallowRef<readonly CallMessage[]>;
+  /** The current call's file transfers, both ways, oldest first; kept when it ends, until the next call. */
+  transfers: ShallowRef<readonly Transfer[]>;
 }
 /** The client's current call as refs, with the actions; idle again when the client changes or is null. */
 export function useCall(client: Ref<CallClient | null>): CallRefs;

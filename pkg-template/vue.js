@@ -1,7 +1,7 @@
 // peercall/vue: composables over the core API. Vue 3 is a peer dependency.
 import { defineComponent, h, onScopeDispose, ref, shallowRef, toRaw, toValue, watch } from 'vue';
 import { CallClient } from './index.js';
-import { plain, ready, sameOptions } from './options.js';
+import { NO_DATA, callData, plain, ready, sameOptions } from './options.js';
 
 export { ready };
 
@@ -66,7 +66,8 @@ const alreadyHolding = () => Object.assign(
  * call that rings while the current one is under way is `waiting`; a call put on hold to take it
  * is `held`, and becomes the current call again (still on hold) when the current one ends. When
  * the client changes or becomes null, the calls of the old one are dropped (the refs go back to
- * idle).
+ * idle). `messages` (the last 100) and `transfers` are the current call's, kept once it ends
+ * until the next one.
  */
 export function useCall(clientRef) {
   const call = shallowRef(null);
@@ -86,6 +87,10 @@ export function useCall(clientRef) {
   const incoming = shallowRef(null);
   const waiting = shallowRef(null);
   const held = shallowRef(null);
+  // The call's messages and transfers (replaced, never changed in place: shallow refs).
+  const messages = shallowRef(NO_DATA.messages);
+  const transfers = shallowRef(NO_DATA.transfers);
+  const showData = (data) => { messages.value = data.messages; transfers.value = data.transfers; };
 
   const sync = () => {
     const c = call.value;
@@ -107,7 +112,7 @@ export function useCall(clientRef) {
     detach();
     quality.value = null; missed.value = false; error.value = null;
     sync();
-    if (!c) { detach = () => {}; return; }
+    if (!c) { showData(NO_DATA); detach = () => {}; return; }
     const listeners = {
       state: sync, localStream: sync, remoteStream: sync, remoteMedia: sync, localMedia: sync,
       quality: (q) => { quality.value = q; sync(); },
@@ -123,8 +128,11 @@ export function useCall(clientRef) {
     };
     for (const [event, listener] of Object.entries(listeners)) c.on(event, listener);
     const timer = setInterval(() => { if (c.state === 'connected') duration.value = c.duration; }, 1000);
+    // One record per call, followed while it is the current one and kept after it ends.
+    const unfollow = callData(c).subscribe(showData);
     detach = () => {
       clearInterval(timer);
+      unfollow();
       for (const [event, listener] of Object.entries(listeners)) c.off(event, listener);
     };
   });
@@ -174,7 +182,7 @@ export function useCall(clientRef) {
 
   return {
     call, state, peer, kind, direction, localStream, remoteStream, remoteMedia, localMedia, quality,
-    endReason, missed, duration, error, incoming, place,
+    endReason, missed, duration, error, incoming, messages, transfers, place,
     accept: (options) => call.value?.accept(options),
     reject: () => call.value?.reject(),
     hangup: () => call.value?.hangup(),
@@ -182,6 +190,9 @@ export function useCall(clientRef) {
     setVideoEnabled: (enabled) => call.value?.setVideoEnabled(enabled),
     startScreenShare: () => call.value?.startScreenShare(),
     stopScreenShare: () => call.value?.stopScreenShare(),
+    send: (message) => (call.value ? callData(call.value).send(message) : undefined),
+    sendFile: (file, options) => (call.value ? callData(call.value).sendFile(file, options) : undefined),
+    cancelTransfer: (id) => call.value?.cancelTransfer(id),
     waiting,
     held,
     hold: () => call.value?.hold(),

@@ -156,7 +156,8 @@ function renderMessages() {
   $('messages').replaceChildren(...lines.map((line) => {
     const item = document.createElement('li');
     item.className = `${line.kind} ${line.mine ? 'mine' : 'theirs'}`;
-    item.textContent = line.text;
+    if (line.url) item.append(downloadLink(line.url, line.name, line.text));
+    else item.textContent = line.text;
     return item;
   }));
   $('messages').lastElementChild?.scrollIntoView({ block: 'end' });
@@ -304,6 +305,126 @@ function follow(call) {
   call.on('videoUnavailable', () => { if (shown()) notice('Camera unavailable, continuing with audio only'); });
   call.on('error', (error) => console.warn('call error', error.code, error.message));
   call.on('ended', (ended) => callEnded(call, ended));
+  followData(call);
+}
+
+// ----- messages and files in the call: reactions, text and files over call.send / sendFile ------
+
+const REACTIONS = ['👍', '❤️', '😂'];
+const ENDED = { cancelled: 'cancelled', 'remote-cancelled': 'cancelled by the other side', failed: 'failed', 'call-ended': 'stopped: the call ended' };
+/** Each call's strip: [{ mine, text, reaction, pending, failed } | { mine, file: { id, name, size, bytes, state, reason, url } }]. */
+const chats = new WeakMap();
+const chatOf = (call) => { if (!chats.has(call)) chats.set(call, []); return chats.get(call); };
+const bytes = (n) => (n < 1024 ? `${n} B` : n < 1 << 20 ? `${Math.round(n / 1024)} KB` : `${(n / (1 << 20)).toFixed(1)} MB`);
+
+function downloadLink(url, name, text) {
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = name || 'file';
+  link.textContent = text;
+  return link;
+}
+
+function addChat(call, entry) {
+  chatOf(call).push(entry);
+  renderChat(call);
+  return entry;
+}
+
+/** What the other side sends: text, a reaction ({ reaction }), and files with their progress. */
+function followData(call) {
+  const transfer = (id) => chatOf(call).find((entry) => entry.file?.id === id)?.file;
+  call.on('message', (data) => {
+    if (typeof data === 'string') addChat(call, { mine: false, text: data });
+    else if (REACTIONS.includes(data?.reaction)) addChat(call, { mine: false, text: data.reaction, reaction: true });
+  });
+  call.on('fileIncoming', ({ id, name, size }) => addChat(call, { mine: false, file: { id, name, size, bytes: 0, state: 'going' } }));
+  call.on('progress', ({ id, bytes: done }) => {
+    const file = transfer(id);
+    if (file?.state !== 'going') return;
+    file.bytes = done;
+    // The bar moves in place: a new Cancel button under the pointer would lose its click.
+    if (file.bar?.isConnected) file.bar.value = done;
+    else renderChat(call);
+  });
+  call.on('file', ({ id, name, file: received }) => {
+    const file = transfer(id);
+    if (!file) return;
+    Object.assign(file, { state: 'done', bytes: file.size, url: URL.createObjectURL(received) });
+    renderChat(call);
+    // The conversation keeps the link once the call is over.
+    addLine(call.peer, { kind: 'chat', text: `📎 ${name || 'file'} (${bytes(file.size)})`, url: file.url, name, mine: false });
+  });
+  call.on('transferEnded', ({ id, reason }) => {
+    const file = transfer(id);
+    if (file) { Object.assign(file, { state: 'ended', reason }); renderChat(call); }
+  });
+}
+
+function sendInCall(data, text) {
+  const call = state.call;
+  if (!call || !text) return;
+  const entry = addChat(call, { mine: true, text, reaction: typeof data !== 'string', pending: true });
+  call.send(data)
+    .then(() => { entry.pending = false; }, (error) => { entry.failed = error.code; })
+    .finally(() => renderChat(call));
+}
+
+function sendFileInCall(picked) {
+  const call = state.call;
+  if (!call || !picked) return;
+  let transfer;
+  try {
+    transfer = call.sendFile(picked);
+  } catch (error) {
+    notice(`Could not send the file: ${error.code}`);
+    return;
+  }
+  const file = { id: transfer.id, name: picked.name, size: picked.size, bytes: 0, state: 'going' };
+  addChat(call, { mine: true, file });
+  transfer.done.then(() => {
+    Object.assign(file, { state: 'done', bytes: file.size });
+    addLine(call.peer, { kind: 'chat', text: `📎 ${picked.name} (${bytes(picked.size)})`, mine: true });
+  }, () => {}).finally(() => renderChat(call)); // a cancel or failure shows as the transfer's end
+}
+
+/** The strip of the shown call (its last 50 entries); a progress bar moves in place. */
+function renderChat(call) {
+  if (call !== state.call) return;
+  const log = $('call-chat-log');
+  const entries = call ? chatOf(call).slice(-50) : [];
+  log.hidden = entries.length === 0;
+  log.replaceChildren(...entries.map((entry) => {
+    const item = document.createElement('li');
+    item.className = [entry.mine ? 'mine' : 'theirs', entry.reaction && 'reaction', entry.pending && 'pending'].filter(Boolean).join(' ');
+    const who = document.createElement('b');
+    who.textContent = `${entry.mine ? 'You' : call.peer}: `;
+    item.append(who);
+    const file = entry.file;
+    if (!file) {
+      item.append(entry.failed ? `${entry.text} (not sent: ${entry.failed})` : entry.text);
+      return item;
+    }
+    item.append(`📎 ${file.name || 'file'} · ${bytes(file.size)} `);
+    if (file.state === 'going') {
+      const bar = document.createElement('progress');
+      bar.max = file.size || 1;
+      bar.value = file.bytes;
+      bar.setAttribute('aria-label', `${entry.mine ? 'Sending' : 'Receiving'} ${file.name}`);
+      file.bar = bar;
+      const cancel = document.createElement('button');
+      cancel.textContent = 'Cancel';
+      cancel.setAttribute('aria-label', `Cancel ${file.name}`);
+      cancel.onclick = () => { try { call.cancelTransfer(file.id); } catch { /* it is over already */ } };
+      item.append(bar, cancel);
+    } else if (file.url) {
+      item.append(downloadLink(file.url, file.name, 'Download'));
+    } else {
+      item.append(file.state === 'done' ? 'sent' : ENDED[file.reason] ?? 'stopped');
+    }
+    return item;
+  }));
+  log.scrollTop = log.scrollHeight;
 }
 
 function playRemote(stream) {
@@ -326,6 +447,7 @@ function showCall(call) {
   notice('');
   $('local-video').srcObject = call.localStream ?? null;
   playRemote(call.remoteStream ?? null);
+  renderChat(call);
   updateCallView(call);
   renderHeader();
   renderBanners();
@@ -556,6 +678,19 @@ $('switch-camera').onclick = async () => {
   const current = state.call?.localStream?.getVideoTracks()[0]?.getSettings().deviceId;
   const next = cameras[(cameras.findIndex((c) => c.deviceId === current) + 1) % cameras.length];
   if (next && state.call) await state.call.switchDevice('camera', next.deviceId).catch((e) => notice(`Switch failed: ${e.code}`));
+};
+for (const button of document.querySelectorAll('#call-chat .reaction')) {
+  button.onclick = () => sendInCall({ reaction: button.textContent }, button.textContent);
+}
+$('call-chat-form').onsubmit = (event) => {
+  event.preventDefault();
+  sendInCall($('call-chat-input').value.trim(), $('call-chat-input').value.trim());
+  $('call-chat-input').value = '';
+};
+$('call-file-button').onclick = () => $('call-file').click();
+$('call-file').onchange = () => {
+  sendFileInCall($('call-file').files[0]);
+  $('call-file').value = '';
 };
 $('composer').onsubmit = (event) => {
   event.preventDefault();

@@ -107,7 +107,7 @@ const controlsLayout = (page) => page.evaluate(() => {
   const overlap = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
   const problems = [];
   const controls = [...document.querySelectorAll('#call .controls button')];
-  const others = [...document.querySelectorAll('#local-video, #call .call-top .pill, #call-notice, #call .banner')]
+  const others = [...document.querySelectorAll('#local-video, #call .call-top .pill, #call-notice, #call .banner, #call-chat')]
     .filter((el) => el.checkVisibility());
   for (const button of controls) {
     const name = button.getAttribute('aria-label');
@@ -130,7 +130,7 @@ const controlsLayout = (page) => page.evaluate(() => {
 });
 
 describe('demo', () => {
-  test('video call: ring tone at once, accept, media both ways, quality, hang up, history lines', async () => {
+  test('video call: ring tone at once, accept, media both ways, quality, a reaction, a file and a line in the call, hang up, history lines', async () => {
     const { alice, bob, close } = await pair();
     await press(alice, 'Start a video call');
     await ringing(bob, 'bob to ring');
@@ -163,6 +163,21 @@ describe('demo', () => {
       const focus = await page.evaluate(() => ({ inert: document.getElementById('app').inert, focused: document.activeElement?.getAttribute('aria-label') }));
       assert.deepEqual(focus, { inert: true, focused: 'End call' }, `${who}: chat inert and End focused during the call`);
     }
+    // In the call: a reaction and a file (picked in the file chooser), alice to bob, and back a line.
+    await press(alice, 'Send 👍');
+    const strip = (page) => page.evaluate(() => [...document.querySelectorAll('#call-chat-log li')].map((li) => li.textContent));
+    await waitIn(bob, "[...document.querySelectorAll('#call-chat-log li.theirs')].some((li) => li.textContent === 'alice: 👍')", "bob to see alice's reaction");
+    const [chooser] = await Promise.all([alice.page.waitForEvent('filechooser'), press(alice, 'Send a file')]);
+    await chooser.setFiles({ name: 'note.txt', mimeType: 'text/plain', buffer: Buffer.from('hello bob') });
+    await waitIn(bob, 'document.querySelector(\'#call-chat-log a[download="note.txt"]\')', "bob to get alice's file");
+    const saved = await bob.evaluate(async () => (await fetch(document.querySelector('#call-chat-log a[download="note.txt"]').href)).text());
+    assert.equal(saved, 'hello bob', "bob's download link gives the file");
+    await waitIn(alice, "document.getElementById('call-chat-log').textContent.includes('note.txt · 9 B sent')", 'alice to see the file sent');
+    await bob.page.fill('#call-chat-input', 'got it');
+    await press(bob, 'Send in the call');
+    await waitIn(alice, "[...document.querySelectorAll('#call-chat-log li.theirs')].some((li) => li.textContent === 'bob: got it')", "alice to see bob's line");
+    assert.deepEqual(await strip(alice), ['You: 👍', 'You: 📎 note.txt · 9 B sent', 'bob: got it']);
+    assert.deepEqual(await strip(bob), ['alice: 👍', 'alice: 📎 note.txt · 9 B Download', 'You: got it']);
     console.log(`ring tone sounding ${toneAfter} ms after the dialog showed; quality ${await alice.evaluate(() => document.getElementById('call-quality').getAttribute('aria-label'))}`);
     for (const [who, page] of [['alice', alice], ['bob', bob]]) {
       const layout = await controlsLayout(page);
@@ -175,6 +190,7 @@ describe('demo', () => {
     await backInConversation(bob, 'alice', 'bob back in the conversation');
     assert.match(await lastHistoryLine(alice), /^Video call · 0:\d\d$/);
     assert.match(await lastHistoryLine(bob), /^Video call · 0:\d\d$/);
+    assert.equal(await bob.evaluate(() => document.querySelector('#messages a[download="note.txt"]')?.textContent), '📎 note.txt (9 B)', 'the file stays in the conversation after the call');
     assert.equal(await alice.evaluate(() => document.getElementById('app').inert), false, 'the chat is usable again after the call');
     await close();
   });

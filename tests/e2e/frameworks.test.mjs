@@ -3,9 +3,10 @@
 // React runs StrictMode's double mount and both frameworks print their dev warnings), call each
 // other through the demo's Socket.IO server in headless Chromium. Checked: pictures and sound both
 // ways, mute seen by the peer, a declined call, hang up, and signing out (unmounting the bindings)
-// mid-call leaving no live peer connection and no open camera or microphone; neither page may log
-// an error or a warning. A second page in each fixture (hooks.html) runs the bindings through
-// option changes, client changes and MediaStreamVideo mounts.
+// mid-call leaving no live peer connection and no open camera or microphone; in-call messages and
+// files through the bindings' state; neither page may log an error or a warning. A second page in
+// each fixture (hooks.html) runs the bindings through option changes, client changes, call
+// waiting, in-call messages and files, and MediaStreamVideo mounts.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -241,13 +242,116 @@ test('a React chat page and a Vue chat page: message, call with media both ways,
   await vue.close();
 });
 
-test('the hooks and composables, StrictMode included: equal options keep a client, a changed one replaces it; a changed client drops its call; call waiting (hold & accept, swap, decline, end & accept); MediaStreamVideo mounted with a stream shows it', async () => {
+/** Picks a file in the page's #file input, as a person does: `text`, or `size` zero bytes. */
+const pickFile = (page, name, { text, size = 0 }) => page.evaluate(({ name, text, size }) => {
+  const input = document.getElementById('file');
+  const picked = new DataTransfer();
+  picked.items.add(new File([text ?? new Uint8Array(size)], name, { type: text === undefined ? 'application/octet-stream' : 'text/plain' }));
+  input.files = picked.files;
+  input.dispatchEvent(new Event('change', { bubbles: true }));
+}, { name, text, size });
+
+/**
+ * Clicks the Cancel button of the page's first unfinished `direction` transfer as soon as one is
+ * in `state` (checked every millisecond, so a large file is cancelled long before its end).
+ */
+const cancelWhen = (page, direction, states) => page.evaluate(({ direction, states }) => new Promise((done, fail) => {
+  const start = Date.now();
+  (function poll() {
+    const item = [...document.querySelectorAll(`#transfers li[data-direction=${direction}]`)]
+      .find((li) => states.includes(li.dataset.state));
+    if (item) { item.querySelector('button').click(); done(); }
+    else if (Date.now() - start > 15000) fail(new Error(`no ${direction} transfer ${states} to cancel`));
+    else setTimeout(poll, 1);
+  })();
+}), { direction, states });
+
+test('in-call messages and files through the bindings, React calling Vue: a message each way (one sent while ringing), a file React to Vue saved on the Vue side, a cancel from each side; kept when the call ends, cleared by the next call', async () => {
+  const react = await browser.newPage();
+  const vue = await browser.newPage();
+  await react.goto(`${server.url}/react-app/?user=alice&peer=bob`);
+  await vue.goto(`${server.url}/vue-app/?user=bob&peer=alice`);
+  await waitIn(react, 'window.fixture?.ready', 'the React client');
+  await waitIn(vue, 'window.fixture?.ready', 'the Vue client');
+  await click(react, 'call');
+  await waitIn(vue, "document.getElementById('accept') !== null", 'the Vue page to ring');
+  // Said while it rings: it waits for the channel, and joins React's messages once it went.
+  await react.evaluate(() => {
+    document.querySelector('input[name=line]').value = 'hello from React';
+    document.getElementById('say').click();
+  });
+  await click(vue, 'accept');
+  await waitIn(vue, "window.fixture.messages.some((m) => m.from === 'peer' && m.data === 'hello from React')", 'the message to reach Vue', 30000);
+  await click(vue, 'thumbs-up');
+  await waitIn(react, "window.fixture.messages.some((m) => m.from === 'peer' && m.data?.reaction === '👍')", 'the reaction to reach React');
+  await waitIn(vue, 'window.fixture.messages.length === 2', 'Vue to list its reaction');
+  assert.deepEqual((await fixture(react)).messages, [{ from: 'me', data: 'hello from React' }, { from: 'peer', data: { reaction: '👍' } }]);
+  assert.deepEqual((await fixture(vue)).messages, [{ from: 'peer', data: 'hello from React' }, { from: 'me', data: { reaction: '👍' } }]);
+  for (const [who, page, lines] of [['React', react, 'me: hello from React|peer: {"reaction":"👍"}'], ['Vue', vue, 'peer: hello from React|me: {"reaction":"👍"}']]) {
+    const shown = await page.evaluate(() => [...document.querySelectorAll('#call-messages li')].map((li) => li.textContent).join('|'));
+    assert.equal(shown, lines, `${who} shows the messages`);
+  }
+
+  // A small file, React to Vue: done on both sides, saved on the Vue side with its bytes.
+  await pickFile(react, 'note.txt', { text: 'hello file' });
+  await waitIn(vue, "window.fixture.transfers.some((t) => t.state === 'done')", 'the file to reach Vue');
+  await waitIn(react, "window.fixture.transfers.some((t) => t.state === 'done')", 'React to see its file sent');
+  const note = { name: 'note.txt', type: 'text/plain', size: 10, bytes: 10, state: 'done', reason: null };
+  const [sent] = (await fixture(react)).transfers;
+  const [received] = (await fixture(vue)).transfers;
+  assert.deepEqual(sent, { ...note, id: sent.id, direction: 'outgoing', file: null }, 'React: the file sent');
+  assert.deepEqual(received, { ...note, id: received.id, direction: 'incoming', file: 'note.txt' }, 'Vue: the file received');
+  const saved = await vue.evaluate(async () => {
+    const link = document.querySelector('#transfers a[download]');
+    return { name: link.download, text: await (await fetch(link.href)).text() };
+  });
+  assert.deepEqual(saved, { name: 'note.txt', text: 'hello file' }, "Vue's Save link gives the file");
+
+  // 32 MiB cancelled by Vue as soon as it is offered; another cancelled by React once it sends.
+  const size = 32 << 20;
+  const vueCancels = cancelWhen(vue, 'incoming', ['offered', 'receiving']);
+  await pickFile(react, 'big.bin', { size });
+  await vueCancels;
+  await waitIn(react, "window.fixture.transfers[1]?.state === 'ended'", 'React to see the receiver cancel');
+  await waitIn(vue, "window.fixture.transfers[1]?.state === 'ended'", 'Vue to end its transfer');
+  const reactCancels = cancelWhen(react, 'outgoing', ['sending']);
+  await pickFile(react, 'big2.bin', { size });
+  await reactCancels;
+  await waitIn(react, "window.fixture.transfers[2]?.state === 'ended'", 'React to end its transfer');
+  await waitIn(vue, "window.fixture.transfers[2]?.state === 'ended'", 'Vue to see the sender cancel');
+  const ends = (transfers) => transfers.slice(1).map(({ name, state, reason, bytes, size, file }) => ({ name, state, reason, partial: bytes < size, file }));
+  const cancelled = (name, reason) => ({ name, state: 'ended', reason, partial: true, file: null });
+  assert.deepEqual(ends((await fixture(react)).transfers), [cancelled('big.bin', 'remote-cancelled'), cancelled('big2.bin', 'cancelled')], 'React: both cancels');
+  assert.deepEqual(ends((await fixture(vue)).transfers), [cancelled('big.bin', 'cancelled'), cancelled('big2.bin', 'remote-cancelled')], 'Vue: both cancels');
+
+  // The call ends: its messages and transfers stay in view; the next call starts with none.
+  await click(react, 'hangup');
+  await waitIn(vue, "window.fixture.state === 'ended'", 'Vue to see the hangup');
+  for (const [who, page] of [['React', react], ['Vue', vue]]) {
+    const after = await fixture(page);
+    assert.ok(after.messages.length === 2 && after.transfers.length === 3, `${who} keeps the ended call's messages and transfers`);
+  }
+  await click(react, 'call');
+  await waitIn(vue, "document.getElementById('accept') !== null", 'the Vue page to ring again');
+  for (const [who, page] of [['React', react], ['Vue', vue]]) {
+    await waitIn(page, 'window.fixture.messages.length === 0 && window.fixture.transfers.length === 0', `${who} to start the next call with no messages or transfers`);
+  }
+  await click(react, 'hangup');
+  await waitIn(vue, "window.fixture.state === 'ended'", 'Vue to see the cancel');
+
+  const noise = [...react.logs, ...vue.logs].filter((line) => /\b(error|warning|warn|pageerror)\]/.test(line));
+  assert.deepEqual(noise, [], 'no console errors or warnings');
+  await react.close();
+  await vue.close();
+});
+
+test('the hooks and composables, StrictMode included: equal options keep a client, a changed one replaces it; a changed client drops its call; call waiting (hold & accept, swap, decline, end & accept); in-call messages and files (the last 100 messages, transfers both ways, cancels, kept after the call, listeners removed); MediaStreamVideo mounted with a stream shows it', async () => {
   const failed = [];
   for (const [who, name] of [['React', 'react-app'], ['Vue', 'vue-app']]) {
     const page = await browser.newPage();
     await page.goto(`${server.url}/${name}/hooks.html`);
     await waitIn(page, 'window.scenariosReady', `the ${who} hooks page`);
-    for (const scenario of ['options', 'clientChange', 'waiting', 'video']) {
+    for (const scenario of ['options', 'clientChange', 'waiting', 'data', 'video']) {
       await page.evaluate((scenario) => window.scenarios[scenario](), scenario)
         .catch((error) => failed.push(`${who} ${scenario}: ${error.message.split('\n')[0]}`));
     }

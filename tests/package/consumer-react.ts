@@ -16,5 +16,16 @@ export function Phone(): ReactElement {
     createElement('button', { onClick: () => call.place('bob', { video: true }) }, 'Call'),
     createElement('button', { onClick: () => call.setMuted(!muted) }, muted ? 'Unmute' : 'Mute'),
     createElement(MediaStreamVideo, { stream: call.remoteStream, muted: false, className: 'remote' }),
+    // In-call messages and files: the last messages, the transfers, the actions.
+    createElement('ul', null, call.messages.map((m) => createElement('li', { key: m.at },
+      m.from === 'me' ? 'me' : 'peer', typeof m.data === 'string' ? m.data : '(data)'))),
+    createElement('button', { onClick: () => void call.send({ reaction: '👍' })?.catch(() => {}) }, '👍'),
+    createElement('input', { type: 'file', onChange: (e: { target: HTMLInputElement }) => {
+      const file = e.target.files?.[0];
+      if (file) call.sendFile(file, { name: file.name });
+    } }),
+    call.transfers.map((t) => createElement('p', { key: t.id }, `${t.name} ${t.bytes}/${t.size} ${t.state} ${t.reason ?? ''}`,
+      t.state === 'done' && t.file ? createElement('a', { href: URL.createObjectURL(t.file), download: t.name }, 'Save') : null,
+      t.state === 'sending' || t.state === 'receiving' ? createElement('button', { onClick: () => call.cancelTransfer(t.id) }, 'Cancel') : null)),
   );
 }

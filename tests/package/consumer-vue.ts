@@ -13,6 +13,13 @@ export const Phone = defineComponent({
       call.incoming.value ? h('button', { onClick: () => void call.accept({ video: false }) }, 'Accept') : null,
       h('button', { onClick: () => call.place('alice') }, 'Call'),
       h(MediaStreamVideo, { stream: call.remoteStream.value }),
+      // In-call messages and files: the last messages, the transfers, the actions.
+      h('ul', call.messages.value.map((m) => h('li', `${m.from}: ${typeof m.data === 'string' ? m.data : '(data)'}`))),
+      h('button', { onClick: () => void call.send('❤️')?.catch(() => {}) }, '❤️'),
+      h('button', { onClick: () => call.sendFile(new Blob(['hello']), { name: 'hello.txt', type: 'text/plain' }) }, 'Send'),
+      call.transfers.value.map((t) => h('p', [`${t.name} ${Math.round((100 * t.bytes) / (t.size || 1))}% ${t.state}`,
+        t.file ? h('a', { href: URL.createObjectURL(t.file), download: t.name }, 'Save') : null,
+        t.state === 'offered' ? h('button', { onClick: () => call.cancelTransfer(t.id) }, 'Cancel') : null])),
     ]);
   },
 });

@@ -2,7 +2,8 @@
 import init, {
   CallClient, Call, broadcastChannelTransport, webSocketTransport, socketIoTransport,
   type CallClientOptions, type CallState, type EndReason, type MediaState, type Quality,
-  type PeercallError, type Transport,
+  type PeercallError, type Transport, type ReceivedMessage, type TransferProgress, type TransferEndReason,
+  type FileTransfer, type DataErrorCode,
 } from 'peercall';
 
 export async function main(socket: WebSocket): Promise<void> {
@@ -40,6 +41,22 @@ export async function main(socket: WebSocket): Promise<void> {
   const duration: number = call.duration;
   const reason: EndReason | null = call.endReason;
   console.log(local, duration, reason, transports.length, call.remoteMedia.audioMuted);
+  // In-call messages and files: the data events, send, sendFile (its options may be left out).
+  call.on('message', (data: ReceivedMessage) => console.log(typeof data === 'string' ? data.toUpperCase() : data));
+  call.on('fileIncoming', ({ id, name, type, size }) => console.log(id + size, name.length, type));
+  call.on('progress', ({ id, direction, bytes, size }: TransferProgress) => console.log(id, direction === 'outgoing', bytes / size));
+  call.on('file', ({ file, name }) => console.log(URL.createObjectURL(file), name, file.name, file.size));
+  call.on('transferEnded', ({ reason }: { reason: TransferEndReason }) => console.log(reason));
+  await call.send('hi');
+  await call.send({ reaction: '👍', at: 1 });
+  await call.send(new Uint8Array([1, 2]));
+  await call.send(new Blob(['bytes']));
+  const transfer: FileTransfer = call.sendFile(new File(['x'], 'a.txt'));
+  const named: FileTransfer = call.sendFile(new Blob(['x']), { name: 'b.bin', type: 'application/octet-stream' });
+  await transfer.done.catch((error: PeercallError) => console.log((error.code as DataErrorCode) === 'transfer-cancelled'));
+  call.cancelTransfer(named.id);
+  const open: boolean = call.dataOpen;
+  console.log(open);
   call.hangup();
   client.destroy();
 }
@@ -86,7 +103,25 @@ export function wrongUsages(client: CallClient, call: Call, transport: Transport
   void client.call('bob', { video: 'yes' });
   // @ts-expect-error: accept's video is a boolean
   void call.accept({ video: 1 });
+  // @ts-expect-error: 'data' is no call event ('message' is)
+  call.on('data', () => {});
+  // @ts-expect-error: progress gives { id, direction, bytes, size }, no `percent`
+  call.on('progress', ({ percent }) => console.log(percent));
+  // @ts-expect-error: a received file is a File, not a string
+  call.on('file', ({ file }) => console.log(file.toUpperCase()));
+  // @ts-expect-error: a transfer's end reason is a string
+  call.on('transferEnded', ({ reason }) => console.log(reason * 2));
+  // @ts-expect-error: an offered file's size is a number
+  call.on('fileIncoming', ({ size }: { size: string }) => console.log(size));
+  // @ts-expect-error: a message is text, JSON or bytes, not a function
+  call.on('message', (data) => data());
   // --- end ---
+  // @ts-expect-error: sendFile takes a File or a Blob, not a path
+  call.sendFile('/tmp/a.txt');
+  // @ts-expect-error: a transfer id is a number
+  call.cancelTransfer('1');
+  // @ts-expect-error: dataOpen is read-only
+  call.dataOpen = true;
   // @ts-expect-error: a device kind is 'microphone' or 'camera'
   void call.switchDevice('speaker', 'id');
   // @ts-expect-error: setMuted takes a boolean
