@@ -118,6 +118,10 @@ export function wrongUsages(client: CallClient, call: Call, transport: Transport
   // --- end ---
   // @ts-expect-error: sendFile takes a File or a Blob, not a path
   call.sendFile('/tmp/a.txt');
+  // @ts-expect-error: a symbol is no message (neither text, bytes nor JSON)
+  void call.send(Symbol('s'));
+  // @ts-expect-error: a file's options name it with a string
+  call.sendFile(new Blob([]), { name: 7 });
   // @ts-expect-error: a transfer id is a number
   call.cancelTransfer('1');
   // @ts-expect-error: dataOpen is read-only

@@ -181,7 +181,10 @@ impl Call {
     /// (over 65,536 bytes), `send-queue-full` (over 1 MiB waiting), `invalid-value`,
     /// `call-ended` or `send-failed`.
     #[wasm_bindgen(unchecked_return_type = "Promise<void>")]
-    pub fn send(&self, data: JsValue) -> Promise {
+    pub fn send(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "MessageData")] data: JsValue,
+    ) -> Promise {
         let Some((promise, callbacks)) = new_promise() else {
             return Promise::resolve(&JsValue::UNDEFINED); // Not reached.
         };
@@ -215,8 +218,13 @@ impl Call {
     /// `transferEnded` events and in `cancelTransfer(id)`; `done` resolves once the last byte
     /// is handed to the channel, and rejects with `transfer-cancelled`, `transfer-failed` or
     /// `call-ended`. `options.name` and `options.type` default to the file's own.
-    #[wasm_bindgen(js_name = sendFile, unchecked_return_type = "{ id: number, done: Promise<void> }")]
-    pub fn send_file(&self, file: JsValue, options: JsValue) -> Result<JsValue, JsValue> {
+    #[wasm_bindgen(js_name = sendFile, unchecked_return_type = "FileTransfer")]
+    pub fn send_file(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Blob")] file: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "SendFileOptions")] options: Option<JsValue>,
+    ) -> Result<JsValue, JsValue> {
+        let options = options.unwrap_or(JsValue::UNDEFINED);
         let driver = self.live()?;
         let Some(blob) = file.dyn_ref::<crate::web::bindings::Blob>() else {
             let e = crate::call::CommandError::InvalidFile;
