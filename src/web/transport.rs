@@ -2,12 +2,13 @@
 //! out.
 
 use alloc::rc::Rc;
+use core::cell::Cell;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use super::bindings;
-use super::driver::{queue, Input, Shared};
+use super::driver::{queue, Input, Shared, Weak};
 use super::js;
 use super::tasks::settled;
 use crate::protocol::{Message, ProtocolError, UserId, MAX_MESSAGE_BYTES};
@@ -16,6 +17,10 @@ use crate::protocol::{Message, ProtocolError, UserId, MAX_MESSAGE_BYTES};
 pub struct Subscription {
     callback: Option<Closure<dyn FnMut(JsValue, JsValue)>>,
     unsubscribe: Option<Function>,
+    /// The callback's way to the client, cut on drop: the callback outlives the subscription
+    /// (below), and a weak reference would keep the client's whole allocation until the
+    /// garbage collector takes the callback.
+    link: Rc<Cell<Option<Weak>>>,
 }
 
 impl Drop for Subscription {
@@ -27,6 +32,7 @@ impl Drop for Subscription {
         // message already in a setTimeout, say). The callback holds only a weak reference to the
         // client and does nothing once it is gone, so it goes to the garbage collector rather
         // than being freed here, where a late call would throw in the transport's code.
+        self.link.set(None);
         if let Some(callback) = self.callback.take() {
             drop(callback.into_js_value());
         }
@@ -50,10 +56,16 @@ pub fn subscribe(driver: &Shared) -> Result<Subscription, JsValue> {
             "transport.send must be a function",
         ));
     }
-    let weak = Rc::downgrade(driver);
+    let link = Rc::new(Cell::new(Some(Rc::downgrade(driver))));
+    let to_client = link.clone();
     let callback =
         Closure::<dyn FnMut(JsValue, JsValue)>::new(move |from: JsValue, message: JsValue| {
-            queue(&weak, transport_input(&from, &message));
+            // Cloned out before queueing: the input may run app code that delivers again.
+            let weak = to_client.take();
+            to_client.set(weak.clone());
+            if let Some(weak) = weak {
+                queue(&weak, transport_input(&from, &message));
+            }
         });
     let unsubscribe = subscribe
         .call1(transport, callback.as_ref())
@@ -61,6 +73,7 @@ pub fn subscribe(driver: &Shared) -> Result<Subscription, JsValue> {
     Ok(Subscription {
         callback: Some(callback),
         unsubscribe: unsubscribe.dyn_into::<Function>().ok(),
+        link,
     })
 }
 

@@ -11,7 +11,7 @@ const SKIP = { firefox: { screenShare: 'headless Firefox offers no screen to cap
 // Every scenario of pages/sdk.js, in the order they run (checked against the page).
 const SCENARIOS = ['audioCall', 'videoCall', 'reject', 'busy', 'cancel', 'ringTimeout', 'iceFailed', 'mute', 'cameraOff',
   'screenShare', 'upgradeToVideo', 'quality', 'switchDevice', 'endedWhileOpening', 'whoMayRingMe', 'callWaiting', 'glare', 'cameraDenied', 'cameraMissing', 'cameraBusy',
-  'messages', 'fileTransfer', 'transferEnds', 'calleeCameraDenied', 'microphoneDenied', 'unreachable', 'badInputs', 'strangerFlood', 'hundredCalls'];
+  'messages', 'fileTransfer', 'transferEnds', 'calleeCameraDenied', 'microphoneDenied', 'unreachable', 'badInputs', 'strangerFlood', 'clientsReleased', 'hundredCalls'];
 
 let server;
 before(async () => { server = await startServer(); });

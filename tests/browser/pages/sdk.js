@@ -1459,6 +1459,42 @@ const scenarios = {
 
   // Each client remembers its last 64 ended calls (late messages for them are dropped quietly), so
   // what the engine holds grows until then and must stay flat after.
+  // A destroyed client gives back what it held once its JS objects are gone: five pairs of
+  // clients, each with a call that sent a message and a file, destroyed and freed (free() does
+  // now what the garbage collector does later) leave the engine's live heap where it was.
+  async clientsReleased() {
+    const ROUNDS = 5;
+    await sleep(100);
+    const before = memoryUsage().liveBytes;
+    const after = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      const hub = createHub();
+      const alice = new CallClient({ userId: 'alice', transport: hub.transport('alice'), iceServers: [] });
+      const bob = new CallClient({ userId: 'bob', transport: hub.transport('bob'), iceServers: [] });
+      const { outgoing, incoming, bLog } = await connect(alice, bob, 'bob');
+      let got = null;
+      incoming.on('file', (f) => { got = f; });
+      await outgoing.send('hello');
+      await outgoing.sendFile(randomBlob(300 * 1024), { name: 'a.bin' }).done;
+      await waitFor(() => got !== null, 'the file');
+      outgoing.hangup();
+      await waitFor(() => bLog.ended !== null, 'the call to end');
+      alice.destroy();
+      bob.destroy();
+      for (const o of [outgoing, incoming, alice, bob]) o.free();
+      await waitFor(() => livePeerConnections.size === 0, 'peer connections closed');
+      await sleep(100);
+      after.push(memoryUsage().liveBytes);
+    }
+    // A client that kept its state (its driver, its remembered calls) would leave several
+    // hundred bytes a round or more; what stays for the collector is each client's transport
+    // callback (16 bytes: the transport may still hold and call it) and, in Chromium, a closed
+    // connection's pending promise callbacks.
+    const left = after.at(-1) - before;
+    check(left < 1024, `${ROUNDS} destroyed and freed client pairs left ${left} bytes (live bytes ${before} -> ${after.join(', ')})`);
+    return { rounds: ROUNDS, liveBytesBefore: before, liveBytesAfter: after, bytesPerRound: Math.round(left / ROUNDS) };
+  },
+
   async hundredCalls() {
     const CALLS = 100;
     const FLAT_FROM = 70;
