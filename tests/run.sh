@@ -137,6 +137,7 @@ tier "cluster load smoke run" env PEERCALL_CLUSTER_USERS=10 PEERCALL_CLUSTER_RAT
 # The benchmark with the smallest counts: proves tests/bench/run.sh works from a clean clone. Its
 # figures are printed, never checked (a full run is `tests/bench/run.sh`, see the README).
 tier "benchmark smoke run" env PEERCALL_BENCH_CALLS=1 PEERCALL_BENCH_LOADS=1 PEERCALL_BENCH_SOAK=4 PEERCALL_BENCH_ANSWERS=1 \
-  PEERCALL_CORE_CALLS=200 tests/bench/run.sh
+  PEERCALL_CORE_CALLS=200 PEERCALL_BENCH_MESSAGE_ROUNDS=1 PEERCALL_BENCH_FILE_ROUNDS=1 PEERCALL_BENCH_FILE_MIB=4 \
+  tests/bench/run.sh
 
 recap
