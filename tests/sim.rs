@@ -15,6 +15,26 @@
 //! another is under way; and whenever no message is in flight and none was lost, each side's
 //! own hold of a call that connected is what the other side shows of it.
 //!
+//! The data path runs through every scenario too. Each pair of connections that connected to each
+//! other gets data channels, which the fake browser opens a while later (`DataOpen` at both ends)
+//! and sometimes closes (both ends hear `DataClosed`; what is on its way is lost); they close
+//! when either connection closes (a release, a glare reset). Frames arrive in order, each channel
+//! on its own, once what the sender's `files` buffer held has drained at the schedule's rate;
+//! each block's `FileBlockSent` reports that buffer (above high water after a few blocks on a
+//! slow schedule, then `BufferLow` once it drains), and now and then a block cannot be read; the
+//! receiving driver counts the bytes and reports `FileBytes`; now and then a frame is junk.
+//! In half the schedules the users send messages (`Blob`s among them, some unreadable; bursts past
+//! the queue limit; some too large), files (some empty, some of a few MB, some invalid) and
+//! cancel transfers from either side (or ids that are none). Its invariants: messages go in
+//! order, once, only while the channels are open, and arrive in order; each block is the next of
+//! the transfer under way, one at a time, none while the buffer is above high water, and one file
+//! at a time; every transfer ends exactly once on each side, with a cause that side has (its own
+//! cancel, a channel close, its call's end, the peer's frame), none after its call's release, a
+//! received file with exactly its size; the two ends of a transfer fit (received means sent,
+//! remote-cancelled means the other side cancelled or failed); and once everything settled, a
+//! call with open channels has nothing waiting and nothing under way, and one without has no
+//! transfer under way.
+//!
 //! `PEERCALL_SIM_SCHEDULES=N` sets how many schedules run (default 100,000);
 //! `PEERCALL_SIM_SEED=S` replays one schedule with a trace. The screening schedules (who may ring
 //! bob) have their own count, `PEERCALL_SIM_SCREEN_SCHEDULES` (default 20,000).
@@ -28,8 +48,8 @@ use std::fmt::Write as _;
 
 use peercall::call::{
     Availability, CallHandle, CallId, CallKind, CallMachine, CallState, Command, DeviceKind,
-    Direction, Effect, EffectResult, EndReason, Event, IceState, MediaError, Millis, Output,
-    Screening, StatsSample,
+    Direction, Effect, EffectResult, EndReason, Event, IceState, MediaError, Millis, Outgoing,
+    Output, Screening, StatsSample, TransferEnd, BLOCK_BYTES, HIGH_WATER_BYTES, MAX_MESSAGE_BYTES,
 };
 use peercall::protocol::{Body, IceCandidate, MediaState, Message, PartyId, UserId};
 use support::rng::Rng;
@@ -82,6 +102,18 @@ enum Action {
     Resume(Option<&'static str>),
     /// Hang up (or decline) the live call with this user.
     HangupWith(&'static str),
+    /// Send `count` messages of `len` bytes on the call under way (`Blob`s still to read unless
+    /// `ready`).
+    Messages {
+        count: u32,
+        len: usize,
+        ready: bool,
+    },
+    /// Send a file of this size on the call under way.
+    File(u64),
+    /// Cancel a transfer of the call under way: the one this number picks among those under
+    /// way, or (now and then, and when none is) an id no transfer has.
+    Cancel(u64),
 }
 
 #[derive(Clone, Debug)]
@@ -131,6 +163,41 @@ enum Ev {
         call_id: CallId,
         decision: Screening,
     },
+    /// The data channels of a connected pair of connections open (both ends at once).
+    DataOpen {
+        chan: usize,
+    },
+    /// The browser closes a pair's data channels (an SCTP failure): both ends hear it.
+    ChanClose {
+        chan: usize,
+    },
+    /// One end of a pair hears that its channels closed.
+    DataClosed {
+        chan: usize,
+        end: usize,
+    },
+    /// A frame arrives at end `to` of a pair's channels.
+    Frame {
+        chan: usize,
+        to: usize,
+        frame: Frame,
+    },
+    /// The driver has read a block of an outgoing file (`ok`), or could not.
+    BlockDone {
+        client: usize,
+        handle: CallHandle,
+        pc: usize,
+        id: u64,
+        len: u64,
+        ok: bool,
+    },
+    /// The `files` channel of end `end` drained below the low-water mark, if nothing was sent
+    /// on it since this report was due (`epoch`).
+    BufferLow {
+        chan: usize,
+        end: usize,
+        epoch: u64,
+    },
 }
 
 /// A fake RTCPeerConnection: it connects when both sides hold each other's descriptions and at
@@ -155,6 +222,8 @@ struct Pc {
     received: u64,
     /// When `received` was last brought up to date.
     counted_at: Millis,
+    /// Its data channels, with the connection it connected to (see [`Chan`]).
+    chan: Option<usize>,
 }
 
 /// What fed the input that ended a call.
@@ -191,6 +260,8 @@ struct Record {
     declined_waiting: bool,
     /// The packets (received and lost) of the last stats sample fed to the machine.
     stats_total: Option<u64>,
+    /// Its messages and file transfers.
+    data: DataBook,
 }
 
 impl Record {
@@ -261,6 +332,21 @@ struct World {
     in_flight: u64,
     /// What the hold and call-waiting invariants saw, for the summary.
     holds: HoldTally,
+    /// Every pair of connections' data channels.
+    chans: Vec<Chan>,
+    /// The fake browser's data path: how fast a `files` channel's buffer drains (bytes a
+    /// millisecond), the chance that a block cannot be read, and that a pair's channels close.
+    drain_rate: u64,
+    block_fail: f64,
+    chan_close: f64,
+    /// While an offer frame is fed: the sending call and its id for the transfer.
+    offer_from: Option<(usize, CallHandle, u64)>,
+    /// While a block's `FileBlockSent` is fed: the `bufferedAmount` it reports.
+    feeding_buffered: Option<u64>,
+    /// While a cancel runs: the transfer it cancels.
+    cancelling: Option<(usize, CallHandle, u64)>,
+    /// What the data path did, for the summary.
+    data: DataTally,
 }
 
 /// Counts of what the schedules did with hold and call waiting.
@@ -323,6 +409,14 @@ impl World {
             feeding_stats: None,
             in_flight: 0,
             holds: HoldTally::default(),
+            chans: Vec::new(),
+            drain_rate: 100_000,
+            block_fail: 0.0,
+            chan_close: 0.0,
+            offer_from: None,
+            feeding_buffered: None,
+            cancelling: None,
+            data: DataTally::default(),
         }
     }
 
@@ -480,6 +574,10 @@ impl World {
                 if matches!(result, EffectResult::MediaAcquired { .. }) {
                     record.media_live = true;
                 }
+                // A `Blob` the driver could not read leaves the queue (its Promise rejects).
+                if let EffectResult::MessageRead { id, ok: false } = result {
+                    record.data.queued.retain(|&q| q != id);
+                }
                 self.feeding_stats = match &result {
                     EffectResult::Stats(sample) => {
                         let total = sample.packets_received + sample.packets_lost;
@@ -548,6 +646,41 @@ impl World {
                 self.clients[client].machine.screen(now, call_id, decision);
                 self.drain(client);
             }
+            Ev::DataOpen { chan } => self.data_open(chan),
+            Ev::ChanClose { chan } => {
+                self.log(|| format!("channels {chan} closed by the browser"));
+                if !self.chans[chan].closed {
+                    self.data.closed += 1;
+                }
+                self.close_chan(chan, None);
+            }
+            Ev::DataClosed { chan, end } => {
+                if let Some((client, handle)) = self.live_pc(self.chans[chan].ends[end]) {
+                    let book = self.book(client, handle);
+                    book.closes += 1;
+                    book.paused = false;
+                    self.feed(client, handle, EffectResult::DataClosed);
+                }
+            }
+            Ev::Frame { chan, to, frame } => self.frame_arrives(chan, to, frame),
+            Ev::BlockDone {
+                client,
+                handle,
+                pc,
+                id,
+                len,
+                ok,
+            } => self.block_done(client, handle, pc, id, len, ok),
+            Ev::BufferLow { chan, end, epoch } => {
+                let c = &self.chans[chan];
+                if c.closed || c.pipes[end].low_epoch != epoch {
+                    return;
+                }
+                if let Some((client, handle)) = self.live_pc(c.ends[end]) {
+                    self.book(client, handle).paused = false;
+                    self.feed(client, handle, EffectResult::BufferLow);
+                }
+            }
             Ev::Link(up) => {
                 self.log(|| format!("link {}", if up { "up" } else { "down" }));
                 self.link_up = up;
@@ -582,7 +715,69 @@ impl World {
             })
         };
         let mut declined = None;
+        // The data path's actions concern the call under way, or any live one.
+        let target = active.or_else(|| live(machine, &|_| true));
+        let mut reads = Vec::new();
+        let mut cancelled = None;
         let result = match action {
+            Action::Messages { count, len, ready } => {
+                if let Some(h) = target {
+                    for _ in 0..count {
+                        match machine.send_data(h, Outgoing::Message { len, ready }) {
+                            Ok(id) => {
+                                let book = &mut self.records.entry((client, h)).or_default().data;
+                                book.queued.push(id);
+                                if !ready {
+                                    reads.push((h, id, !self.rng.chance(0.1)));
+                                }
+                            }
+                            Err(error) => *self.errors.entry(error.code()).or_default() += 1,
+                        }
+                    }
+                }
+                Ok(())
+            }
+            Action::File(size) => match target {
+                Some(h) => {
+                    let file = Outgoing::File {
+                        size,
+                        name: "f.bin".into(),
+                        mime: "application/octet-stream".into(),
+                    };
+                    machine.send_data(h, file).map(|id| {
+                        let book = &mut self.records.entry((client, h)).or_default().data;
+                        book.outgoing.insert(id, OutFile::new(size));
+                    })
+                }
+                None => Ok(()),
+            },
+            Action::Cancel(pick) => match target {
+                Some(h) => {
+                    let book = self.records.get(&(client, h)).map(|r| &r.data);
+                    let under_way: Vec<u64> =
+                        book.map(|b| b.under_way().collect()).unwrap_or_default();
+                    let id = match under_way.len() {
+                        0 => 1_000_000 + pick % 1_000,
+                        _ if pick % 8 == 0 => 1_000_000 + pick % 1_000,
+                        n => under_way[(pick % n as u64) as usize],
+                    };
+                    let known = under_way.contains(&id);
+                    self.cancelling = Some((client, h, id));
+                    let result = machine.command(now, h, Command::CancelTransfer { id });
+                    match (&result, known) {
+                        (Err(error), true) => self.violations.push(format!(
+                            "[{client}] {h:?} cancel of transfer {id}, under way, refused: {error}"
+                        )),
+                        (Ok(()), false) => self.violations.push(format!(
+                            "[{client}] {h:?} cancel of transfer {id}, unknown, accepted"
+                        )),
+                        (Ok(()), true) => cancelled = Some((h, id)),
+                        (Err(_), false) => {}
+                    }
+                    result
+                }
+                None => Ok(()),
+            },
             Action::Call(to, kind) => {
                 let id = call_id_from(self.rng.next_u64());
                 match machine.place_call(now, to, kind, id, None) {
@@ -675,7 +870,28 @@ impl World {
             // Commands that do not fit are expected in random schedules; they must be typed.
             Err(error) => *self.errors.entry(error.code()).or_default() += 1,
         }
+        for (handle, id, ok) in reads {
+            let result = EffectResult::MessageRead { id, ok };
+            let ev = Ev::Result {
+                client,
+                handle,
+                pc: None,
+                result,
+            };
+            self.after(1, 50, ev);
+        }
         self.drain(client);
+        self.cancelling = None;
+        // A cancel ends its transfer at once.
+        if let Some((h, id)) = cancelled {
+            let book = &self.records[&(client, h)].data;
+            let end = book.end_of(id);
+            if end != Some(Fin::Ended(TransferEnd::Cancelled)) {
+                self.violations.push(format!(
+                    "[{client}] {h:?} cancelled transfer {id}, which ended {end:?}"
+                ));
+            }
+        }
     }
 
     fn drain(&mut self, client: usize) {
@@ -916,6 +1132,7 @@ impl World {
             }
             _ => {}
         }
+        self.observe_data(client, &event);
         match event {
             Event::StateChanged { call, state } => {
                 let record = self.records.entry((client, call)).or_default();
@@ -985,6 +1202,7 @@ impl World {
             down_epoch: 0,
             received: 0,
             counted_at: 0,
+            chan: None,
         });
         let pc = self.pcs.len() - 1;
         self.records.get_mut(&(client, handle)).unwrap().pc = Some(pc);
@@ -1150,8 +1368,12 @@ impl World {
             }
             Effect::ResetPeerConnection => {
                 let record = self.records.get_mut(&(client, handle)).unwrap();
+                // The machine closes its data path itself: the connection's channels go with it.
+                record.data.closes += 1;
+                record.data.paused = false;
                 if let Some(pc) = record.pc.take() {
                     self.pcs[pc].closed = true;
+                    self.close_channels_of(pc);
                 }
             }
             Effect::Release => {
@@ -1159,9 +1381,23 @@ impl World {
                 record.released = true;
                 record.releases += 1;
                 record.media_live = false;
+                // The driver drops the queued messages (their Promises reject) and its files.
+                let book = &mut record.data;
+                book.queued.clear();
+                book.current = 0;
+                book.receiving = None;
                 if let Some(pc) = record.pc.take() {
                     self.pcs[pc].closed = true;
+                    self.close_channels_of(pc);
                 }
+            }
+            Effect::SendMessage { id } => self.send_message(client, handle, id),
+            Effect::SendFrame { frame } => self.send_frame(client, handle, frame),
+            Effect::SendFileBlock { id, offset, len } => {
+                self.send_block(client, handle, id, offset, len)
+            }
+            Effect::ReceiveFile { id, size, .. } => {
+                self.book(client, handle).receiving = Some((id, size, 0));
             }
             Effect::CollectStats => {
                 // One packet a millisecond while the path is up and the peer sends (it does not
@@ -1270,6 +1506,731 @@ impl World {
                 self.after(8_000, 15_000, Ev::IceFailCheck { pc: x, since });
             }
         }
+        // Two connections connected to each other: their data channels open a while later.
+        for x in 0..self.pcs.len() {
+            let Some(y) = self.pcs[x].remote.filter(|&y| y > x) else {
+                continue;
+            };
+            let (a, b) = (&self.pcs[x], &self.pcs[y]);
+            if a.connected
+                && b.connected
+                && b.remote == Some(x)
+                && a.chan.is_none()
+                && b.chan.is_none()
+            {
+                self.new_chan(x, y);
+            }
+        }
+    }
+}
+
+// ----- the data path ------------------------------------------------------------------------------
+//
+// The fake browser's half: the two data channels of a pair of connected connections (`Chan`),
+// which open together a while after the pair connects, may close (both ends hear it), and close
+// when either connection does; frames arrive in order, each channel on its own, after what the
+// sender's `files` buffer held drained at the schedule's rate; what is on its way when the
+// channels close is lost. The driver's book of each call (`DataBook`) is what the sim checks the
+// machine against: messages sent in order and once, one block in flight at the right offset and
+// none while paused, each transfer ended once and for a reason this side can have, and at the
+// end each transfer's two ends fitting each other (`pair_fits`).
+
+/// The driver's `bufferedamountlow` threshold on the `files` channel (`src/web/data.rs`).
+const LOW_WATER_BYTES: u64 = 256 * 1024;
+
+/// One end's sending side of a pair's channels.
+#[derive(Clone, Copy, Default, Debug)]
+struct Pipe {
+    /// The `files` channel's `bufferedAmount` at `at`; it drains at the schedule's rate.
+    buffered: u64,
+    at: Millis,
+    /// When the last frame sent on the `files` channel arrives (frames arrive in order).
+    files_arrive: Millis,
+    /// Likewise on the `messages` channel.
+    messages_arrive: Millis,
+    /// Tags the one `bufferedamountlow` report due (each send that leaves the buffer above
+    /// the threshold reschedules it).
+    low_epoch: u64,
+}
+
+/// The data channels between two connections that connected to each other.
+#[derive(Debug)]
+struct Chan {
+    /// The two connections (indexes into `pcs`): end 0 and end 1.
+    ends: [usize; 2],
+    open: bool,
+    closed: bool,
+    pipes: [Pipe; 2],
+    /// The last message id each end received.
+    last_message: [u64; 2],
+}
+
+/// What travels on a pair's channels.
+#[derive(Clone, Debug)]
+enum Frame {
+    /// A text frame on `files`: an offer, a cancel, a refusal, or junk.
+    Text(String),
+    /// A block of a file's bytes on `files`.
+    Bytes(u64),
+    /// Message `id` on `messages`.
+    Message(u64),
+    /// Something on `messages` the driver cannot read.
+    Junk,
+}
+
+/// How a transfer finished on one side.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Fin {
+    /// Sent or received in full.
+    Done,
+    Ended(TransferEnd),
+}
+
+/// A file a call sends, as the sim saw it.
+#[derive(Debug)]
+struct OutFile {
+    size: u64,
+    offered: bool,
+    /// Bytes handed to the channel (its last progress).
+    sent: u64,
+    /// The call's `closes` when it was offered.
+    closes_at_offer: u32,
+    /// The driver reported a block of it failed.
+    block_failed: bool,
+    end: Option<Fin>,
+    /// The receiving call and its id for the transfer, once it heard the offer.
+    peer: Option<(usize, CallHandle, u64)>,
+}
+
+impl OutFile {
+    fn new(size: u64) -> OutFile {
+        OutFile {
+            size,
+            offered: false,
+            sent: 0,
+            closes_at_offer: 0,
+            block_failed: false,
+            end: None,
+            peer: None,
+        }
+    }
+}
+
+/// A file a call receives.
+#[derive(Debug)]
+struct InFile {
+    size: u64,
+    closes_at_offer: u32,
+    end: Option<Fin>,
+}
+
+/// One call's data path as the driver holds it, and what the sim checks against.
+#[derive(Debug, Default)]
+struct DataBook {
+    /// Messages accepted, not yet sent nor dropped, in id order.
+    queued: Vec<u64>,
+    outgoing: BTreeMap<u64, OutFile>,
+    incoming: BTreeMap<u64, InFile>,
+    /// The transfer whose block the driver is reading, if any.
+    block: Option<u64>,
+    /// The driver's transfer whose blocks may go (0: none): a block read that completes after
+    /// its transfer ended sends nothing.
+    current: u64,
+    /// The file the driver receives: its id, size and bytes so far.
+    receiving: Option<(u64, u64, u64)>,
+    /// The last block reported a buffer above the high-water mark, and nothing resumed since.
+    paused: bool,
+    /// Channel closes this call heard of (`DataClosed`, or its connection reset).
+    closes: u32,
+}
+
+impl DataBook {
+    /// The ids of the transfers under way (queued, sending or receiving).
+    fn under_way(&self) -> impl Iterator<Item = u64> + '_ {
+        let outgoing = self.outgoing.iter().filter(|(_, f)| f.end.is_none());
+        let incoming = self.incoming.iter().filter(|(_, f)| f.end.is_none());
+        outgoing
+            .map(|(&id, _)| id)
+            .chain(incoming.map(|(&id, _)| id))
+    }
+
+    fn end_of(&self, id: u64) -> Option<Fin> {
+        let outgoing = self.outgoing.get(&id).map(|f| f.end);
+        outgoing.or_else(|| self.incoming.get(&id).map(|f| f.end))?
+    }
+}
+
+/// Counts of what the data path did, for the summary.
+#[derive(Clone, Copy, Default, Debug)]
+struct DataTally {
+    /// Pairs whose channels opened, and that the browser closed.
+    channels: u64,
+    closed: u64,
+    messages: u64,
+    delivered: u64,
+    blocks: u64,
+    /// Blocks after which the transfer paused (buffer above high water).
+    paused: u64,
+    sent: u64,
+    received: u64,
+    /// Transfers ended before their last byte, per side: cancelled, remote-cancelled,
+    /// call-ended, failed.
+    ended: [u64; 4],
+    /// Sender/receiver pairs whose ends were checked against each other.
+    pairs: u64,
+}
+
+impl DataTally {
+    fn add(&mut self, o: &DataTally) {
+        self.channels += o.channels;
+        self.closed += o.closed;
+        self.messages += o.messages;
+        self.delivered += o.delivered;
+        self.blocks += o.blocks;
+        self.paused += o.paused;
+        self.sent += o.sent;
+        self.received += o.received;
+        for (a, b) in self.ended.iter_mut().zip(o.ended) {
+            *a += b;
+        }
+        self.pairs += o.pairs;
+    }
+}
+
+/// The offer frame's sender id, if `frame` is an offer.
+fn offer_id(frame: &str) -> Option<u64> {
+    let rest = frame.strip_prefix("{\"id\":")?;
+    rest[..rest.find(',')?].parse().ok()
+}
+
+fn offer_size(frame: &str) -> Option<u64> {
+    let rest = &frame[frame.find("\"size\":")? + 7..];
+    rest[..rest.find(',')?].parse().ok()
+}
+
+/// Whether a sender's end and its receiver's fit: a file received in full was sent in full; a
+/// receiver told of the sender's cancel has a sender that cancelled or failed (its `x`); a
+/// sender told of the receiver's refusal has a receiver that cancelled (its `r`). The rest
+/// (each side's own cancel, close or end, crossing the other's) is checked on each side.
+fn pair_fits(sender: Fin, receiver: Fin) -> bool {
+    use TransferEnd::{Cancelled, Failed, RemoteCancelled};
+    match (sender, receiver) {
+        (_, Fin::Done) => sender == Fin::Done,
+        (_, Fin::Ended(RemoteCancelled)) => {
+            matches!(sender, Fin::Ended(Cancelled) | Fin::Ended(Failed))
+        }
+        (Fin::Ended(RemoteCancelled), _) => receiver == Fin::Ended(Cancelled),
+        _ => true,
+    }
+}
+
+impl World {
+    fn book(&mut self, client: usize, handle: CallHandle) -> &mut DataBook {
+        &mut self.records.entry((client, handle)).or_default().data
+    }
+
+    fn violation(&mut self, client: usize, handle: CallHandle, what: String) {
+        self.violations
+            .push(format!("[{client}] {handle:?} {what}"));
+    }
+
+    /// The call whose driver holds connection `pc`, if it still does (not closed, replaced or
+    /// released).
+    fn live_pc(&self, pc: usize) -> Option<(usize, CallHandle)> {
+        let p = &self.pcs[pc];
+        let record = self.records.get(&(p.client, p.handle))?;
+        (!p.closed && !record.released && record.pc == Some(pc)).then_some((p.client, p.handle))
+    }
+
+    fn feed(&mut self, client: usize, handle: CallHandle, result: EffectResult) {
+        self.log(|| format!("[{client}] {handle:?} result {result:?}"));
+        self.clients[client]
+            .machine
+            .handle_effect(self.now, handle, result);
+        self.drain(client);
+    }
+
+    fn data_open_here(&self, client: usize, handle: CallHandle) -> bool {
+        let machine = &self.clients[client].machine;
+        machine.call_info(handle).is_some_and(|i| i.data_open)
+    }
+
+    fn new_chan(&mut self, x: usize, y: usize) {
+        let chan = self.chans.len();
+        self.chans.push(Chan {
+            ends: [x, y],
+            open: false,
+            closed: false,
+            pipes: [Pipe::default(); 2],
+            last_message: [0; 2],
+        });
+        self.pcs[x].chan = Some(chan);
+        self.pcs[y].chan = Some(chan);
+        self.after(5, 300, Ev::DataOpen { chan });
+        if self.rng.chance(self.chan_close) {
+            self.after(300, 40_000, Ev::ChanClose { chan });
+        }
+        // Now and then a frame the driver cannot read, on either channel.
+        if self.rng.chance(0.03) {
+            let to = self.rng.index(2);
+            let frame = if self.rng.coin() {
+                Frame::Junk
+            } else {
+                Frame::Text(String::from("?junk"))
+            };
+            self.after(300, 30_000, Ev::Frame { chan, to, frame });
+        }
+    }
+
+    fn data_open(&mut self, chan: usize) {
+        if self.chans[chan].closed {
+            return;
+        }
+        self.chans[chan].open = true;
+        self.data.channels += 1;
+        for end in 0..2 {
+            if let Some((client, handle)) = self.live_pc(self.chans[chan].ends[end]) {
+                self.feed(client, handle, EffectResult::DataOpen);
+            }
+        }
+    }
+
+    /// A pair's channels close: each end that saw them open, but the one closing (`closing`),
+    /// hears it a moment later, and what is on its way is lost.
+    fn close_chan(&mut self, chan: usize, closing: Option<usize>) {
+        let c = &mut self.chans[chan];
+        if c.closed {
+            return;
+        }
+        c.closed = true;
+        if !c.open {
+            return;
+        }
+        for end in (0..2).filter(|&end| closing != Some(end)) {
+            self.after(0, 50, Ev::DataClosed { chan, end });
+        }
+    }
+
+    /// Connection `pc` closed: so do its channels.
+    fn close_channels_of(&mut self, pc: usize) {
+        if let Some(chan) = self.pcs[pc].chan {
+            let end = usize::from(self.chans[chan].ends[1] == pc);
+            self.close_chan(chan, Some(end));
+        }
+    }
+
+    /// The open channels of this call's connection, and its end of them.
+    fn chan_of(&self, client: usize, handle: CallHandle) -> Option<(usize, usize)> {
+        let pc = self.records.get(&(client, handle))?.pc?;
+        let chan = self.pcs[pc].chan?;
+        let c = &self.chans[chan];
+        (c.open && !c.closed).then_some((chan, usize::from(c.ends[1] == pc)))
+    }
+
+    /// Sends a frame from end `end`: text and bytes wait in the `files` buffer, messages go on
+    /// their own channel. Returns the `files` channel's `bufferedAmount` after.
+    fn transmit(&mut self, chan: usize, end: usize, frame: Frame) -> u64 {
+        let (now, rate) = (self.now, self.drain_rate);
+        let latency = self.rng.range(1, 30);
+        let pipe = &mut self.chans[chan].pipes[end];
+        let len = match &frame {
+            Frame::Text(text) => text.len() as u64,
+            Frame::Bytes(len) => *len,
+            Frame::Message(_) | Frame::Junk => 0,
+        };
+        let mut low = None;
+        let arrive = if let Frame::Message(_) = frame {
+            let at = (now + latency).max(pipe.messages_arrive);
+            pipe.messages_arrive = at;
+            at
+        } else {
+            let drained = rate.saturating_mul(now - pipe.at);
+            pipe.buffered = pipe.buffered.saturating_sub(drained) + len;
+            pipe.at = now;
+            let at = (now + pipe.buffered / rate + latency).max(pipe.files_arrive);
+            pipe.files_arrive = at;
+            if pipe.buffered > LOW_WATER_BYTES {
+                pipe.low_epoch += 1;
+                let low_at = now + (pipe.buffered - LOW_WATER_BYTES).div_ceil(rate);
+                low = Some((low_at, pipe.low_epoch));
+            }
+            at
+        };
+        let buffered = pipe.buffered;
+        if let Some((at, epoch)) = low {
+            self.at(at, Ev::BufferLow { chan, end, epoch });
+        }
+        self.at(
+            arrive,
+            Ev::Frame {
+                chan,
+                to: 1 - end,
+                frame,
+            },
+        );
+        buffered
+    }
+
+    fn frame_arrives(&mut self, chan: usize, to: usize, frame: Frame) {
+        let c = &self.chans[chan];
+        if !c.open || c.closed {
+            return; // Lost with the channels.
+        }
+        let sender = c.ends[1 - to];
+        let Some((client, handle)) = self.live_pc(c.ends[to]) else {
+            return;
+        };
+        match frame {
+            Frame::Message(id) => {
+                let last = &mut self.chans[chan].last_message[to];
+                if id <= *last {
+                    let last = *last;
+                    self.violation(client, handle, format!("got message {id} after {last}"));
+                }
+                self.chans[chan].last_message[to] = id;
+                self.data.delivered += 1;
+            }
+            Frame::Junk => self.feed(client, handle, EffectResult::BadMessageFrame),
+            Frame::Text(text) => {
+                let (c, h) = (self.pcs[sender].client, self.pcs[sender].handle);
+                self.offer_from = offer_id(&text).map(|id| (c, h, id));
+                self.feed(client, handle, EffectResult::FileFrame(text));
+                self.offer_from = None;
+            }
+            Frame::Bytes(len) => {
+                // Bytes of a transfer that ended on the way are dropped.
+                if let Some((id, _, received)) = self.book(client, handle).receiving.as_mut() {
+                    *received += len;
+                    let (id, received) = (*id, *received);
+                    self.feed(client, handle, EffectResult::FileBytes { id, received });
+                }
+            }
+        }
+    }
+
+    fn send_message(&mut self, client: usize, handle: CallHandle, id: u64) {
+        let open = self.data_open_here(client, handle);
+        let book = self.book(client, handle);
+        let first = book.queued.first().copied();
+        book.queued.retain(|&q| q != id);
+        if first != Some(id) {
+            self.violation(
+                client,
+                handle,
+                format!("sent message {id}, first in line {first:?}"),
+            );
+        }
+        if !open {
+            let what = format!("sent message {id} with its channels not open");
+            self.violation(client, handle, what);
+        }
+        self.data.messages += 1;
+        if let Some((chan, end)) = self.chan_of(client, handle) {
+            self.transmit(chan, end, Frame::Message(id));
+        }
+    }
+
+    fn send_frame(&mut self, client: usize, handle: CallHandle, frame: String) {
+        if let Some(id) = offer_id(&frame) {
+            let open = self.data_open_here(client, handle);
+            let book = self.book(client, handle);
+            let (closes, paused) = (book.closes, book.paused);
+            let other = book
+                .outgoing
+                .iter()
+                .find(|(&o, f)| o != id && f.offered && f.end.is_none())
+                .map(|(&o, _)| o);
+            let problem = match book.outgoing.get_mut(&id) {
+                Some(f) if !f.offered && f.end.is_none() && offer_size(&frame) == Some(f.size) => {
+                    f.offered = true;
+                    f.closes_at_offer = closes;
+                    None
+                }
+                f => Some(format!("{f:?}")),
+            };
+            let mut complain = |what: String| {
+                self.violations
+                    .push(format!("[{client}] {handle:?} offer {frame}: {what}"))
+            };
+            if let Some(f) = problem {
+                complain(format!("the transfer is {f}"));
+            }
+            if let Some(other) = other {
+                complain(format!("transfer {other} is still under way"));
+            }
+            if paused {
+                complain("the buffer is above high water".into());
+            }
+            if !open {
+                complain("the channels are not open".into());
+            }
+        }
+        if let Some((chan, end)) = self.chan_of(client, handle) {
+            self.transmit(chan, end, Frame::Text(frame));
+        }
+    }
+
+    fn send_block(&mut self, client: usize, handle: CallHandle, id: u64, offset: u64, len: u64) {
+        let open = self.data_open_here(client, handle);
+        let pc = self.records.get(&(client, handle)).and_then(|r| r.pc);
+        let book = self.book(client, handle);
+        let mut problems = Vec::new();
+        match book.outgoing.get(&id) {
+            None => problems.push("of an unknown transfer".to_owned()),
+            Some(f) if !f.offered || f.end.is_some() => {
+                problems.push(format!("of a transfer not under way: {f:?}"))
+            }
+            Some(f) => {
+                let expected = BLOCK_BYTES.min(f.size.saturating_sub(f.sent));
+                if offset != f.sent || len != expected || len == 0 {
+                    problems.push(format!("with {} bytes of {} sent", f.sent, f.size));
+                }
+            }
+        }
+        let unanswered = |b: &u64| book.outgoing.get(b).is_some_and(|f| f.end.is_none());
+        if let Some(b) = book.block.filter(unanswered) {
+            problems.push(format!("while a block of transfer {b} is in flight"));
+        }
+        if book.paused {
+            problems.push("while the buffer is above high water".into());
+        }
+        if !open {
+            problems.push("with the channels not open".into());
+        }
+        book.block = Some(id);
+        book.current = id;
+        for problem in problems {
+            let what = format!("block {id} at {offset}, {len} bytes, {problem}");
+            self.violation(client, handle, what);
+        }
+        let Some(pc) = pc else {
+            return self.violation(client, handle, "block without a connection".into());
+        };
+        let ok = !self.rng.chance(self.block_fail);
+        let ev = Ev::BlockDone {
+            client,
+            handle,
+            pc,
+            id,
+            len,
+            ok,
+        };
+        self.after(1, 15, ev);
+    }
+
+    /// The driver has read block `id` (`ok`) of a call's file: it sends it if the transfer is
+    /// still the one under way, and reports.
+    fn block_done(
+        &mut self,
+        client: usize,
+        handle: CallHandle,
+        pc: usize,
+        id: u64,
+        len: u64,
+        ok: bool,
+    ) {
+        if self.live_pc(pc) != Some((client, handle)) {
+            return; // Its connection is gone, and the task with it.
+        }
+        let book = self.book(client, handle);
+        if book.block == Some(id) {
+            book.block = None;
+        }
+        if book.current != id {
+            return; // The transfer ended meanwhile: the driver sends nothing.
+        }
+        match ok.then(|| self.chan_of(client, handle)).flatten() {
+            Some((chan, end)) => {
+                let buffered = self.transmit(chan, end, Frame::Bytes(len));
+                self.data.blocks += 1;
+                self.feeding_buffered = Some(buffered);
+                self.feed(client, handle, EffectResult::FileBlockSent { id, buffered });
+                self.feeding_buffered = None;
+            }
+            None => {
+                if let Some(f) = self.book(client, handle).outgoing.get_mut(&id) {
+                    f.block_failed = true;
+                }
+                self.feed(client, handle, EffectResult::FileBlockFailed { id });
+            }
+        }
+    }
+
+    /// Checks a data event against the call's book, and keeps the driver's part of it.
+    fn observe_data(&mut self, client: usize, event: &Event) {
+        let mut problems = Vec::new();
+        let (call, id) = match *event {
+            Event::FileIncoming { call, id, size, .. } => {
+                let from = self.offer_from;
+                let book = self.book(client, call);
+                let closes_at_offer = book.closes;
+                let file = InFile {
+                    size,
+                    closes_at_offer,
+                    end: None,
+                };
+                if book.incoming.insert(id, file).is_some() {
+                    problems.push("offered twice".to_owned());
+                }
+                match from {
+                    Some((c, h, sid)) => {
+                        let sender = self.book(c, h).outgoing.get_mut(&sid);
+                        match sender {
+                            Some(f) if f.peer.is_none() && f.size == size => {
+                                f.peer = Some((client, call, id));
+                            }
+                            f => problems.push(format!("offered; its sender's book has {f:?}")),
+                        }
+                    }
+                    None => problems.push("offered without an offer frame".into()),
+                }
+                (call, id)
+            }
+            Event::Progress {
+                call,
+                id,
+                direction,
+                bytes,
+                size,
+            } => {
+                let feeding = self.feeding_buffered;
+                let book = self.book(client, call);
+                match direction {
+                    Direction::Outgoing => match book.outgoing.get_mut(&id) {
+                        Some(f) if f.end.is_none() && f.size == size => {
+                            if bytes > size || (bytes <= f.sent && size > 0) {
+                                problems
+                                    .push(format!("progress {bytes} of {size} after {}", f.sent));
+                            }
+                            f.sent = bytes;
+                            if let Some(buffered) = feeding {
+                                book.paused = buffered > HIGH_WATER_BYTES;
+                                self.data.paused += u64::from(book.paused);
+                            }
+                        }
+                        f => problems.push(format!("progress of {f:?}")),
+                    },
+                    Direction::Incoming => {
+                        let receiving = book.receiving;
+                        match book.incoming.get(&id) {
+                            Some(f) if f.end.is_none() && f.size == size => {
+                                if receiving != Some((id, size, bytes)) {
+                                    problems.push(format!(
+                                        "progress {bytes} of {size}; the driver has {receiving:?}"
+                                    ));
+                                }
+                            }
+                            f => problems.push(format!("progress of {f:?}")),
+                        }
+                    }
+                }
+                (call, id)
+            }
+            Event::FileSent { call, id } => {
+                let book = self.book(client, call);
+                match book.outgoing.get_mut(&id) {
+                    Some(f) if f.end.is_none() && f.offered && f.sent == f.size => {
+                        f.end = Some(Fin::Done)
+                    }
+                    f => problems.push(format!("sent: {f:?}")),
+                }
+                if book.current == id {
+                    book.current = 0;
+                }
+                self.data.sent += 1;
+                (call, id)
+            }
+            Event::FileReceived { call, id } => {
+                let book = self.book(client, call);
+                let receiving = book.receiving.take();
+                match book.incoming.get_mut(&id) {
+                    // Exactly its size arrived.
+                    Some(f) if f.end.is_none() && receiving == Some((id, f.size, f.size)) => {
+                        f.end = Some(Fin::Done)
+                    }
+                    f => problems.push(format!("received: {f:?}, the driver has {receiving:?}")),
+                }
+                self.data.received += 1;
+                (call, id)
+            }
+            Event::TransferEnded {
+                call,
+                id,
+                direction,
+                reason,
+            } => {
+                let call_ended = self.clients[client]
+                    .machine
+                    .call_info(call)
+                    .is_some_and(|i| i.state.is_ended());
+                let cancelling = self.cancelling == Some((client, call, id));
+                let book = self.book(client, call);
+                let closes = book.closes;
+                let (closed, offered, end) = match direction {
+                    Direction::Outgoing => {
+                        if book.current == id {
+                            book.current = 0;
+                        }
+                        match book.outgoing.get_mut(&id) {
+                            Some(f) => (
+                                f.block_failed || closes > f.closes_at_offer,
+                                f.offered,
+                                &mut f.end,
+                            ),
+                            None => {
+                                problems.push("ended, never sent".into());
+                                return self.report(client, call, id, problems);
+                            }
+                        }
+                    }
+                    Direction::Incoming => {
+                        if book.receiving.is_some_and(|(r, _, _)| r == id) {
+                            book.receiving = None;
+                        }
+                        match book.incoming.get_mut(&id) {
+                            Some(f) => (closes > f.closes_at_offer, true, &mut f.end),
+                            None => {
+                                problems.push("ended, never offered".into());
+                                return self.report(client, call, id, problems);
+                            }
+                        }
+                    }
+                };
+                if end.is_some() {
+                    problems.push(format!("ended {reason:?} after {end:?}"));
+                }
+                *end = Some(Fin::Ended(reason));
+                // The machine's pause ends with the transfer under way (not at the call's end).
+                if direction == Direction::Outgoing && offered && reason != TransferEnd::CallEnded {
+                    book.paused = false;
+                }
+                let fits = match reason {
+                    TransferEnd::Cancelled => cancelling,
+                    TransferEnd::CallEnded => call_ended,
+                    TransferEnd::Failed => closed,
+                    TransferEnd::RemoteCancelled => true,
+                };
+                if !fits {
+                    problems.push(format!("ended {reason:?} by no cause of its own"));
+                }
+                let index = match reason {
+                    TransferEnd::Cancelled => 0,
+                    TransferEnd::RemoteCancelled => 1,
+                    TransferEnd::CallEnded => 2,
+                    TransferEnd::Failed => 3,
+                };
+                self.data.ended[index] += 1;
+                (call, id)
+            }
+            _ => return,
+        };
+        self.report(client, call, id, problems);
+    }
+
+    fn report(&mut self, client: usize, call: CallHandle, id: u64, problems: Vec<String>) {
+        for problem in problems {
+            self.violation(client, call, format!("transfer {id}: {problem}"));
+        }
     }
 }
 
@@ -1322,6 +2283,58 @@ fn mid_call_actions(world: &mut World, clients: &[usize], from: Millis, to: Mill
     }
 }
 
+/// Messages, files and cancels during the calls (in half the schedules), and the fake browser's
+/// data path settings: how fast a channel's buffer drains, whether blocks fail to read, and
+/// whether the browser closes channels.
+fn data_actions(world: &mut World, clients: &[usize], from: Millis, to: Millis) {
+    let rng = &mut world.rng.fork();
+    if !rng.coin() {
+        return;
+    }
+    // Bytes a millisecond: at the slowest a few blocks fill the buffer past high water.
+    world.drain_rate = *rng.pick(&[400, 4_000, 100_000]);
+    world.block_fail = if rng.chance(0.2) { 0.05 } else { 0.0 };
+    world.chan_close = if rng.chance(0.2) { 0.5 } else { 0.0 };
+    for _ in 0..rng.range(1, 6) {
+        let client = *rng.pick(clients);
+        let time = rng.range(from, to);
+        let action = match rng.below(10) {
+            0..=2 => Action::Messages {
+                count: rng.range(1, 3) as u32,
+                len: rng.range(0, 2_000) as usize,
+                ready: rng.chance(0.7),
+            },
+            // A burst of the largest messages, more than the queue holds if the channels are
+            // not open yet; or one too large.
+            3 => Action::Messages {
+                count: 20,
+                len: MAX_MESSAGE_BYTES + usize::from(rng.chance(0.2)),
+                ready: true,
+            },
+            4..=7 => Action::File(match rng.below(8) {
+                0 => 0,
+                1 => rng.range(1, 1_000),
+                2 => BLOCK_BYTES,
+                3 => BLOCK_BYTES + 1,
+                4 | 5 => rng.range(1, 2 * BLOCK_BYTES),
+                6 => rng.range(1_000_000, 3_000_000),
+                _ => u64::MAX, // invalid-file
+            }),
+            _ => Action::Cancel(rng.next_u64()),
+        };
+        // A file is often cancelled while it goes, by either side.
+        if matches!(action, Action::File(_)) && rng.chance(0.4) {
+            let by = *rng.pick(clients);
+            world.action(
+                time + rng.range(0, 3_000),
+                by,
+                Action::Cancel(rng.next_u64()),
+            );
+        }
+        world.action(time, client, action);
+    }
+}
+
 fn basic(world: &mut World) {
     let rng = &mut world.rng.fork();
     let alice = world.add_client("alice", "alice-1");
@@ -1368,6 +2381,7 @@ fn basic(world: &mut World) {
         world.action(rng.range(50, 36_000), alice, Action::Hangup);
     }
     mid_call_actions(world, &everyone, 500, 60_000);
+    data_actions(world, &everyone, 500, 60_000);
     let who = *rng.pick(&everyone);
     world.action(rng.range(1_000, 70_000), who, Action::Hangup);
 }
@@ -1397,6 +2411,7 @@ fn glare(world: &mut World) {
         Action::Call(second_peer, *rng.pick(&KINDS)),
     );
     mid_call_actions(world, &[alice, bob], 2_000, 20_000);
+    data_actions(world, &[alice, bob], 0, 20_000);
     let who = *rng.pick(&[alice, bob]);
     world.action(rng.range(5_000, 40_000), who, Action::Hangup);
 }
@@ -1420,6 +2435,7 @@ fn busy(world: &mut World) {
     }
     world.action(rng.range(5_000, 30_000), alice, Action::Hangup);
     world.action(rng.range(35_000, 40_000), carol, Action::Hangup);
+    data_actions(world, &[alice, bob, carol], 0, 35_000);
 }
 
 fn chaos(world: &mut World) {
@@ -1454,6 +2470,7 @@ fn chaos(world: &mut World) {
         world.action(time, client, action);
     }
     mid_call_actions(world, &clients, 0, 60_000);
+    data_actions(world, &clients, 0, 60_000);
     for &c in &clients {
         world.action(90_000, c, Action::Hangup);
     }
@@ -1546,6 +2563,7 @@ fn waiting(world: &mut World) {
         );
     }
     mid_call_actions(world, &everyone, 500, 60_000);
+    data_actions(world, &everyone, 500, 60_000);
     if rng.chance(0.5) {
         let (who, peer) = *rng.pick(&[
             (alice, "bob"),
@@ -1751,6 +2769,7 @@ struct Outcome {
     errors: BTreeMap<&'static str, u64>,
     steps: u64,
     holds: HoldTally,
+    data: DataTally,
 }
 
 /// Once every timer that ends or settles a call has fired and the network has drained, nothing
@@ -1787,6 +2806,43 @@ fn check_settled(world: &World) -> Vec<String> {
                     "[{index}] no call connected at {SETTLED_AT} ms, yet a timer waits for {at} ms"
                 ));
             }
+        }
+    }
+    // With its channels open, a call has nothing waiting to go and no transfer under way: every
+    // block was answered, every pause ended, every offer's bytes or cancel arrived. With them
+    // closed (the grace long over), nothing is under way either: only what never started waits
+    // for channels that may come.
+    for (&(index, handle), record) in &world.records {
+        let machine = &world.clients[index].machine;
+        let Some(info) = machine.call_info(handle).filter(|i| !i.state.is_ended()) else {
+            continue;
+        };
+        let chan_open = record
+            .pc
+            .and_then(|pc| world.pcs[pc].chan)
+            .is_some_and(|c| world.chans[c].open && !world.chans[c].closed);
+        let book = &record.data;
+        let under_way: Vec<u64> = book.under_way().collect();
+        let started: Vec<u64> = under_way
+            .iter()
+            .copied()
+            .filter(|id| book.outgoing.get(id).is_none_or(|f| f.offered))
+            .collect();
+        let problem = match (info.data_open, chan_open) {
+            (true, true) if !book.queued.is_empty() || !under_way.is_empty() => Some(format!(
+                "channels open: messages {:?} wait, transfers {under_way:?} under way",
+                book.queued
+            )),
+            (true, false) => Some("open, yet its channels closed or never opened".into()),
+            (false, _) if !started.is_empty() => {
+                Some(format!("channels closed, transfers {started:?} under way"))
+            }
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            violations.push(format!(
+                "[{index}] {handle:?} at {SETTLED_AT} ms: {problem}"
+            ));
         }
     }
     let in_flight = world
@@ -2118,6 +3174,8 @@ fn check(world: &World, scenario: Scenario) -> (Vec<String>, Outcome) {
         }
     }
 
+    let mut data = world.data;
+    data.pairs = check_transfers(world, &mut violations);
     let glare =
         (scenario == Scenario::Glare).then(|| check_glare(world, connected_pairs, &mut violations));
     let outcome = Outcome {
@@ -2130,8 +3188,42 @@ fn check(world: &World, scenario: Scenario) -> (Vec<String>, Outcome) {
         errors: world.errors.clone(),
         steps: world.steps,
         holds: world.holds,
+        data,
     };
     (violations, outcome)
+}
+
+/// Every call has ended: each transfer, on either side, ended once (`Promises` and the books
+/// check the once), and each pair of ends fits (`pair_fits`). Returns how many pairs.
+fn check_transfers(world: &World, violations: &mut Vec<String>) -> u64 {
+    let mut pairs = 0;
+    for (&(client, handle), record) in &world.records {
+        let book = &record.data;
+        for id in book.under_way() {
+            violations.push(format!(
+                "[{client}] {handle:?} transfer {id} never ended, yet its call did"
+            ));
+        }
+        for (&id, file) in &book.outgoing {
+            let (Some(sender), Some((rc, rh, rid))) = (file.end, file.peer) else {
+                continue;
+            };
+            let receiver = world
+                .records
+                .get(&(rc, rh))
+                .and_then(|r| r.data.incoming.get(&rid))
+                .and_then(|f| f.end);
+            let Some(receiver) = receiver else { continue };
+            pairs += 1;
+            if !pair_fits(sender, receiver) {
+                violations.push(format!(
+                    "[{client}] {handle:?} transfer {id} ended {sender:?}, its receiver \
+                     [{rc}] {rh:?} (transfer {rid}) {receiver:?}"
+                ));
+            }
+        }
+    }
+    pairs
 }
 
 /// Ring timeout and invite lifetime, and the missed-call flag: true on every schedule, as each
@@ -2363,6 +3455,7 @@ fn simulated_schedules_keep_every_invariant() {
     let mut stories: BTreeMap<(&'static str, &'static str), u64> = BTreeMap::new();
     let (mut glare_full, mut glare, mut glare_latest) = (0u64, 0u64, 0);
     let mut holds = HoldTally::default();
+    let mut data = DataTally::default();
     let mut failures = Vec::new();
     for (fails, outcomes) in results {
         failures.extend(fails);
@@ -2382,6 +3475,7 @@ fn simulated_schedules_keep_every_invariant() {
             holds.declined_waiting += o.holds.declined_waiting;
             holds.qualities += o.holds.qualities;
             holds.pairs_agreed += o.holds.pairs_agreed;
+            data.add(&o.data);
             let mode = if o.lossless { "exact" } else { "lossy" };
             for (story, n) in o.stories {
                 *stories.entry((mode, story)).or_default() += n;
@@ -2418,6 +3512,22 @@ fn simulated_schedules_keep_every_invariant() {
         holds.qualities,
         holds.pairs_agreed
     );
+    eprintln!(
+        "  data path: {} pairs of channels opened ({} closed by the browser), {} messages sent \
+         ({} arrived, in order), {} blocks ({} left the buffer above high water), {} files sent \
+         and {} received in full; ended early (cancelled, remote-cancelled, call-ended, \
+         failed): {:?}; {} sender/receiver pairs of ends checked",
+        data.channels,
+        data.closed,
+        data.messages,
+        data.delivered,
+        data.blocks,
+        data.paused,
+        data.sent,
+        data.received,
+        data.ended,
+        data.pairs
+    );
     eprintln!("  typed errors reported (dropped messages, refused commands): {errors:?}");
     for (seed, violations) in &failures {
         eprintln!("  seed {seed}: {violations:?}");
@@ -2441,6 +3551,13 @@ fn simulated_schedules_keep_every_invariant() {
                 && holds.declined_waiting > 0
                 && holds.pairs_agreed > 0,
             "the schedules no longer reach hold or call waiting: {holds:?}"
+        );
+        assert!(
+            data.received > 0
+                && data.paused > 0
+                && data.pairs > 0
+                && data.ended.iter().all(|&n| n > 0),
+            "the schedules no longer reach every part of the data path: {data:?}"
         );
     }
 }

@@ -284,7 +284,6 @@ impl DataPath {
             let offered = self.outgoing.remove(index).offered;
             if offered {
                 self.block = None;
-                self.paused = false;
                 self.frame(out, handle, 'x', id);
             }
             end_transfer(handle, id, Direction::Outgoing, reason, out);
@@ -335,7 +334,6 @@ impl DataPath {
         }
         self.outgoing.remove(0);
         self.block = None;
-        self.paused = false;
         self.frame(out, handle, 'x', id);
         end_transfer(handle, id, Direction::Outgoing, TransferEnd::Failed, out);
         self.pump(handle, out);
@@ -376,7 +374,6 @@ impl DataPath {
                 if let Some(index) = self.outgoing.iter().position(|f| f.id == id && f.offered) {
                     self.outgoing.remove(index);
                     self.block = None;
-                    self.paused = false;
                     let reason = TransferEnd::RemoteCancelled;
                     end_transfer(handle, id, Direction::Outgoing, reason, out);
                     self.pump(handle, out);

@@ -41,8 +41,8 @@ mod screening;
 
 pub use config::{Config, MAX_DURATION_MS};
 pub use data::{
-    Outgoing, TransferEnd, BLOCK_BYTES, HIGH_WATER_BYTES, MAX_FILE_BYTES, MAX_FILE_NAME_BYTES,
-    MAX_MESSAGE_BYTES, MAX_QUEUED_BYTES, MAX_QUEUED_FILES,
+    Outgoing, TransferEnd, BLOCK_BYTES, CLOSE_GRACE_MS, HIGH_WATER_BYTES, MAX_FILE_BYTES,
+    MAX_FILE_NAME_BYTES, MAX_MESSAGE_BYTES, MAX_QUEUED_BYTES, MAX_QUEUED_FILES,
 };
 pub use error::{CallError, CommandError, MediaError};
 pub use io::{Command, DeviceKind, Effect, EffectResult, Event, IceState, Output, SdpOp};

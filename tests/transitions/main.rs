@@ -616,6 +616,7 @@ fn connected_pair(kind: CallKind) -> (Net, Connected) {
 }
 
 mod candidates;
+mod data;
 mod ends;
 mod flow;
 mod glare;
