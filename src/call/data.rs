@@ -251,24 +251,23 @@ impl DataPath {
 
     fn fail_under_way(&mut self, handle: CallHandle, out: &mut Outbox) {
         self.fail_at = None;
-        if self.outgoing.first().is_some_and(|f| f.offered) {
-            let file = self.outgoing.remove(0);
-            end_transfer(
-                handle,
-                file.id,
-                Direction::Outgoing,
-                TransferEnd::Failed,
-                out,
-            );
+        let under_way = usize::from(self.outgoing.first().is_some_and(|f| f.offered));
+        self.end_transfers(handle, under_way, TransferEnd::Failed, out);
+    }
+
+    /// Ends the first `outgoing` outgoing transfers and the incoming one, for `reason`.
+    fn end_transfers(
+        &mut self,
+        handle: CallHandle,
+        outgoing: usize,
+        reason: TransferEnd,
+        out: &mut Outbox,
+    ) {
+        for file in self.outgoing.drain(..outgoing) {
+            end_transfer(handle, file.id, Direction::Outgoing, reason, out);
         }
         if let Some(file) = self.incoming.take() {
-            end_transfer(
-                handle,
-                file.id,
-                Direction::Incoming,
-                TransferEnd::Failed,
-                out,
-            );
+            end_transfer(handle, file.id, Direction::Incoming, reason, out);
         }
     }
 
@@ -489,24 +488,8 @@ impl DataPath {
         self.messages.clear();
         self.queued_bytes = 0;
         self.block = None;
-        for file in core::mem::take(&mut self.outgoing) {
-            end_transfer(
-                handle,
-                file.id,
-                Direction::Outgoing,
-                TransferEnd::CallEnded,
-                out,
-            );
-        }
-        if let Some(file) = self.incoming.take() {
-            end_transfer(
-                handle,
-                file.id,
-                Direction::Incoming,
-                TransferEnd::CallEnded,
-                out,
-            );
-        }
+        let all = self.outgoing.len();
+        self.end_transfers(handle, all, TransferEnd::CallEnded, out);
     }
 
     /// Sends what can go: ready messages in order, then the next block of the file under way.
