@@ -15,6 +15,9 @@ export const CHROMIUM_ARGS = [
   '--autoplay-policy=no-user-gesture-required',
   '--auto-select-desktop-capture-source=Entire screen',
   '--enable-usermedia-screen-capturing', '--allow-http-screen-capture',
+  // performance.memory as it is, not bucketed and cached, and gc() to start from a collected
+  // heap: the fileTransfer scenario measures what a transfer adds to the JS heap.
+  '--enable-precise-memory-info', '--js-flags=--expose-gc',
 ];
 
 const FIREFOX_PREFS = {

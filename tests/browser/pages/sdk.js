@@ -1292,9 +1292,14 @@ const scenarios = {
     incoming.on('fileIncoming', (f) => { offered = f; });
     incoming.on('file', (f) => { received = f; });
     const memory = { wasmBytes: [], jsHeapBytes: [] };
+    // What the page holds, not what the collector has yet to take: in Chromium (run with
+    // --expose-gc) each sample of the JS heap follows a full collection.
     const sample = () => {
       memory.wasmBytes.push(memoryUsage().memoryBytes);
-      if (performance.memory) memory.jsHeapBytes.push(performance.memory.usedJSHeapSize);
+      if (performance.memory && globalThis.gc) {
+        globalThis.gc();
+        memory.jsHeapBytes.push(performance.memory.usedJSHeapSize);
+      }
     };
     sample();
     const sampler = setInterval(sample, 100);
@@ -1315,11 +1320,16 @@ const scenarios = {
     }
     const growth = (values) => values.length ? Math.max(...values) - values[0] : null;
     const wasmGrowth = growth(memory.wasmBytes);
-    const heapGrowth = growth(memory.jsHeapBytes);
+    // The first sample may still hold the source's hashing buffer (a collection does not always
+    // take it at once): the heap's growth is the highest after it over the lowest.
+    const during = memory.jsHeapBytes.slice(1);
+    const heapGrowth = during.length ? Math.max(...during) - Math.min(...memory.jsHeapBytes) : null;
     // Bounded: the wasm memory holds no file bytes at all (they stay in JS), and the page holds
-    // at most a few MiB of the file outside the Blobs' own storage.
+    // a few MiB of the file at most outside the Blobs' own storage (a block being read and sent,
+    // frames the channel has delivered and not yet merged into a part: about 6 MiB measured),
+    // far from the 50 MiB a whole-file buffer would hold.
     check(wasmGrowth <= 1024 * 1024, `the wasm memory grew ${wasmGrowth} bytes during a 50 MB transfer`);
-    if (heapGrowth !== null) check(heapGrowth < SIZE / 2, `the JS heap grew ${heapGrowth} bytes during a 50 MB transfer`);
+    if (heapGrowth !== null) check(heapGrowth < 16 * 1024 * 1024, `the JS heap grew ${heapGrowth} bytes during a 50 MB transfer`);
     check(id > 0, 'the transfer has an id');
     outgoing.hangup();
     await ended(incoming, bLog);
@@ -1327,7 +1337,8 @@ const scenarios = {
     return {
       megabytes: SIZE / 1e6, seconds: Number(seconds.toFixed(2)), mbPerSecond: Number((SIZE / 1e6 / seconds).toFixed(1)),
       progressEvents: { outgoing: progress.outgoing.length, incoming: progress.incoming.length },
-      wasmMemoryGrowthBytes: wasmGrowth, jsHeapGrowthBytes: heapGrowth, jsHeapPeakBytes: memory.jsHeapBytes.length ? Math.max(...memory.jsHeapBytes) : null,
+      wasmMemoryGrowthBytes: wasmGrowth, jsHeapGrowthBytes: heapGrowth,
+      jsHeapBytes: during.length ? { samples: memory.jsHeapBytes.length, first: memory.jsHeapBytes[0], lowest: Math.min(...memory.jsHeapBytes), highestAfterFirst: Math.max(...during), last: memory.jsHeapBytes.at(-1) } : null,
     };
   },
 
