@@ -2,7 +2,7 @@
 // against the built package (pkg/). Run by tests/run.sh after scripts/build-pkg.sh.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BROWSERS, launch, uncaughtErrors, waitIn } from './browsers.mjs';
+import { BROWSERS, MEMORY_ARGS, launch, uncaughtErrors, waitIn } from './browsers.mjs';
 import { startServer } from './server.mjs';
 
 // Screen capture needs a display source; headless Firefox has none.
@@ -22,7 +22,7 @@ for (const name of BROWSERS) {
     let browser;
     let page;
     before(async () => {
-      browser = await launch(name);
+      browser = await launch(name, { chromiumArgs: MEMORY_ARGS });
       page = await browser.newPage();
       await page.goto(`${server.url}/tests/browser/pages/sdk.html`);
       await waitIn(page, 'window.sdkReady === true', 'the SDK page to load', 30000);
