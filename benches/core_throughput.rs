@@ -397,7 +397,8 @@ mod native {
                 Event::VideoUnavailable { .. }
                 | Event::RemoteMedia { .. }
                 | Event::LocalMedia { .. }
-                | Event::Quality { .. } => {}
+                | Event::Quality { .. }
+                | Event::Preconnected { .. } => {}
                 Event::FileIncoming { .. }
                 | Event::Progress { .. }
                 | Event::FileSent { .. }
@@ -738,6 +739,7 @@ mod native {
                 sdp: fixtures.offer.clone(),
                 lifetime_ms: 30_000,
                 metadata: None,
+                preconnect: false,
             },
         );
         let candidates = message(

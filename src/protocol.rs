@@ -7,8 +7,12 @@
 //!
 //! | `type`          | sent by | fields beyond the common ones                                   |
 //! |-----------------|---------|-----------------------------------------------------------------|
-//! | `invite`        | caller  | `kind` (`audio`/`video`), `sdp` (the offer), `lifetimeMs`, `metadata`? |
-//! | `ringing`       | callee  | (none): this device is ringing                                  |
+//! | `invite`        | caller  | `kind` (`audio`/`video`), `sdp` (the offer), `lifetimeMs`, `metadata`?, `preconnect`? |
+//! | `ringing`       | callee  | `preconnect`?: this device is ringing (and would connect meanwhile) |
+//! | `preconnect`    | caller  | (none): connect while ringing, to the one device addressed      |
+//! | `preconnect-answer` | callee | `sdp`: the answer for that connection, still without media    |
+//! | `accept`        | callee  | (none): the preconnected device answered                        |
+//! | `reoffer`       | caller  | `sdp`: a new offer for a device that answered without the preconnected connection |
 //! | `answer`        | callee  | `sdp` (the answer)                                              |
 //! | `select-answer` | caller  | `selectedPartyId`: the device whose answer won                  |
 //! | `reject`        | callee  | `reason`: `rejected`, `busy` or `media-failed`                  |
@@ -354,9 +358,29 @@ pub enum Body {
         lifetime_ms: u32,
         /// Application data shown with the incoming call (at most [`MAX_METADATA_BYTES`]).
         metadata: Option<Value>,
+        /// The caller can connect while the call rings (`preconnect`; absent: false).
+        preconnect: bool,
     },
     /// `ringing`: a callee device is ringing.
-    Ringing,
+    Ringing {
+        /// This device would connect while it rings (`preconnect`; absent: false).
+        preconnect: bool,
+    },
+    /// `preconnect`: the caller asks this one ringing device to connect while it rings.
+    Preconnect,
+    /// `preconnect-answer`: the ringing device's answer for a connection without media.
+    PreconnectAnswer {
+        /// The answer SDP.
+        sdp: String,
+    },
+    /// `accept`: the preconnected device answered: media may flow on its connection.
+    Accept,
+    /// `reoffer`: the caller starts the connection over for the device that answered (its
+    /// connection was preconnected with another device); answered with `negotiate` seq 0.
+    Reoffer {
+        /// The new offer SDP.
+        sdp: String,
+    },
     /// `answer`: a callee device answered with this SDP.
     Answer {
         /// The answer SDP.
@@ -407,7 +431,11 @@ impl Body {
     pub fn type_name(&self) -> &'static str {
         match self {
             Body::Invite { .. } => "invite",
-            Body::Ringing => "ringing",
+            Body::Ringing { .. } => "ringing",
+            Body::Preconnect => "preconnect",
+            Body::PreconnectAnswer { .. } => "preconnect-answer",
+            Body::Accept => "accept",
+            Body::Reoffer { .. } => "reoffer",
             Body::Answer { .. } => "answer",
             Body::SelectAnswer { .. } => "select-answer",
             Body::Reject { .. } => "reject",
@@ -586,7 +614,15 @@ impl Message {
         // Check the type before the other fields so a future type gets its own error.
         let body_parser: fn(&Fields) -> Result<Body, ProtocolError> = match type_name {
             "invite" => parse_invite,
-            "ringing" => |_| Ok(Body::Ringing),
+            "ringing" => |f| {
+                Ok(Body::Ringing {
+                    preconnect: f.flag("preconnect")?,
+                })
+            },
+            "preconnect" => |_| Ok(Body::Preconnect),
+            "preconnect-answer" => |f| Ok(Body::PreconnectAnswer { sdp: f.sdp("sdp")? }),
+            "accept" => |_| Ok(Body::Accept),
+            "reoffer" => |f| Ok(Body::Reoffer { sdp: f.sdp("sdp")? }),
             "answer" => |f| Ok(Body::Answer { sdp: f.sdp("sdp")? }),
             "select-answer" => |f| {
                 Ok(Body::SelectAnswer {
@@ -616,10 +652,7 @@ impl Message {
                         audio_muted: f.bool("audioMuted")?,
                         video_muted: f.bool("videoMuted")?,
                         screen_sharing: f.bool("screenSharing")?,
-                        on_hold: match f.0.get("onHold") {
-                            None => false,
-                            Some(_) => f.bool("onHold")?,
-                        },
+                        on_hold: f.flag("onHold")?,
                     },
                 })
             },
@@ -668,6 +701,7 @@ impl Message {
                 sdp,
                 lifetime_ms,
                 metadata,
+                preconnect,
             } => {
                 object.str("kind", kind.as_str());
                 object.str("sdp", sdp);
@@ -675,9 +709,19 @@ impl Message {
                 if let Some(metadata) = metadata {
                     metadata.write(object.key("metadata"));
                 }
+                if *preconnect {
+                    object.bool("preconnect", true);
+                }
             }
-            Body::Ringing => {}
-            Body::Answer { sdp } => object.str("sdp", sdp),
+            Body::Ringing { preconnect } => {
+                if *preconnect {
+                    object.bool("preconnect", true);
+                }
+            }
+            Body::Preconnect | Body::Accept => {}
+            Body::Answer { sdp } | Body::PreconnectAnswer { sdp } | Body::Reoffer { sdp } => {
+                object.str("sdp", sdp)
+            }
             Body::SelectAnswer { selected_party_id } => {
                 object.str("selectedPartyId", selected_party_id.as_str());
             }
@@ -758,6 +802,7 @@ fn parse_invite(fields: &Fields) -> Result<Body, ProtocolError> {
         sdp: fields.sdp("sdp")?,
         lifetime_ms: lifetime as u32,
         metadata,
+        preconnect: fields.flag("preconnect")?,
     })
 }
 
@@ -885,6 +930,14 @@ impl Fields<'_> {
         })
     }
 
+    /// An optional boolean: absent is false.
+    fn flag(&self, field: &'static str) -> Result<bool, ProtocolError> {
+        match self.0.get(field) {
+            None => Ok(false),
+            Some(_) => self.bool(field),
+        }
+    }
+
     fn u64(&self, field: &'static str) -> Result<u64, ProtocolError> {
         self.get(field)?.as_u64().ok_or(ProtocolError::WrongType {
             field,
@@ -947,14 +1000,16 @@ mod tests {
                 sdp: "v=0 offer".into(),
                 lifetime_ms: 30_000,
                 metadata: json::parse(r#"{"chat": "room-1", "n": [1, 2.50, -3e2]}"#),
+                preconnect: false,
             },
             Body::Invite {
                 kind: CallKind::Audio,
                 sdp: "v=0".into(),
                 lifetime_ms: 1_000,
                 metadata: None,
+                preconnect: false,
             },
-            Body::Ringing,
+            Body::Ringing { preconnect: false },
             Body::Answer { sdp: "v=0".into() },
             Body::SelectAnswer {
                 selected_party_id: PartyId::new("phone").unwrap(),

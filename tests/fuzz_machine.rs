@@ -36,8 +36,9 @@ fn random_body(rng: &mut Rng) -> Body {
             sdp: format!("v=0\r\nm=audio {}", rng.below(5)),
             lifetime_ms: rng.range(1_000, 60_000) as u32,
             metadata: None,
+            preconnect: false,
         },
-        1 => Body::Ringing,
+        1 => Body::Ringing { preconnect: false },
         2 => Body::Answer {
             sdp: "v=0 answer".into(),
         },

@@ -1000,7 +1000,7 @@ impl World {
                     0 => Body::Hangup {
                         reason: EndReason::Hangup,
                     },
-                    1 => Body::Ringing,
+                    1 => Body::Ringing { preconnect: false },
                     2 => Body::Answer {
                         sdp: "v=0\r\nm=audio mallory".into(),
                     },
@@ -1047,6 +1047,7 @@ impl World {
                     sdp: "v=0\r\nm=audio mallory".into(),
                     lifetime_ms: 600_000,
                     metadata: None,
+                    preconnect: false,
                 };
                 let party_id = PartyId::new("mallory-1").unwrap();
                 texts.push(

@@ -54,6 +54,12 @@ pub struct Config {
     /// declining it as `busy`. The app then declines it (the caller sees `busy`), or ends or holds
     /// the current call and accepts it. Default false.
     pub call_waiting: bool,
+    /// Connect while a call rings (instant answer): as caller, offer it in the invite; as
+    /// callee, accept the offer when the caller asks. No media flows either way until the
+    /// callee accepts, but the caller learns the callee's ICE candidates (its network
+    /// addresses, or only its TURN relay's with `iceTransportPolicy: 'relay'`) before the
+    /// answer. Both sides must allow it. Default false.
+    pub preconnect: bool,
 }
 
 impl Config {
@@ -74,6 +80,7 @@ impl Config {
             ended_calls_kept: 64,
             screening: false,
             call_waiting: false,
+            preconnect: false,
         }
     }
 

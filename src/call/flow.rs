@@ -36,6 +36,23 @@ pub(super) enum Media {
     Ready,
 }
 
+/// Where a call's connection-while-ringing (instant answer) stands. Caller and callee go
+/// through the same steps: `Offered` (the invite said the caller can, and this side would),
+/// `Asked` (the caller asked one callee device; on the callee: it was asked and is answering),
+/// `Ready` (that device's answer is applied on the caller, sent on the callee). Until the callee
+/// accepts, both sides' senders stay empty.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Preconnect {
+    /// Not used for this call (an option is off, or it ended).
+    Off,
+    Offered,
+    Asked,
+    Ready,
+    /// Caller: another device answered than the preconnected one, so the connection was made
+    /// anew (`reoffer`); its answer comes as `negotiate` seq 0.
+    Reoffered,
+}
+
 /// How an ending call tells the peer.
 enum Notify {
     /// It does not: the peer ended it, or never heard of it.
@@ -109,6 +126,17 @@ pub(crate) struct CallFlow {
     pub(super) early_remote_media: Vec<(PartyId, u32, MediaState)>,
     /// In-call messages and file transfers.
     pub(super) data: DataPath,
+    /// Connecting while the call rings.
+    pub(super) preconnect: Preconnect,
+    /// Caller: the callee device asked to preconnect.
+    preconnect_party: Option<PartyId>,
+    /// A preconnected call that the callee has not accepted yet: no media is sent, and what the
+    /// connection reports (ICE up, data channels open) waits for the accept.
+    awaiting_accept: bool,
+    /// ICE connected before the accept.
+    early_ice_up: bool,
+    /// Both data channels opened before the accept.
+    early_data_open: bool,
 }
 
 /// How many callee devices' media states an unanswered call keeps (see `early_remote_media`).
@@ -162,6 +190,11 @@ impl CallFlow {
             ice_down: false,
             early_remote_media: Vec::new(),
             data: DataPath::default(),
+            preconnect: Preconnect::Off,
+            preconnect_party: None,
+            awaiting_accept: false,
+            early_ice_up: false,
+            early_data_open: false,
         }
     }
 
@@ -172,11 +205,15 @@ impl CallFlow {
         peer: UserId,
         kind: CallKind,
         metadata: Option<Value>,
+        preconnect: bool,
         out: &mut Outbox,
     ) -> CallFlow {
         let mut call = CallFlow::base(handle, id, Direction::Outgoing, peer);
         call.set_kind(kind);
         call.metadata = metadata;
+        if preconnect {
+            call.preconnect = Preconnect::Offered;
+        }
         call.media = Media::Acquiring;
         out.event(Event::StateChanged {
             call: handle,
@@ -204,9 +241,13 @@ impl CallFlow {
         lifetime_ms: u32,
         metadata: Option<Value>,
         waiting: bool,
+        preconnect: bool,
         out: &mut Outbox,
     ) -> CallFlow {
         let mut call = CallFlow::base(handle, id, Direction::Incoming, peer);
+        if preconnect {
+            call.preconnect = Preconnect::Offered;
+        }
         call.peer_party = Some(party);
         call.set_kind(kind);
         call.state = CallState::Ringing;
@@ -220,8 +261,13 @@ impl CallFlow {
             metadata,
             waiting,
         });
-        call.send(out, Body::Ringing);
+        call.send_ringing(out);
         call
+    }
+
+    fn send_ringing(&self, out: &mut Outbox) {
+        let preconnect = self.preconnect == Preconnect::Offered;
+        self.send(out, Body::Ringing { preconnect });
     }
 
     /// Sets the kind agreed with the peer, and what each side assumes of the other's media.
@@ -312,6 +358,8 @@ impl CallFlow {
         self.connect_deadline = None;
         self.stats_at = None;
         self.ice.on_up();
+        self.preconnect = Preconnect::Off;
+        self.awaiting_accept = false;
         self.data.end(self.handle, out);
         // Release first: an app's `state` and `ended` listeners then find the camera and
         // microphone already off and the peer connection closed.
@@ -495,9 +543,9 @@ impl CallFlow {
         self.data.send(self.handle, outgoing, out)
     }
 
-    /// Sends media exactly when neither side holds the call.
-    fn update_sending(&mut self, now: Instant, out: &mut Outbox) {
-        let sending = !self.is_held();
+    /// Sends media exactly when neither side holds the call and the callee has accepted.
+    pub(super) fn update_sending(&mut self, now: Instant, out: &mut Outbox) {
+        let sending = !self.is_held() && !self.awaiting_accept;
         if self.sending == sending {
             return;
         }
@@ -583,7 +631,7 @@ impl CallFlow {
         let answer = self.is_ringing_here() && !self.ringing_repeated;
         if answer {
             self.ringing_repeated = true;
-            self.send(out, Body::Ringing);
+            self.send_ringing(out);
         }
         answer
     }
@@ -657,16 +705,70 @@ impl CallFlow {
             // A copy that arrives once this device stopped ringing (copies while it rings are
             // the machine's, see `repeat_ringing_once`): nothing to say.
             Body::Invite { .. } => {}
-            Body::Ringing if outgoing => {
+            Body::Ringing { preconnect } if outgoing => {
                 if self.state == CallState::Calling && self.signaled {
                     self.set_state(CallState::Ringing, out);
+                }
+                if preconnect {
+                    self.ask_to_preconnect(now, party, out);
                 }
             }
             Body::Answer { sdp } if outgoing => {
                 if self.peer_party.is_some() {
                     return; // A duplicate of the answer that won.
                 }
-                self.on_first_answer(now, config, party, sdp, out);
+                if self.preconnect == Preconnect::Ready {
+                    // The connection is another device's: this one gets a new one.
+                    self.reoffer(now, config, party, out);
+                } else {
+                    self.on_first_answer(now, config, party, sdp, out);
+                }
+            }
+            Body::Preconnect if !outgoing && self.preconnect == Preconnect::Offered => {
+                if !self.accepted {
+                    // Answer the offer now, with no media: the accept fills the senders.
+                    self.preconnect = Preconnect::Asked;
+                    self.awaiting_accept = true;
+                    self.update_sending(now, out);
+                    self.answer_offer(out);
+                }
+                // Accepted meanwhile: its answer is on its way as usual.
+            }
+            Body::PreconnectAnswer { sdp }
+                if outgoing
+                    && self.preconnect == Preconnect::Asked
+                    && self.preconnect_party.as_ref() == Some(&party) =>
+            {
+                let decision = self.negotiation.remote_answer(0, sdp);
+                let RemoteDescription::Apply(effect) = decision else {
+                    out.error(Some(self.handle), unexpected);
+                    return;
+                };
+                out.effect(self.handle, effect);
+                self.preconnect = Preconnect::Ready;
+                self.release_candidates(&party, out);
+            }
+            Body::Accept
+                if outgoing
+                    && self.preconnect == Preconnect::Ready
+                    && self.preconnect_party.as_ref() == Some(&party) =>
+            {
+                self.take_answer(party.clone(), out);
+                self.answered(now, config, &party, out);
+            }
+            Body::Reoffer { sdp } if !outgoing && self.accepted && self.signaled => {
+                // The caller's connection was preconnected with another device of this user:
+                // this device answers a new one.
+                if self.negotiation.has_peer_connection() {
+                    out.effect(self.handle, Effect::ResetPeerConnection);
+                    self.data.closed(now);
+                }
+                self.negotiation.reset(true);
+                self.candidates.reset();
+                self.remote_offer = Some(sdp);
+                if self.media == Media::Ready {
+                    self.answer_offer(out);
+                }
             }
             Body::Reject { reason } if outgoing && self.peer_party.is_none() => {
                 // One device declined: the call ends and the user's other devices stop ringing.
@@ -697,7 +799,13 @@ impl CallFlow {
                     SdpType::Offer => self.negotiation.remote_offer(seq, sdp),
                     SdpType::Answer => self.negotiation.remote_answer(seq, sdp),
                 };
+                let applied = matches!(decision, RemoteDescription::Apply(_));
                 self.apply_remote_description(decision, unexpected, out);
+                if applied && self.preconnect == Preconnect::Reoffered {
+                    // The answer to the reoffer: the device's candidates may now be added.
+                    self.preconnect = Preconnect::Off;
+                    self.release_candidates(&party, out);
+                }
             }
             Body::Media { seq, state } if outgoing && self.peer_party.is_none() => {
                 // Which device's state this is matters only once its answer wins (it may have
@@ -719,10 +827,14 @@ impl CallFlow {
                 }
             }
             Body::Media { seq, state } => self.on_remote_media(now, seq, state, out),
-            Body::Ringing
+            Body::Ringing { .. }
             | Body::Answer { .. }
             | Body::Reject { .. }
-            | Body::SelectAnswer { .. } => {
+            | Body::SelectAnswer { .. }
+            | Body::Preconnect
+            | Body::PreconnectAnswer { .. }
+            | Body::Accept
+            | Body::Reoffer { .. } => {
                 out.error(Some(self.handle), unexpected);
             }
         }
@@ -778,19 +890,112 @@ impl CallFlow {
             out.error(Some(self.handle), unexpected);
             return;
         };
-        self.peer_party = Some(party.clone());
-        self.send_select_answer(out);
+        self.take_answer(party.clone(), out);
         out.effect(self.handle, effect);
-        if let Some((candidates, end)) = self.candidates.remote_ready(&party) {
-            out.effect(self.handle, Effect::AddRemoteCandidates { candidates, end });
-        }
+        self.release_candidates(&party, out);
+        // A device asked to preconnect that had not answered that yet: no connection is its.
+        self.preconnect = Preconnect::Off;
+        self.answered(now, config, &party, out);
+    }
+
+    /// Caller: this device's answer wins; the others are told with `select-answer`.
+    fn take_answer(&mut self, party: PartyId, out: &mut Outbox) {
+        self.peer_party = Some(party);
+        self.send_select_answer(out);
+    }
+
+    /// Caller: the answered call connects; the winning device's media state counts, if it
+    /// overtook its answer (the others' are dropped).
+    fn answered(&mut self, now: Instant, config: &Config, party: &PartyId, out: &mut Outbox) {
         self.ring.stop();
         self.connect_deadline = Some(now + config.connect_timeout_ms);
         self.set_state(CallState::Connecting, out);
-        // The winning device's media state, if it overtook its answer; the others' are dropped.
         let early = core::mem::take(&mut self.early_remote_media);
-        if let Some((_, seq, state)) = early.into_iter().find(|(p, ..)| *p == party) {
+        if let Some((_, seq, state)) = early.into_iter().find(|(p, ..)| p == party) {
             self.on_remote_media(now, seq, state, out);
+        }
+        self.end_awaiting_accept(now, config, out);
+    }
+
+    /// The peer's candidates held for `party` go to the connection, now that its description is
+    /// set (or queued before them).
+    fn release_candidates(&mut self, party: &PartyId, out: &mut Outbox) {
+        if let Some((candidates, end)) = self.candidates.remote_ready(party) {
+            out.effect(self.handle, Effect::AddRemoteCandidates { candidates, end });
+        }
+    }
+
+    // ----- connecting while ringing ---------------------------------------------------------
+
+    /// Caller: the first ringing device that would preconnect is asked to; the senders stay
+    /// empty until the call is answered.
+    fn ask_to_preconnect(&mut self, now: Instant, party: PartyId, out: &mut Outbox) {
+        if self.preconnect != Preconnect::Offered || self.peer_party.is_some() || !self.signaled {
+            return;
+        }
+        out.send(&self.peer, Some(&party), self.id, Body::Preconnect);
+        self.preconnect = Preconnect::Asked;
+        self.preconnect_party = Some(party);
+        self.awaiting_accept = true;
+        self.update_sending(now, out);
+    }
+
+    /// Caller: a device answered whose connection this is not (another one preconnected): the
+    /// connection is made anew for it and offered with `reoffer`.
+    fn reoffer(&mut self, now: Instant, config: &Config, party: PartyId, out: &mut Outbox) {
+        out.effect(self.handle, Effect::ResetPeerConnection);
+        self.data.closed(now);
+        self.negotiation.reset(false);
+        self.candidates.reset();
+        self.early_ice_up = false;
+        self.early_data_open = false;
+        self.take_answer(party.clone(), out);
+        self.answered(now, config, &party, out);
+        self.preconnect = Preconnect::Reoffered;
+        out.effect(self.handle, self.negotiation.initial_offer());
+    }
+
+    /// Callee: the user accepted a preconnected call and its media is in: the caller is told,
+    /// and the senders fill.
+    fn accept_preconnected(&mut self, now: Instant, config: &Config, out: &mut Outbox) {
+        self.send(out, Body::Accept);
+        // What changed since the preconnect answer (a camera left off) is the peer's news.
+        if self.local_media != assumed_media(self.kind) {
+            self.send_media_state(out);
+        }
+        self.ring.stop();
+        self.connect_deadline = Some(now + config.connect_timeout_ms);
+        self.end_awaiting_accept(now, config, out);
+    }
+
+    /// The callee accepted: media flows, and what the connection did while ringing counts now
+    /// (a path already up connects the call at once; open channels carry what waits).
+    fn end_awaiting_accept(&mut self, now: Instant, config: &Config, out: &mut Outbox) {
+        if !self.awaiting_accept {
+            return;
+        }
+        self.awaiting_accept = false;
+        self.update_sending(now, out);
+        if core::mem::take(&mut self.early_ice_up) {
+            self.path_up(now, config, out);
+        } else if self.ice_down && self.direction == Direction::Outgoing {
+            // The path made while ringing went down: the caller restarts it now.
+            self.renegotiate(true, out);
+        }
+        if core::mem::take(&mut self.early_data_open) {
+            self.data.opened(self.handle, out);
+        }
+    }
+
+    /// Glare turned this call into another one: nothing of its preconnect holds.
+    pub(super) fn drop_preconnect(&mut self, now: Instant, out: &mut Outbox) {
+        self.preconnect = Preconnect::Off;
+        self.preconnect_party = None;
+        self.early_ice_up = false;
+        self.early_data_open = false;
+        if self.awaiting_accept {
+            self.awaiting_accept = false;
+            self.update_sending(now, out);
         }
     }
 
@@ -877,7 +1082,12 @@ impl CallFlow {
                 if self.direction == Direction::Outgoing {
                     out.effect(self.handle, self.negotiation.initial_offer());
                 } else {
-                    self.answer_offer(out);
+                    match self.preconnect {
+                        Preconnect::Ready => self.accept_preconnected(now, config, out),
+                        // Its answer is being made; the accept follows it.
+                        Preconnect::Asked => {}
+                        _ => self.answer_offer(out),
+                    }
                 }
             }
             EffectResult::MediaFailed(error) => {
@@ -894,6 +1104,9 @@ impl CallFlow {
             }
             EffectResult::OfferCreated { op, sdp } => match self.negotiation.offer_created(op) {
                 OfferCreated::Send(0) if !self.signaled => self.send_invite(now, config, sdp, out),
+                OfferCreated::Send(0) if self.preconnect == Preconnect::Reoffered => {
+                    self.send(out, Body::Reoffer { sdp });
+                }
                 OfferCreated::Send(seq) => {
                     let sdp_type = SdpType::Offer;
                     self.send(out, Body::Negotiate { seq, sdp_type, sdp });
@@ -904,7 +1117,14 @@ impl CallFlow {
                 let Some(seq) = self.negotiation.answer_created(op) else {
                     return;
                 };
-                if self.signaled {
+                if self.preconnect == Preconnect::Asked && !self.signaled {
+                    self.send(out, Body::PreconnectAnswer { sdp });
+                    self.after_signaled(now, out);
+                    self.preconnect = Preconnect::Ready;
+                    if self.accepted && self.media == Media::Ready {
+                        self.accept_preconnected(now, config, out);
+                    }
+                } else if self.signaled {
                     let sdp_type = SdpType::Answer;
                     self.send(out, Body::Negotiate { seq, sdp_type, sdp });
                 } else {
@@ -940,6 +1160,15 @@ impl CallFlow {
                     IceState::Disconnected | IceState::Failed => self.ice_down = true,
                     IceState::Connected => self.ice_down = false,
                     IceState::Checking => {}
+                }
+                if self.awaiting_accept {
+                    // Preconnected: the call connects at the accept, from where the path is then.
+                    let up = ice == IceState::Connected;
+                    if up && !self.early_ice_up {
+                        out.event(Event::Preconnected { call: self.handle });
+                    }
+                    self.early_ice_up = up;
+                    return;
                 }
                 self.on_ice_state(now, config, ice, out)
             }
@@ -998,6 +1227,9 @@ impl CallFlow {
             | EffectResult::SwitchDeviceFailed(error) => {
                 out.error(Some(self.handle), CallError::Media(error));
             }
+            // Nothing goes on the channels before the callee accepts.
+            EffectResult::DataOpen if self.awaiting_accept => self.early_data_open = true,
+            EffectResult::DataClosed if self.awaiting_accept => self.early_data_open = false,
             EffectResult::DataOpen => self.data.opened(self.handle, out),
             EffectResult::DataClosed => self.data.closed(now),
             EffectResult::MessageRead { id, ok } => {
@@ -1023,6 +1255,7 @@ impl CallFlow {
             sdp,
             lifetime_ms,
             metadata: self.metadata.clone(),
+            preconnect: self.preconnect == Preconnect::Offered,
         };
         self.send(out, invite.clone());
         self.invite = Some(invite);

@@ -89,6 +89,8 @@ fn merge_into_incoming(ours: &mut CallFlow, now: Instant, invite: NewInvite, out
         // The new connection brings new channels.
         ours.data.closed(now);
     }
+    // Its senders fill again, before the new connection is made.
+    ours.drop_preconnect(now, out);
     let NewInvite {
         call_id,
         party,

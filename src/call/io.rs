@@ -373,6 +373,12 @@ pub enum Event {
         /// Why.
         error: MediaError,
     },
+    /// A ringing call's connection is up, with no media flowing yet: accepting it brings the
+    /// picture at once (instant answer, [`Config::preconnect`](super::Config::preconnect)).
+    Preconnected {
+        /// The call.
+        call: CallHandle,
+    },
     /// A call was declined automatically because this client is busy.
     BusyRejected {
         /// The caller.

@@ -250,7 +250,15 @@ impl CallMachine {
             return answered;
         }
         let handle = self.new_handle();
-        let call = CallFlow::outgoing(handle, call_id, peer, kind, metadata, &mut self.out);
+        let call = CallFlow::outgoing(
+            handle,
+            call_id,
+            peer,
+            kind,
+            metadata,
+            self.config.preconnect,
+            &mut self.out,
+        );
         self.calls.push(call);
         Ok(handle)
     }
@@ -406,7 +414,13 @@ impl CallMachine {
             ..
         } = message;
         let config = &self.config;
-        let answers_a_call = matches!(body, Body::Ringing | Body::Answer { .. });
+        let answers_a_call = matches!(
+            body,
+            Body::Ringing { .. }
+                | Body::Answer { .. }
+                | Body::PreconnectAnswer { .. }
+                | Body::Accept
+        );
         if let Some(call) = self.calls.iter_mut().find(|c| c.id == call_id) {
             if call.peer != from {
                 let error = CallError::WrongSender { call_id, from };
@@ -476,6 +490,7 @@ impl CallMachine {
             sdp,
             lifetime_ms,
             metadata,
+            preconnect,
         } = body
         {
             let invite = NewInvite {
@@ -486,6 +501,7 @@ impl CallMachine {
                 offer: sdp,
                 lifetime_ms,
                 metadata,
+                preconnect,
             };
             self.on_new_invite(now, invite);
             self.replay_early_messages(now, call_id);
@@ -672,6 +688,7 @@ impl CallMachine {
             lifetime_ms,
             invite.metadata,
             self.active_call().is_some(),
+            self.config.preconnect && invite.preconnect,
             &mut self.out,
         );
         self.calls.push(call);
@@ -713,4 +730,6 @@ pub(super) struct NewInvite {
     pub(super) offer: String,
     pub(super) lifetime_ms: u32,
     pub(super) metadata: Option<Value>,
+    /// The caller can connect while it rings.
+    pub(super) preconnect: bool,
 }

@@ -222,8 +222,11 @@ pub(crate) fn limit_violations(message: &Message) -> Vec<String> {
                 );
             }
         }
-        Body::Ringing | Body::Media { .. } => {}
-        Body::Answer { sdp } | Body::Negotiate { sdp, .. } => {
+        Body::Ringing { .. } | Body::Media { .. } | Body::Preconnect | Body::Accept => {}
+        Body::Answer { sdp }
+        | Body::PreconnectAnswer { sdp }
+        | Body::Reoffer { sdp }
+        | Body::Negotiate { sdp, .. } => {
             need(sdp_ok(sdp), format!("sdp of {} bytes", sdp.len()));
         }
         Body::SelectAnswer { selected_party_id } => {

@@ -287,7 +287,7 @@ fn on_hold_is_optional_and_written_only_when_set() {
         call_id: gen_call_id(&mut rng),
         party_id: PartyId::new("tab-1").unwrap(),
         to_party_id: None,
-        body: Body::Ringing,
+        body: Body::Ringing { preconnect: false },
     };
     let mut value = to_value(&ringing);
     value
@@ -410,6 +410,7 @@ fn serde_json_nesting_limit() {
                 sdp: "v=0".into(),
                 lifetime_ms: 30_000,
                 metadata: None,
+                preconnect: false,
             },
         };
         let mut value = to_value(&message);

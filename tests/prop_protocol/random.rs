@@ -295,8 +295,9 @@ pub(crate) fn gen_message(rng: &mut Rng) -> Message {
                 _ => rng.range(MIN_LIFETIME_MS, MAX_LIFETIME_MS),
             } as u32,
             metadata: gen_metadata(rng).as_ref().map(ours),
+            preconnect: false,
         },
-        1 => Body::Ringing,
+        1 => Body::Ringing { preconnect: false },
         2 => Body::Answer { sdp: gen_sdp(rng) },
         3 => Body::SelectAnswer {
             selected_party_id: PartyId::new(&gen_party_id(rng)).expect("valid party id"),

@@ -488,6 +488,7 @@ fn camera_denied_on_a_video_call_reports_video_unavailable_and_goes_on() {
         sdp: Alice.offer_sdp(),
         lifetime_ms: 30_000,
         metadata: None,
+        preconnect: false,
     };
     assert_eq!(
         outs.0,

@@ -35,6 +35,7 @@ fn caller_and_callee_flow_reaches_connected_on_both_sides() {
         sdp: Alice.offer_sdp(),
         lifetime_ms: 30_000,
         metadata: None,
+        preconnect: false,
     };
     assert_eq!(outs.0, vec![send_all(Alice, Bob, ID, invite_body)]);
     assert_eq!(net.poll_timeout(Alice), Some(net.now + 30_000));
@@ -54,7 +55,7 @@ fn caller_and_callee_flow_reaches_connected_on_both_sides() {
                 metadata: None,
                 waiting: false,
             }),
-            send(Bob, Alice, ID, Body::Ringing),
+            send(Bob, Alice, ID, Body::Ringing { preconnect: false }),
         ]
     );
     let info = net.info(Bob, b);
@@ -199,6 +200,7 @@ fn audio_call_invite_is_the_only_message_and_the_callee_rings() {
         sdp: Alice.offer_sdp(),
         lifetime_ms: 30_000,
         metadata: None,
+        preconnect: false,
     };
     assert_eq!(outs.0, vec![send_all(Alice, Bob, ID, invite)]);
     let produced = net.recv(Bob, Alice, &outs.message("invite"));
@@ -215,11 +217,15 @@ fn a_duplicate_invite_repeats_ringing_while_the_call_rings() {
     let b = r.on(Bob);
     assert_eq!(
         net.recv(Bob, Alice, &r.invite).0,
-        vec![send(Bob, Alice, ID, Body::Ringing)],
+        vec![send(Bob, Alice, ID, Body::Ringing { preconnect: false })],
         "the first ringing may have been lost"
     );
-    net.recv(Alice, Bob, &msg(Bob, ID, Body::Ringing))
-        .assert_empty();
+    net.recv(
+        Alice,
+        Bob,
+        &msg(Bob, ID, Body::Ringing { preconnect: false }),
+    )
+    .assert_empty();
     net.ok(Bob, b, Command::Accept { video: true });
     net.recv(Bob, Alice, &r.invite).assert_empty();
 }

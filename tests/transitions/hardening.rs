@@ -14,6 +14,7 @@ fn stranger_invite(from: Who, call_id: CallId, lifetime_ms: u32) -> String {
                 sdp: OFFER.into(),
                 lifetime_ms,
                 metadata: None,
+                preconnect: false,
             },
         )
     }
@@ -53,6 +54,7 @@ fn one_sender_cannot_fill_the_ringing_slots_or_ring_past_the_callees_timeout() {
                 sdp: OFFER.into(),
                 lifetime_ms: 30_000,
                 metadata: None,
+                preconnect: false,
             },
         ),
     );
@@ -73,8 +75,12 @@ fn ringing_or_answer_for_a_call_never_placed_is_answered_with_a_hangup_within_th
     let mut net = Net::pair();
     let ghost = CallId([9; 16]);
     assert_eq!(
-        net.recv(Alice, Bob, &msg_to(Bob, Alice, ghost, Body::Ringing))
-            .0,
+        net.recv(
+            Alice,
+            Bob,
+            &msg_to(Bob, Alice, ghost, Body::Ringing { preconnect: false })
+        )
+        .0,
         vec![
             send(Alice, Bob, ghost, hangup(EndReason::Cancelled)),
             error(
@@ -108,8 +114,12 @@ fn a_ringing_device_of_an_ended_call_is_told_the_end() {
     net.ok(Alice, r.caller, Command::Hangup);
     // bob's `ringing` is replayed (or bob reloaded and the invite was replayed to him).
     assert_eq!(
-        net.recv(Alice, Bob, &msg_to(Bob, Alice, ID, Body::Ringing))
-            .0,
+        net.recv(
+            Alice,
+            Bob,
+            &msg_to(Bob, Alice, ID, Body::Ringing { preconnect: false })
+        )
+        .0,
         vec![send(Alice, Bob, ID, hangup(EndReason::Cancelled))]
     );
 }
@@ -125,7 +135,7 @@ fn user_ids_with_bidirectional_controls_are_invalid() {
     }
     assert!(UserId::new("bob \u{2013} work").is_ok());
     let mut net = Net::pair();
-    let text = msg(Alice, ID, Body::Ringing).to_json();
+    let text = msg(Alice, ID, Body::Ringing { preconnect: false }).to_json();
     assert_eq!(
         net.recv_text(Bob, "\u{202e}ecila", &text).0,
         vec![error(
@@ -181,6 +191,7 @@ fn an_invite_whose_sdp_is_not_shaped_like_an_offer_is_malformed() {
                 sdp: sdp.into(),
                 lifetime_ms: 30_000,
                 metadata: None,
+                preconnect: false,
             },
         );
         assert_eq!(
@@ -200,6 +211,7 @@ fn an_invite_whose_sdp_is_not_shaped_like_an_offer_is_malformed() {
             sdp: OFFER.into(),
             lifetime_ms: 30_000,
             metadata: None,
+            preconnect: false,
         },
     );
     net.recv(Bob, Alice, &invite).incoming();

@@ -147,7 +147,7 @@ fn with_call_waiting_on_a_second_invite_rings_as_waiting_and_the_call_goes_on() 
                 metadata: None,
                 waiting: true,
             }),
-            send(Bob, Carol, ID_CAROL, Body::Ringing),
+            send(Bob, Carol, ID_CAROL, Body::Ringing { preconnect: false }),
         ],
         "it rings, and nothing touches the call under way"
     );

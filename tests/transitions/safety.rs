@@ -254,6 +254,7 @@ fn invites_beyond_the_rate_limit_are_dropped() {
                 sdp: OFFER.into(),
                 lifetime_ms: 30_000,
                 metadata: None,
+                preconnect: false,
             },
         )
     };
@@ -307,7 +308,12 @@ fn invites_beyond_the_rate_limit_are_dropped() {
     // (the first may have been lost), once.
     assert_eq!(
         net.recv(Bob, Alice, &invite_with(1)).0,
-        vec![send(Bob, Alice, CallId([1; 16]), Body::Ringing)]
+        vec![send(
+            Bob,
+            Alice,
+            CallId([1; 16]),
+            Body::Ringing { preconnect: false }
+        )]
     );
     net.advance(4_000);
     assert_eq!(
@@ -338,6 +344,7 @@ fn too_many_ringing_calls_are_rejected_as_busy() {
                 sdp: OFFER.into(),
                 lifetime_ms: 30_000,
                 metadata: None,
+                preconnect: false,
             },
         )
     };

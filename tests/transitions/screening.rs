@@ -81,6 +81,7 @@ fn an_ignored_invite_gets_no_answer_and_the_caller_times_out() {
             sdp: OFFER.into(),
             lifetime_ms: 30_000,
             metadata: None,
+            preconnect: false,
         },
     );
     net.recv(Bob, Alice, &copy).assert_empty();
@@ -158,6 +159,7 @@ fn a_sender_has_one_screened_invite_at_a_time() {
             sdp: OFFER.into(),
             lifetime_ms: 30_000,
             metadata: None,
+            preconnect: false,
         },
     );
     let outs = net.recv(Bob, Alice, &again);
