@@ -1,5 +1,6 @@
 //! Browser methods web-sys does not bind (or binds only in a form we cannot use).
 
+use crate::prelude::*;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
@@ -66,6 +67,26 @@ extern "C" {
     /// `console.error`.
     #[wasm_bindgen(js_namespace = console, js_name = error)]
     pub fn console_error(message: &JsValue);
+
+    /// `pc.getTransceivers()`.
+    #[wasm_bindgen(method, js_name = getTransceivers)]
+    fn get_transceivers(this: &PeerConnectionMethods) -> js_sys::Array;
+
+    /// An `RTCRtpTransceiver`, bound by hand: only what preconnecting uses.
+    #[wasm_bindgen(js_name = RTCRtpTransceiver)]
+    pub type Transceiver;
+
+    /// `transceiver.direction = ...`.
+    #[wasm_bindgen(method, setter)]
+    pub fn set_direction(this: &Transceiver, direction: &str);
+
+    /// `transceiver.sender`.
+    #[wasm_bindgen(method, getter)]
+    pub fn sender(this: &Transceiver) -> web_sys::RtcRtpSender;
+
+    /// `transceiver.receiver`.
+    #[wasm_bindgen(method, getter)]
+    pub fn receiver(this: &Transceiver) -> JsValue;
 
     /// `pc.createDataChannel(label, options)`.
     #[wasm_bindgen(method, js_name = createDataChannel, catch)]
@@ -138,6 +159,8 @@ pub trait PeerConnectionExt {
     fn restart_ice(&self);
     /// `createDataChannel(label, options)`.
     fn create_data_channel(&self, label: &str, options: &JsValue) -> Result<DataChannel, JsValue>;
+    /// `getTransceivers()`.
+    fn transceivers(&self) -> Vec<Transceiver>;
 }
 
 impl PeerConnectionExt for web_sys::RtcPeerConnection {
@@ -153,5 +176,12 @@ impl PeerConnectionExt for web_sys::RtcPeerConnection {
     fn create_data_channel(&self, label: &str, options: &JsValue) -> Result<DataChannel, JsValue> {
         self.unchecked_ref::<PeerConnectionMethods>()
             .create_data_channel(label, options)
+    }
+
+    fn transceivers(&self) -> Vec<Transceiver> {
+        let list = self
+            .unchecked_ref::<PeerConnectionMethods>()
+            .get_transceivers();
+        list.iter().map(JsCast::unchecked_into).collect()
     }
 }

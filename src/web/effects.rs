@@ -71,11 +71,14 @@ pub fn execute(
                 Ok(handle) => handle,
                 Err(error) => return fail_sdp(&weak, call, op, &error),
             };
-            // Local media is in and the answer is being made: `accept()` has done its part.
-            work.push(Work::resolve(call, Awaited::Answering));
+            // No local media yet: a callee connecting while it rings. Its senders are to carry
+            // the tracks once it accepts, with no new offer and answer, so each transceiver
+            // answers send-receive (it stays empty and switched off until then: `hold`).
+            let preconnect = resources.local.is_none();
+            resources.preconnected |= preconnect;
             let pc = handle.pc.clone();
             handle.spawn(async move {
-                let result = match peer::accept_offer(pc, sdp).await {
+                let result = match peer::accept_offer(pc, sdp, preconnect).await {
                     Ok(sdp) => EffectResult::AnswerCreated { op, sdp },
                     Err(e) => sdp_failed(op, &e),
                 };
@@ -161,6 +164,8 @@ pub fn call_media_opened(
     }
     let video = stream.get_video_tracks().length() > 0;
     work.push(Work::emit(call, "localStream", stream.into()));
+    // Local media is in and the answer follows: `accept()` has done its part.
+    work.push(Work::resolve(call, Awaited::Answering));
     Some(EffectResult::MediaAcquired {
         video,
         camera_error: captured.camera_error,

@@ -104,6 +104,7 @@ pub fn dispatch(driver: &Shared, event: Event) {
                 &js::error(error.code(), &message),
             );
         }
+        Event::Preconnected { call } => on_call(driver, call, "preconnected", &JsValue::UNDEFINED),
         Event::BusyRejected { from, kind } => {
             emit(
                 driver,

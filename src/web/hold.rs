@@ -2,16 +2,19 @@
 //! switched off (`active: false` on its encodings): Firefox ignores `active` on audio senders,
 //! and an empty video sender there still sends a frame a second. The tracks stay open, so
 //! resuming puts them back and switches the senders on at once, with no new offer and answer.
+//!
+//! A callee that connects while its call rings (`preconnect`) answers with empty senders,
+//! switched off the same way; its accept fills them as a resume does.
 
 use crate::prelude::*;
 
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::RtcRtpSender;
 
-use super::bindings::{self, SenderMethods};
+use super::bindings::{self, PeerConnectionExt as _, SenderMethods};
 use super::js;
 use super::resources::CallResources;
-use super::tasks::settled;
+use super::tasks::{settled, Settled};
 use crate::call::DeviceKind;
 
 /// Stops every sender (`sending: false`), or puts back what each carried before (the microphone
@@ -35,6 +38,24 @@ pub fn set_sending(resources: &mut CallResources, sending: bool) {
             };
             pending.push(settled(&sender.replace_track(track.as_ref())));
         }
+        if core::mem::take(&mut resources.preconnected) {
+            // The answer made while ringing: each transceiver's sender gets the track of its
+            // kind, if the user's media has one.
+            for transceiver in handle.pc.transceivers() {
+                let sender = transceiver.sender();
+                let receiving = js::get(&transceiver.receiver(), "track");
+                let Some(kind) = receiving.dyn_ref::<web_sys::MediaStreamTrack>() else {
+                    continue;
+                };
+                let track = match kind.kind().as_str() {
+                    "audio" => resources.local_track(DeviceKind::Microphone),
+                    _ => resources.local_track(DeviceKind::Camera),
+                };
+                if sender.track().is_none() && track.is_some() {
+                    pending.push(settled(&sender.replace_track(track.as_ref())));
+                }
+            }
+        }
     }
     for sender in handle.pc.get_senders().iter() {
         let sender: RtcRtpSender = sender.unchecked_into();
@@ -45,14 +66,7 @@ pub fn set_sending(resources: &mut CallResources, sending: bool) {
                 resources.held_senders.push((js::same(&sender), video));
             }
         }
-        let methods: &SenderMethods = sender.unchecked_ref();
-        let parameters = methods.get_parameters();
-        if let Ok(encodings) = js::get(&parameters, "encodings").dyn_into::<js_sys::Array>() {
-            for encoding in encodings.iter() {
-                bindings::reflect_set(&encoding, "active", &JsValue::from_bool(sending));
-            }
-        }
-        pending.push(settled(&methods.set_parameters(&parameters)));
+        pending.push(set_active(&sender, sending));
     }
     // Awaited in the connection's tasks (a closed connection never settles them). A sender that
     // refuses keeps what it had: it was given `null`, a track it carried before, or a setting
@@ -62,6 +76,18 @@ pub fn set_sending(resources: &mut CallResources, sending: bool) {
             let _ = done.await;
         }
     });
+}
+
+/// Switches every encoding of `sender` on or off; settles when the browser has.
+pub fn set_active(sender: &RtcRtpSender, active: bool) -> Settled {
+    let methods: &SenderMethods = sender.unchecked_ref();
+    let parameters = methods.get_parameters();
+    if let Ok(encodings) = js::get(&parameters, "encodings").dyn_into::<js_sys::Array>() {
+        for encoding in encodings.iter() {
+            bindings::reflect_set(&encoding, "active", &JsValue::from_bool(active));
+        }
+    }
+    settled(&methods.set_parameters(&parameters))
 }
 
 /// While held, a browser operation that finished (a screen share or device switch asked for

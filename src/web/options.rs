@@ -40,6 +40,20 @@ fn option_u64(options: &JsValue, key: &str) -> Result<Option<u64>, JsValue> {
     }
 }
 
+fn option_bool(options: &JsValue, key: &str) -> Result<Option<bool>, JsValue> {
+    let value = js::get(options, key);
+    if value.is_undefined() || value.is_null() {
+        return Ok(None);
+    }
+    value.as_bool().map(Some).ok_or_else(|| {
+        invalid(&crate::text::concat(&[
+            "option `",
+            key,
+            "` must be a boolean",
+        ]))
+    })
+}
+
 fn random_hex<const N: usize>() -> Result<String, JsValue> {
     let bytes: [u8; N] = js::random_bytes()?;
     const HEX: &[u8; 16] = b"0123456789abcdef";
@@ -92,11 +106,11 @@ pub fn client_options(options: &JsValue) -> Result<ClientOptions, JsValue> {
     if let Some(ms) = option_u64(options, "inviteRefillMs")? {
         config.invite_refill_ms = ms;
     }
-    let waiting = js::get(options, "callWaiting");
-    if !waiting.is_undefined() && !waiting.is_null() {
-        config.call_waiting = waiting
-            .as_bool()
-            .ok_or_else(|| invalid("option `callWaiting` must be a boolean"))?;
+    if let Some(waiting) = option_bool(options, "callWaiting")? {
+        config.call_waiting = waiting;
+    }
+    if let Some(preconnect) = option_bool(options, "preconnect")? {
+        config.preconnect = preconnect;
     }
     let screen = js::get(options, "screen");
     let screen = if screen.is_undefined() || screen.is_null() {

@@ -167,9 +167,24 @@ pub async fn create_offer(pc: RtcPeerConnection, ice_restart: bool) -> Result<St
 }
 
 /// Sets a remote offer, then creates and sets the answer; returns its SDP.
-pub async fn accept_offer(pc: RtcPeerConnection, sdp: String) -> Result<String, JsValue> {
+pub async fn accept_offer(
+    pc: RtcPeerConnection,
+    sdp: String,
+    send_receive: bool,
+) -> Result<String, JsValue> {
     settled(&pc.set_remote_description(&description(RtcSdpType::Offer, &sdp))).await?;
+    if send_receive {
+        for transceiver in pc.transceivers() {
+            transceiver.set_direction("sendrecv");
+        }
+    }
     settled(&pc.set_local_description_auto()).await?;
+    if send_receive {
+        // Empty senders still send in Firefox (a video frame a second): off until the accept.
+        for transceiver in pc.transceivers() {
+            let _ = super::hold::set_active(&transceiver.sender(), false).await;
+        }
+    }
     local_sdp(&pc)
 }
 

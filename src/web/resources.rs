@@ -85,6 +85,8 @@ pub struct CallResources {
     pub held: bool,
     /// While held, each sender emptied and whether it is a video sender, to refill on resume.
     pub held_senders: Vec<(RtcRtpSender, bool)>,
+    /// The connection was answered while ringing, with empty senders: the accept fills them.
+    pub preconnected: bool,
     /// Queued messages, files being sent and received.
     pub data: super::data::CallData,
 }

@@ -9,7 +9,7 @@ import { startServer } from './server.mjs';
 const SKIP = { firefox: { screenShare: 'headless Firefox offers no screen to capture' } };
 
 // Every scenario of pages/sdk.js, in the order they run (checked against the page).
-const SCENARIOS = ['audioCall', 'videoCall', 'reject', 'busy', 'cancel', 'ringTimeout', 'iceFailed', 'mute', 'cameraOff',
+const SCENARIOS = ['preconnect', 'audioCall', 'videoCall', 'reject', 'busy', 'cancel', 'ringTimeout', 'iceFailed', 'mute', 'cameraOff',
   'screenShare', 'upgradeToVideo', 'quality', 'switchDevice', 'endedWhileOpening', 'whoMayRingMe', 'callWaiting', 'glare', 'cameraDenied', 'cameraMissing', 'cameraBusy',
   'messages', 'fileTransfer', 'transferEnds', 'calleeCameraDenied', 'microphoneDenied', 'unreachable', 'badInputs', 'strangerFlood', 'clientsReleased', 'hundredCalls'];
 
@@ -17,14 +17,18 @@ let server;
 before(async () => { server = await startServer(); });
 after(async () => { await server?.close(); });
 
-for (const name of BROWSERS) {
-  describe(name, () => {
+// Each browser runs every scenario twice: as the app configures it, and with instant answer
+// (`preconnect: true`) on every client (`PEERCALL_PRECONNECT=0` or `=1` runs one of the two).
+const MODES = process.env.PEERCALL_PRECONNECT === '1' ? [true] : process.env.PEERCALL_PRECONNECT === '0' ? [false] : [false, true];
+
+for (const name of BROWSERS) for (const preconnect of MODES) {
+  describe(preconnect ? `${name} with preconnect` : name, () => {
     let browser;
     let page;
     before(async () => {
       browser = await launch(name, { chromiumArgs: MEMORY_ARGS });
       page = await browser.newPage();
-      await page.goto(`${server.url}/tests/browser/pages/sdk.html`);
+      await page.goto(`${server.url}/tests/browser/pages/sdk.html${preconnect ? '?preconnect=1' : ''}`);
       await waitIn(page, 'window.sdkReady === true', 'the SDK page to load', 30000);
     });
     after(async () => { await browser?.close(); });

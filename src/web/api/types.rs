@@ -56,6 +56,12 @@ export interface CallClientOptions {
    * declining it as `busy`. Decline it (its caller sees `busy`), or end or `hold()` the current
    * call and accept it. Default false. */
   callWaiting?: boolean;
+  /** Instant answer: connect while a call rings, so that accepting shows the picture at once.
+   * No camera or microphone is sent either way before the callee accepts, but the caller learns
+   * the callee's network addresses (its ICE candidates) before the answer; with
+   * `iceTransportPolicy: 'relay'` only the TURN server's. Both sides must allow it. Default
+   * false. */
+  preconnect?: boolean;
 }
 
 /** What a screening hook is told about a new call. */
@@ -104,6 +110,9 @@ export interface CallEvents {
   localMedia: (media: MediaState) => void;
   quality: (quality: Quality) => void;
   videoUnavailable: (error: PeercallError) => void;
+  /** A ringing call's connection is up (with `preconnect`), no media flowing yet: accepting it
+   * shows the picture at once. */
+  preconnected: () => void;
   ended: (ended: Ended) => void;
   error: (error: PeercallError) => void;
   /** A message from the other side's `send()`, in order. */

@@ -201,9 +201,14 @@ const CALLEE_CONNECTED = ['ringing', 'connecting', 'connected', 'ended'];
 const CALLER_RANG = ['calling', 'ringing', 'ended'];
 const CALLEE_RANG = ['ringing', 'ended'];
 
+// `?preconnect=1` runs every scenario with instant answer on (tests/browser/sdk.test.mjs runs the
+// page both ways); a scenario's own options win.
+const PRECONNECT = new URLSearchParams(location.search).get('preconnect') === '1';
+window.preconnectDefault = PRECONNECT;
+
 const clients = [];
 function client(hub, userId, options = {}) {
-  const c = new CallClient({ userId, transport: hub.transport(userId), iceServers: [], ...options });
+  const c = new CallClient({ userId, transport: hub.transport(userId), iceServers: [], preconnect: PRECONNECT, ...options });
   clients.push(c);
   return c;
 }
@@ -256,6 +261,33 @@ async function watchVideo(stream) {
   video.srcObject = null;
   video.remove();
   return result;
+}
+
+/** Milliseconds from `since` until `stream`'s video shows a frame. */
+async function firstFrame(stream, since) {
+  const video = document.createElement('video');
+  video.muted = true;
+  video.playsInline = true;
+  video.autoplay = true;
+  video.srcObject = stream;
+  document.body.append(video);
+  video.play().catch(() => {});
+  const at = await new Promise((done) => video.requestVideoFrameCallback((now) => done(now)));
+  video.srcObject = null;
+  video.remove();
+  return Math.round(at - since);
+}
+
+/** RTP packets sent and received so far on every live peer connection of the page. */
+async function rtpSoFar() {
+  const packets = { sent: 0, received: 0 };
+  for (const pc of livePeerConnections) {
+    (await pc.getStats()).forEach((stat) => {
+      if (stat.type === 'outbound-rtp') packets.sent += stat.packetsSent ?? 0;
+      if (stat.type === 'inbound-rtp') packets.received += stat.packetsReceived ?? 0;
+    });
+  }
+  return packets;
 }
 
 /** The receiver of a remote track, among the library's peer connections. */
@@ -446,6 +478,49 @@ async function cameraFails(side, domName, code) {
 // ----- scenarios -----------------------------------------------------------------------------
 
 const scenarios = {
+  // Instant answer: with `preconnect` on both sides the connection is made while it rings, and
+  // no camera or microphone packet flows either way until bob accepts; the accept then brings
+  // the picture at once.
+  async preconnect() {
+    const hub = createHub();
+    const alice = client(hub, 'alice', { preconnect: true });
+    const bob = client(hub, 'bob', { preconnect: true });
+    const incoming = nextIncoming(bob);
+    const outgoing = alice.call('bob', { video: true });
+    const aLog = record(outgoing);
+    let alicePreconnected = 0;
+    let bobPreconnected = 0;
+    outgoing.on('preconnected', () => { alicePreconnected++; });
+    const call = await incoming;
+    const bLog = record(call);
+    call.on('preconnected', () => { bobPreconnected++; });
+    await waitFor(() => alicePreconnected === 1 && bobPreconnected === 1, 'both sides to preconnect');
+    check(outgoing.state === 'ringing' && call.state === 'ringing', `both still ring (${outgoing.state}, ${call.state})`);
+    check(livePeerConnections.size === 2, `one connection each (${livePeerConnections.size})`);
+    await sleep(1000);
+    const whileRinging = await rtpSoFar();
+    check(whileRinging.sent === 0 && whileRinging.received === 0, `no media packet while it rings: ${JSON.stringify(whileRinging)}`);
+    check(bLog.localTracks.size === 0, `bob's camera and microphone stay closed until he accepts (${bLog.localTracks.size})`);
+    const accepted = performance.now();
+    await call.accept({ video: true });
+    await waitFor(() => outgoing.state === 'connected' && call.state === 'connected', 'both sides connected');
+    const connectedMs = Math.round(performance.now() - accepted);
+    const [frameAtBob, frameAtAlice] = await Promise.all([
+      firstFrame(call.remoteStream, accepted), firstFrame(outgoing.remoteStream, accepted),
+    ]);
+    const flowing = await packetsIn(call);
+    check(flowing.sent > 0 && flowing.received > 0 && flowing.video > 0, `media flows both ways once accepted: ${JSON.stringify(flowing)}`);
+    const sound = await audioLevel(outgoing.remoteStream);
+    check(audible(sound), `alice hears bob (${JSON.stringify(sound)})`);
+    outgoing.hangup();
+    await ended(call, bLog);
+    checkBothEnded([
+      { who: 'alice', log: aLog, reason: 'hangup', states: CALLER_CONNECTED },
+      { who: 'bob', log: bLog, reason: 'remote-hangup', states: CALLEE_CONNECTED },
+    ]);
+    return { whileRinging, connectedMs, frameAtBob, frameAtAlice, flowing };
+  },
+
   // Hangup from the callee's side.
   async audioCall() {
     const hub = createHub();
