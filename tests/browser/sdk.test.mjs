@@ -9,7 +9,7 @@ import { startServer } from './server.mjs';
 const SKIP = { firefox: { screenShare: 'headless Firefox offers no screen to capture' } };
 
 // Every scenario of pages/sdk.js, in the order they run (checked against the page).
-const SCENARIOS = ['preconnect', 'audioCall', 'videoCall', 'reject', 'busy', 'cancel', 'ringTimeout', 'iceFailed', 'mute', 'cameraOff',
+const SCENARIOS = ['preconnect', 'severalDevices', 'audioCall', 'videoCall', 'reject', 'busy', 'cancel', 'ringTimeout', 'iceFailed', 'mute', 'cameraOff',
   'screenShare', 'upgradeToVideo', 'quality', 'switchDevice', 'endedWhileOpening', 'whoMayRingMe', 'callWaiting', 'glare', 'cameraDenied', 'cameraMissing', 'cameraBusy',
   'messages', 'fileTransfer', 'transferEnds', 'calleeCameraDenied', 'microphoneDenied', 'unreachable', 'badInputs', 'strangerFlood', 'clientsReleased', 'hundredCalls'];
 

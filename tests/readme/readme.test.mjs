@@ -58,6 +58,7 @@ const TAGS = {
   screening: { lang: 'js', file: 'screening.js', run: 'tests/browser/sdk.test.mjs (whoMayRingMe)' },
   // Its behaviour is run by tests/browser (the SDK's callWaiting scenario).
   'call-waiting': { lang: 'js', file: 'call-waiting.js', run: 'tests/browser/sdk.test.mjs (callWaiting)' },
+  'instant-answer': { lang: 'js', file: 'instant-answer.js', run: 'tests/browser/sdk.test.mjs (preconnect, and every scenario again with preconnect on)' },
   // Its behaviour is run by tests/browser (the SDK's messages, fileTransfer and transferEnds
   // scenarios, and interop.test.mjs across Chromium and Firefox).
   'in-call-data': { lang: 'js', file: 'in-call-data.js', run: 'tests/browser/sdk.test.mjs (messages, fileTransfer, transferEnds)' },

@@ -518,10 +518,110 @@ const scenarios = {
       { who: 'alice', log: aLog, reason: 'hangup', states: CALLER_CONNECTED },
       { who: 'bob', log: bLog, reason: 'remote-hangup', states: CALLEE_CONNECTED },
     ]);
-    return { whileRinging, connectedMs, frameAtBob, frameAtAlice, flowing };
+    // A preconnected call that ends while it rings closes its connection at once, either way.
+    const endings = {};
+    const ringShort = client(hub, 'carol', { preconnect: true, ringTimeoutMs: 2500 });
+    for (const [how, caller, callerName, expect] of [
+      ['declined', alice, 'alice', { caller: 'rejected', callee: 'rejected' }],
+      ['cancelled', alice, 'alice', { caller: 'cancelled', callee: 'cancelled' }],
+      ['timed out', ringShort, 'carol', { caller: 'timeout', callee: 'timeout' }],
+    ]) {
+      const next = nextIncoming(bob);
+      const out = caller.call('bob', { video: true });
+      const oLog = record(out);
+      let up = 0;
+      out.on('preconnected', () => { up++; });
+      const ringing = await next;
+      const rLog = record(ringing);
+      ringing.on('preconnected', () => { up++; });
+      await waitFor(() => up === 2, `the call from ${callerName} to preconnect before it is ${how}`);
+      if (how === 'declined') ringing.reject();
+      if (how === 'cancelled') out.hangup();
+      await ended(out, oLog);
+      await ended(ringing, rLog);
+      check(oLog.ended.reason === expect.caller && rLog.ended.reason === expect.callee,
+        `${how}: ${callerName} ended ${oLog.ended.reason}, bob ${rLog.ended.reason}`);
+      check(rLog.ended.missed === (how !== 'declined'), `${how}: bob's missed flag is ${rLog.ended.missed}`);
+      checkStates(oLog, CALLER_RANG, callerName);
+      checkStates(rLog, CALLEE_RANG, 'bob');
+      checkReleased(oLog, callerName);
+      checkReleased(rLog, 'bob');
+      await waitFor(() => livePeerConnections.size === 0, `no connection left once the call was ${how}`, 2000);
+      endings[how] = { caller: oLog.ended.reason, callee: rLog.ended.reason };
+    }
+    return { whileRinging, connectedMs, frameAtBob, frameAtAlice, flowing, endings };
   },
 
   // Hangup from the callee's side.
+  // Several devices of one user: both ring; whichever answers gets the call and the other stops
+  // `answered-elsewhere`, then a decline on one stops both. With preconnect on (the page's
+  // `?preconnect=1`), the call preconnects with one device, and the other one answering gets a
+  // connection of its own; the preconnected one answering connects on the connection it has.
+  async severalDevices() {
+    const hub = createHub();
+    const alice = client(hub, 'alice');
+    const phone = client(hub, 'bob', { partyId: 'bob-phone' });
+    const laptop = client(hub, 'bob', { partyId: 'bob-laptop' });
+    const results = {};
+    const ringBoth = async () => {
+      const incoming = [nextIncoming(phone), nextIncoming(laptop)];
+      const outgoing = alice.call('bob', { video: true });
+      const aLog = record(outgoing);
+      let alicePreconnected = false;
+      outgoing.on('preconnected', () => { alicePreconnected = true; });
+      const [atPhone, atLaptop] = await Promise.all(incoming);
+      const preconnected = new Set();
+      atPhone.on('preconnected', () => preconnected.add('phone'));
+      atLaptop.on('preconnected', () => preconnected.add('laptop'));
+      await waitFor(() => outgoing.state === 'ringing', 'alice to hear it ring');
+      if (PRECONNECT) {
+        await waitFor(() => alicePreconnected && preconnected.size === 1, 'alice to preconnect with one of the devices');
+      }
+      return { outgoing, aLog, devices: { phone: atPhone, laptop: atLaptop }, preconnected };
+    };
+    // Who answers: the device not preconnected first (a new connection), then the preconnected one.
+    for (const round of ['other', 'preconnected']) {
+      const { outgoing, aLog, devices, preconnected } = await ringBoth();
+      const which = PRECONNECT ? (round === 'preconnected') === preconnected.has('phone') ? 'phone' : 'laptop' : (round === 'other' ? 'laptop' : 'phone');
+      const answering = devices[which];
+      const other = devices[which === 'phone' ? 'laptop' : 'phone'];
+      const otherLog = record(other);
+      const accepted = performance.now();
+      await answering.accept({ video: true });
+      await waitFor(() => outgoing.state === 'connected' && answering.state === 'connected', `alice and bob's ${which} connected`);
+      const connectedMs = Math.round(performance.now() - accepted);
+      await ended(other, otherLog);
+      check(otherLog.ended.reason === 'answered-elsewhere', `the other device ended ${otherLog.ended.reason}`);
+      checkReleased(otherLog, `bob's other device`);
+      const [atBob, atAlice] = await Promise.all([watchVideo(answering.remoteStream), watchVideo(outgoing.remoteStream)]);
+      for (const [who, v] of [[which, atBob], ['alice', atAlice]]) {
+        check(v.width > 0 && (v.frames >= 5 || v.advancedSeconds > 0.5), `${who} sees the other's video (${JSON.stringify(v)})`);
+      }
+      check(livePeerConnections.size === 2, `one connection each for alice and the answering device (${livePeerConnections.size})`);
+      const aLogEnd = aLog;
+      const bLog = record(answering);
+      outgoing.hangup();
+      await ended(answering, bLog);
+      checkBothEnded([
+        { who: 'alice', log: aLogEnd, reason: 'hangup', states: CALLER_CONNECTED },
+        { who: `bob's ${which}`, log: bLog, reason: 'remote-hangup', states: CALLEE_CONNECTED },
+      ]);
+      results[round] = { answered: which, connectedMs };
+    }
+    // A decline on one device stops the other.
+    const { outgoing, aLog, devices } = await ringBoth();
+    const logs = { phone: record(devices.phone), laptop: record(devices.laptop) };
+    devices.laptop.reject();
+    await ended(outgoing, aLog);
+    await ended(devices.phone, logs.phone);
+    check(aLog.ended.reason === 'rejected', `alice's call ended ${aLog.ended.reason}`);
+    checkReleased(aLog, 'alice');
+    checkReleased(logs.phone, `bob's phone`);
+    check(livePeerConnections.size === 0, `no connection left (${livePeerConnections.size})`);
+    results.declined = { alice: aLog.ended.reason, phone: logs.phone.ended.reason };
+    return results;
+  },
+
   async audioCall() {
     const hub = createHub();
     const alice = client(hub, 'alice');
