@@ -1009,7 +1009,23 @@ mod tests {
                 metadata: None,
                 preconnect: false,
             },
+            Body::Invite {
+                kind: CallKind::Video,
+                sdp: "v=0 preconnect".into(),
+                lifetime_ms: 600_000,
+                metadata: json::parse(r#"{"preconnect": false}"#),
+                preconnect: true,
+            },
             Body::Ringing { preconnect: false },
+            Body::Ringing { preconnect: true },
+            Body::Preconnect,
+            Body::PreconnectAnswer {
+                sdp: "v=0 answer without media".into(),
+            },
+            Body::Accept,
+            Body::Reoffer {
+                sdp: "v=0 new offer".into(),
+            },
             Body::Answer { sdp: "v=0".into() },
             Body::SelectAnswer {
                 selected_party_id: PartyId::new("phone").unwrap(),
@@ -1088,6 +1104,176 @@ mod tests {
                 expected: "a boolean"
             })
         );
+    }
+
+    #[test]
+    fn type_names_are_the_wire_names() {
+        let names: Vec<&str> = every_message().iter().map(|m| m.body.type_name()).collect();
+        for name in [
+            "invite",
+            "ringing",
+            "preconnect",
+            "preconnect-answer",
+            "accept",
+            "reoffer",
+            "answer",
+            "select-answer",
+            "reject",
+            "hangup",
+            "candidates",
+            "negotiate",
+            "media",
+        ] {
+            assert!(names.contains(&name), "{name} is not covered");
+        }
+        for message in every_message() {
+            let value: Value = serde_json::from_str(&message.to_json()).unwrap();
+            assert_eq!(value["type"], message.body.type_name());
+        }
+        for near in [
+            "preconnectAnswer",
+            "preconnect_answer",
+            "re-offer",
+            "accepted",
+        ] {
+            assert_eq!(
+                parse(with(base("accept"), "type", near.into())),
+                Err(ProtocolError::UnknownType { name: near.into() })
+            );
+        }
+    }
+
+    #[test]
+    fn preconnect_is_optional_and_written_only_when_set() {
+        let mut invite = base("invite");
+        invite.insert("kind".into(), "audio".into());
+        invite.insert("sdp".into(), "v=0".into());
+        invite.insert("lifetimeMs".into(), 30_000.into());
+        for m in [invite, base("ringing")] {
+            let flag = |m: &Message| match m.body {
+                Body::Invite { preconnect, .. } | Body::Ringing { preconnect } => preconnect,
+                _ => panic!("{m:?}"),
+            };
+            let absent = parse(Value::Object(m.clone())).unwrap();
+            assert!(
+                !flag(&absent),
+                "a peer that predates preconnect does not offer it"
+            );
+            assert!(!absent.to_json().contains("preconnect"));
+            let off = parse(with(m.clone(), "preconnect", false.into())).unwrap();
+            assert_eq!(off, absent);
+            assert!(
+                !off.to_json().contains("preconnect"),
+                "written only when set"
+            );
+            let on = parse(with(m.clone(), "preconnect", true.into())).unwrap();
+            assert!(flag(&on));
+            assert!(on.to_json().contains(r#""preconnect":true"#));
+            assert_eq!(Message::parse(&on.to_json()), Ok(on));
+            for wrong in [
+                Value::Null,
+                1.into(),
+                0.into(),
+                "true".into(),
+                Value::Array(vec![]),
+            ] {
+                assert_eq!(
+                    parse(with(m.clone(), "preconnect", wrong.clone())),
+                    Err(ProtocolError::WrongType {
+                        field: "preconnect",
+                        expected: "a boolean"
+                    }),
+                    "{wrong}"
+                );
+            }
+        }
+        // The types that do not read it ignore it.
+        for kind in ["preconnect", "accept"] {
+            assert!(parse(with(base(kind), "preconnect", 1.into())).is_ok());
+        }
+        let mut answer = base("answer");
+        answer.insert("sdp".into(), "v=0".into());
+        assert!(parse(with(answer, "preconnect", Value::Null)).is_ok());
+    }
+
+    #[test]
+    fn preconnect_answer_and_reoffer_follow_the_answer_sdp_rules() {
+        for kind in ["answer", "preconnect-answer", "reoffer"] {
+            let sdp = |sdp: Value| parse(with(base(kind), "sdp", sdp));
+            let body = |sdp: &str| match kind {
+                "answer" => Body::Answer { sdp: sdp.into() },
+                "preconnect-answer" => Body::PreconnectAnswer { sdp: sdp.into() },
+                _ => Body::Reoffer { sdp: sdp.into() },
+            };
+            assert_eq!(sdp("v=0".into()).map(|m| m.body), Ok(body("v=0")));
+            let longest = "é".repeat(MAX_SDP_BYTES / 2);
+            assert_eq!(
+                sdp(longest.clone().into()).map(|m| m.body),
+                Ok(body(&longest))
+            );
+            assert_eq!(
+                sdp("x".repeat(MAX_SDP_BYTES + 1).into()),
+                Err(ProtocolError::TooLong {
+                    field: "sdp",
+                    len: MAX_SDP_BYTES + 1,
+                    max: MAX_SDP_BYTES
+                })
+            );
+            assert_eq!(
+                sdp("".into()),
+                Err(ProtocolError::InvalidValue { field: "sdp" })
+            );
+            assert_eq!(
+                sdp(5.into()),
+                Err(ProtocolError::WrongType {
+                    field: "sdp",
+                    expected: "a string"
+                })
+            );
+            assert_eq!(
+                sdp(Value::Null),
+                Err(ProtocolError::WrongType {
+                    field: "sdp",
+                    expected: "a string"
+                })
+            );
+            assert_eq!(
+                parse(Value::Object(base(kind))),
+                Err(ProtocolError::MissingField { field: "sdp" })
+            );
+            // The description of `negotiate` is not where these look.
+            let nested = serde_json::json!({"type": "answer", "sdp": "v=0"});
+            assert_eq!(
+                parse(with(base(kind), "description", nested)),
+                Err(ProtocolError::MissingField { field: "sdp" })
+            );
+        }
+    }
+
+    #[test]
+    fn preconnect_and_accept_have_no_fields() {
+        for (kind, body) in [("preconnect", Body::Preconnect), ("accept", Body::Accept)] {
+            let message = parse(Value::Object(base(kind))).unwrap();
+            assert_eq!(message.body, body);
+            assert_eq!(message.to_party_id, None);
+            assert_eq!(
+                message.to_json(),
+                format!(r#"{{"v":1,"type":"{kind}","callId":"{ID}","partyId":"tab-1"}}"#)
+            );
+            // Other types' fields, even invalid, are not read.
+            let mut m = base(kind);
+            m.insert("sdp".into(), "".into());
+            m.insert("reason".into(), "bored".into());
+            m.insert("toPartyId".into(), "phone".into());
+            let addressed = parse(Value::Object(m)).unwrap();
+            assert_eq!(addressed.body, body);
+            assert_eq!(addressed.to_party_id, Some(PartyId::new("phone").unwrap()));
+            // The envelope is still checked.
+            assert_eq!(
+                parse(with(base(kind), "callId", "0".into())),
+                Err(ProtocolError::InvalidCallId)
+            );
+        }
     }
 
     #[test]

@@ -26,7 +26,7 @@ const PARTIES: [&str; 3] = ["p1", "p2", "p3"];
 
 fn random_body(rng: &mut Rng) -> Body {
     let reason = *rng.pick(&EndReason::ALL);
-    match rng.below(9) {
+    match rng.below(13) {
         0 => Body::Invite {
             kind: if rng.coin() {
                 CallKind::Audio
@@ -36,9 +36,11 @@ fn random_body(rng: &mut Rng) -> Body {
             sdp: format!("v=0\r\nm=audio {}", rng.below(5)),
             lifetime_ms: rng.range(1_000, 60_000) as u32,
             metadata: None,
-            preconnect: false,
+            preconnect: rng.coin(),
         },
-        1 => Body::Ringing { preconnect: false },
+        1 => Body::Ringing {
+            preconnect: rng.coin(),
+        },
         2 => Body::Answer {
             sdp: "v=0 answer".into(),
         },
@@ -78,7 +80,7 @@ fn random_body(rng: &mut Rng) -> Body {
             },
             sdp: "v=0 re".into(),
         },
-        _ => Body::Media {
+        8 => Body::Media {
             seq: rng.below(5) as u32,
             state: MediaState {
                 audio_muted: rng.coin(),
@@ -86,6 +88,14 @@ fn random_body(rng: &mut Rng) -> Body {
                 screen_sharing: rng.coin(),
                 on_hold: rng.coin(),
             },
+        },
+        9 => Body::Preconnect,
+        10 => Body::PreconnectAnswer {
+            sdp: "v=0 preconnect answer".into(),
+        },
+        11 => Body::Accept,
+        _ => Body::Reoffer {
+            sdp: "v=0 reoffer".into(),
         },
     }
 }
@@ -169,6 +179,10 @@ struct Tally {
     ended: BTreeMap<&'static str, u64>,
     /// `SetSending` effects seen: holds and resumes (by either side) that took effect.
     sending_changes: u64,
+    /// Messages the machine sent, by type (the preconnect ones show their paths were reached).
+    sent: BTreeMap<&'static str, u64>,
+    /// `Preconnected` events.
+    preconnected: u64,
 }
 
 fn run_sequence(seed: u64, tally: &mut Tally) -> Result<(), String> {
@@ -176,6 +190,9 @@ fn run_sequence(seed: u64, tally: &mut Tally) -> Result<(), String> {
     let mut config = support::config("me", "me-tab");
     config.invite_burst = rng.range(1, 5) as u32;
     config.call_waiting = rng.coin();
+    // Preconnect (connecting while a call rings) is on in half the sequences, so the invites,
+    // ringing, preconnect, preconnect-answer, accept and reoffer messages reach its paths.
+    config.preconnect = rng.coin();
     let mut machine = support::machine(config);
     let mut now = 0u64;
     // A few call ids, so messages often hit the calls that exist.
@@ -251,6 +268,10 @@ fn run_sequence(seed: u64, tally: &mut Tally) -> Result<(), String> {
             promises.observe(&output)?;
             match output {
                 Output::Event(Event::Incoming { call, .. }) => handles.push(call),
+                Output::Send { message, .. } => {
+                    *tally.sent.entry(message.body.type_name()).or_default() += 1;
+                }
+                Output::Event(Event::Preconnected { .. }) => tally.preconnected += 1,
                 Output::Effect {
                     effect: Effect::SetSending { .. },
                     ..
@@ -336,6 +357,8 @@ fn arbitrary_input_sequences_never_break_the_machine() {
         "  senders switched by a hold or resume: {}",
         tally.sending_changes
     );
+    eprintln!("  messages sent: {:?}", tally.sent);
+    eprintln!("  preconnected: {}", tally.preconnected);
     assert!(tally.event_errors.contains_key("bad-message"));
     assert!(
         sequences < 20_000 || tally.sending_changes > 0,

@@ -3,7 +3,7 @@
 use super::*;
 
 /// Pieces of JSON (and of messages) to glue together at random.
-pub(crate) const JSON_SOUP: [&str; 36] = [
+pub(crate) const JSON_SOUP: [&str; 41] = [
     "{",
     "}",
     "[",
@@ -28,6 +28,11 @@ pub(crate) const JSON_SOUP: [&str; 36] = [
     "\"type\"",
     "\"invite\"",
     "\"ringing\"",
+    "\"preconnect\"",
+    "\"preconnect-answer\"",
+    "\"accept\"",
+    "\"reoffer\"",
+    "\"answer\"",
     "\"candidates\"",
     "\"callId\"",
     "\"partyId\"",
@@ -126,17 +131,23 @@ pub(crate) fn long_case(ctx: &Ctx, tally: &mut Tally, rng: &mut Rng, variant: u6
             (text, Expect::Ok(message))
         }
         5 => {
-            // An answer with the largest SDP, padded by an unknown field to exactly the limit.
+            // An answer (or a preconnect answer, or a reoffer) with the largest SDP, padded by an
+            // unknown field to exactly the limit.
             let mut sdp = text_of_len(rng, MAX_SDP_BYTES);
             let probe = Value::String(sdp.clone()).to_string().len();
             if probe > MAX_SDP_BYTES + 2 + 1_000 {
                 sdp = repeated("é", MAX_SDP_BYTES);
             }
+            let body = match rng.below(3) {
+                0 => Body::Answer { sdp },
+                1 => Body::PreconnectAnswer { sdp },
+                _ => Body::Reoffer { sdp },
+            };
             let message = Message {
                 call_id: gen_call_id(rng),
                 party_id: PartyId::new(&gen_party_id(rng)).unwrap(),
                 to_party_id: None,
-                body: Body::Answer { sdp },
+                body,
             };
             let mut value = to_value(&message);
             let base = value.to_string().len();

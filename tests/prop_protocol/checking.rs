@@ -62,6 +62,11 @@ pub(crate) struct Tally {
     pub(crate) errors: BTreeMap<&'static str, u64>,
     /// Per generator.
     pub(crate) generators: BTreeMap<&'static str, GeneratorStats>,
+    /// Parses that returned `Ok`, by message type.
+    pub(crate) ok_by_type: BTreeMap<&'static str, u64>,
+    /// Of those, how many had each optional boolean set, by type and field (`"ringing
+    /// preconnect"`).
+    pub(crate) ok_with_flag: BTreeMap<String, u64>,
     /// Inputs whose exact result was predicted.
     pub(crate) predicted: u64,
     /// Inputs `peercall::json::parse` was checked on against serde_json.
@@ -140,6 +145,16 @@ pub(crate) fn check(ctx: &Ctx, tally: &mut Tally, text: &str, expect: &Expect) {
         Ok(message) => {
             tally.ok += 1;
             entry.ok += 1;
+            let type_name = message.body.type_name();
+            *tally.ok_by_type.entry(type_name).or_default() += 1;
+            for &key in optional_fields(type_name) {
+                if optional_flag(message, key) == Some(true) {
+                    *tally
+                        .ok_with_flag
+                        .entry(format!("{type_name} {key}"))
+                        .or_default() += 1;
+                }
+            }
             check_message(ctx, text, message);
         }
         Err(error) => {
@@ -275,6 +290,84 @@ pub(crate) fn limit_violations(message: &Message) -> Vec<String> {
     problems
 }
 
+/// What `to_json` wrote against what it must write for `message`: the envelope, `toPartyId`
+/// exactly when there is one, every required field of the type, `metadata` exactly when there is
+/// some, each optional boolean (`onHold`, `preconnect`) exactly when it is true and then as `true`,
+/// and nothing else.
+pub(crate) fn written_field_violations(message: &Message, json: &str) -> Vec<String> {
+    // The top-level keys, with the booleans among their values, as serde_json reads them (or,
+    // when `metadata` holds a number out of a double's range, which serde_json refuses, as
+    // peercall::json does: the one documented difference between the two).
+    let object: BTreeMap<String, Option<bool>> = match serde_json::from_str::<Value>(json) {
+        Ok(Value::Object(object)) => object
+            .iter()
+            .map(|(key, value)| (key.clone(), value.as_bool()))
+            .collect(),
+        Err(e) if e.to_string().starts_with("number out of range") => {
+            match peercall::json::parse(json)
+                .as_ref()
+                .and_then(|v| v.as_object())
+            {
+                Some(object) => object
+                    .iter()
+                    .map(|(key, value)| (key.to_owned(), value.as_bool()))
+                    .collect(),
+                None => return vec!["not a JSON object to peercall::json".to_owned()],
+            }
+        }
+        other => return vec![format!("not a JSON object: {}", show(&other))],
+    };
+    let type_name = message.body.type_name();
+    let fields = body_fields(type_name);
+    let mut problems = Vec::new();
+    for key in object.keys() {
+        let envelope = ["v", "type", "callId", "partyId", "toPartyId"].contains(&key.as_str());
+        if !envelope && !fields.contains(&key.as_str()) {
+            problems.push(format!("{key:?} written on a {type_name}"));
+        }
+    }
+    for key in ["v", "type", "callId", "partyId"] {
+        if !object.contains_key(key) {
+            problems.push(format!("{key:?} left out"));
+        }
+    }
+    if object.contains_key("toPartyId") != message.to_party_id.is_some() {
+        problems.push(format!(
+            "toPartyId written: {}, set: {}",
+            object.contains_key("toPartyId"),
+            message.to_party_id.is_some()
+        ));
+    }
+    for &key in fields {
+        let written = object.get(key);
+        if optional_fields(type_name).contains(&key) {
+            let set = optional_flag(message, key) == Some(true);
+            if written != set.then_some(&Some(true)) {
+                problems.push(format!(
+                    "optional {key:?} is {set} but written as {written:?}"
+                ));
+            }
+        } else if key == "metadata" {
+            let some = matches!(
+                &message.body,
+                Body::Invite {
+                    metadata: Some(_),
+                    ..
+                }
+            );
+            if written.is_some() != some {
+                problems.push(format!(
+                    "metadata written: {}, set: {some}",
+                    written.is_some()
+                ));
+            }
+        } else if written.is_none() {
+            problems.push(format!("required {key:?} left out"));
+        }
+    }
+    problems
+}
+
 pub(crate) fn check_message(ctx: &Ctx, text: &str, message: &Message) {
     let problems = limit_violations(message);
     if !problems.is_empty() {
@@ -288,6 +381,18 @@ pub(crate) fn check_message(ctx: &Ctx, text: &str, message: &Message) {
         );
     }
     let json = message.to_json();
+    let problems = written_field_violations(message, &json);
+    if !problems.is_empty() {
+        ctx.fail(
+            text,
+            &format!(
+                "to_json wrote the wrong fields: {}\nmessage: {}\nto_json: {}",
+                problems.join("; "),
+                show(message),
+                clip(&json, 1500)
+            ),
+        );
+    }
     if json.len() > MAX_MESSAGE_BYTES {
         ctx.fail(
             text,

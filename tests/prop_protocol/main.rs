@@ -18,9 +18,12 @@
 //!    text, ...) with the exact result predicted by a small oracle, or several ways at once with
 //!    only the general properties checked.
 //!
-//! For every input: parsing does not panic; an `Ok` message respects every limit constant and
-//! survives `to_json` -> `parse` unchanged; an `Err` has a known `code()`, a non-empty message and
-//! self-consistent fields; input over [`MAX_MESSAGE_BYTES`] is always `MessageTooLarge`.
+//! For every input: parsing does not panic; an `Ok` message respects every limit constant, is
+//! written by `to_json` with exactly its type's fields (the optional booleans, `onHold` and
+//! `preconnect`, only when true) and survives `to_json` -> `parse` unchanged; an `Err` has a
+//! known `code()`, a non-empty message and self-consistent fields; input over
+//! [`MAX_MESSAGE_BYTES`] is always `MessageTooLarge`. A full run must parse every type, and each
+//! optional boolean set, at least once.
 //!
 //! Run `cargo test --test prop_protocol -- --nocapture` to see the summary line.
 
@@ -111,12 +114,14 @@ fn parse_never_panics_and_keeps_its_promises() {
         })
         .collect();
     eprintln!(
-        "protocol fuzz: {} cases, {} ok, {} errors by code: {:?} \
+        "protocol fuzz: {} cases, {} ok ({:?}; optional booleans set: {:?}), {} errors by code: {:?} \
          [{} parses, {} with an exactly predicted result; cases by generator: {}; \
          seed {:#x}; {:.2}s]; peercall::json against serde_json: {} inputs, {} read alike by both, \
          the rest refused by both but {} (out of a double's range)",
         tally.cases,
         tally.ok,
+        tally.ok_by_type,
+        tally.ok_with_flag,
         errors,
         tally.errors,
         tally.parses,
@@ -147,6 +152,19 @@ fn parse_never_panics_and_keeps_its_promises() {
                 g.ok > 0,
                 "no {name} case parsed: the generators have lost coverage"
             );
+        }
+        for type_name in TYPE_NAMES {
+            assert!(
+                tally.ok_by_type.get(type_name).copied().unwrap_or(0) > 0,
+                "no {type_name} message parsed: the generators have lost coverage"
+            );
+            for key in optional_fields(type_name) {
+                let flag = format!("{type_name} {key}");
+                assert!(
+                    tally.ok_with_flag.get(&flag).copied().unwrap_or(0) > 0,
+                    "no {type_name} parsed with {key} set: the generators have lost coverage"
+                );
+            }
         }
     }
 }
@@ -213,88 +231,191 @@ fn deleting_or_retyping_any_field_of_any_message_is_reported_exactly() {
     assert_eq!(tally.predicted, tally.parses);
 }
 
+/// The rules of one optional boolean `key` of `message`'s type: written exactly when true, read
+/// as false when absent, as itself when a boolean, and a wrong-type error for anything else
+/// (`null` included); with the flag unset and set, and every other field as `message` has it.
+fn check_optional_boolean(ctx: &Ctx, tally: &mut Tally, message: &Message, key: &'static str) {
+    assert!(optional_fields(message.body.type_name()).contains(&key));
+    for set in [false, true] {
+        let message = with_flag(message, key, set);
+        let value = to_value(&message);
+        let object = value.as_object().unwrap();
+        assert_eq!(
+            object.get(key),
+            set.then_some(&Value::Bool(true)),
+            "{key} of a {} is written exactly when set",
+            message.body.type_name()
+        );
+        check(ctx, tally, &message.to_json(), &Expect::Ok(message.clone()));
+        let wrong = || Expect::Err(wrong_type(key, A_BOOLEAN));
+        let cases: [(Option<Value>, Expect); 9] = [
+            (None, Expect::Ok(with_flag(&message, key, false))),
+            (
+                Some(Value::Bool(false)),
+                Expect::Ok(with_flag(&message, key, false)),
+            ),
+            (
+                Some(Value::Bool(true)),
+                Expect::Ok(with_flag(&message, key, true)),
+            ),
+            (Some(Value::Null), wrong()),
+            (Some(Value::from(1)), wrong()),
+            (Some(Value::from(0)), wrong()),
+            (Some(Value::from("true")), wrong()),
+            (Some(Value::Array(vec![])), wrong()),
+            (Some(Value::Object(Map::new())), wrong()),
+        ];
+        for (replacement, expect) in cases {
+            let mut changed = object.clone();
+            match replacement {
+                Some(v) => changed.insert(key.into(), v),
+                None => changed.remove(key),
+            };
+            // The oracle agrees with the table.
+            let predicted = expect_top(&message, key, changed.get(key));
+            assert_eq!(
+                format!("{predicted:?}"),
+                format!("{expect:?}"),
+                "the oracle on {key} = {:?}",
+                changed.get(key)
+            );
+            check(ctx, tally, &Value::Object(changed).to_string(), &expect);
+        }
+    }
+}
+
+/// Every type that does not read `key` ignores it, whatever it holds.
+fn check_ignored_elsewhere(ctx: &Ctx, tally: &mut Tally, rng: &mut Rng, key: &'static str) {
+    let mut seen = std::collections::BTreeSet::new();
+    while seen.len() < TYPE_NAMES.len() {
+        let message = gen_message(rng);
+        let type_name = message.body.type_name();
+        seen.insert(type_name);
+        if body_fields(type_name).contains(&key) {
+            continue;
+        }
+        for kind in JSON_KINDS {
+            let mut value = to_value(&message);
+            value
+                .as_object_mut()
+                .unwrap()
+                .insert(key.into(), value_of_kind(rng, kind));
+            check(ctx, tally, &value.to_string(), &Expect::Ok(message.clone()));
+        }
+    }
+}
+
 #[test]
 fn on_hold_is_optional_and_written_only_when_set() {
     let mut rng = Rng::new(2);
     let ctx = fixed_ctx("on-hold", 0);
     let mut tally = Tally::default();
-    for on_hold in [false, true] {
-        let message = Message {
-            call_id: gen_call_id(&mut rng),
-            party_id: PartyId::new("tab-1").unwrap(),
-            to_party_id: None,
-            body: Body::Media {
-                seq: 3,
-                state: MediaState {
-                    audio_muted: true,
-                    video_muted: false,
-                    screen_sharing: false,
-                    on_hold,
-                },
-            },
-        };
-        let value = to_value(&message);
-        let object = value.as_object().unwrap();
-        assert_eq!(
-            object.get("onHold"),
-            on_hold.then_some(&Value::Bool(true)),
-            "onHold is written exactly when set"
-        );
-        check(
-            &ctx,
-            &mut tally,
-            &message.to_json(),
-            &Expect::Ok(message.clone()),
-        );
-        let held = |b: bool| {
-            with(&message, |m| {
-                if let Body::Media { state, .. } = &mut m.body {
-                    state.on_hold = b;
-                }
-            })
-        };
-        let wrong = || {
-            Expect::Err(ProtocolError::WrongType {
-                field: "onHold",
-                expected: A_BOOLEAN,
-            })
-        };
-        let cases: [(Option<Value>, Expect); 7] = [
-            (None, Expect::Ok(held(false))),
-            (Some(Value::Bool(false)), Expect::Ok(held(false))),
-            (Some(Value::Bool(true)), Expect::Ok(held(true))),
-            (Some(Value::Null), wrong()),
-            (Some(Value::from(1)), wrong()),
-            (Some(Value::from("true")), wrong()),
-            (Some(Value::Array(vec![])), wrong()),
-        ];
-        for (replacement, expect) in cases {
-            let mut changed = object.clone();
-            match replacement {
-                Some(v) => changed.insert("onHold".into(), v),
-                None => changed.remove("onHold"),
-            };
-            check(
-                &ctx,
-                &mut tally,
-                &Value::Object(changed).to_string(),
-                &expect,
-            );
-        }
-    }
-    // Another type ignores it, whatever it holds.
-    let ringing = Message {
+    let message = Message {
         call_id: gen_call_id(&mut rng),
         party_id: PartyId::new("tab-1").unwrap(),
         to_party_id: None,
-        body: Body::Ringing { preconnect: false },
+        body: Body::Media {
+            seq: 3,
+            state: MediaState {
+                audio_muted: true,
+                video_muted: false,
+                screen_sharing: false,
+                on_hold: false,
+            },
+        },
     };
-    let mut value = to_value(&ringing);
-    value
-        .as_object_mut()
-        .unwrap()
-        .insert("onHold".into(), Value::from(7));
-    check(&ctx, &mut tally, &value.to_string(), &Expect::Ok(ringing));
+    check_optional_boolean(&ctx, &mut tally, &message, "onHold");
+    // Another type ignores it, whatever it holds.
+    check_ignored_elsewhere(&ctx, &mut tally, &mut rng, "onHold");
+    assert_eq!(tally.predicted, tally.parses);
+}
+
+#[test]
+fn preconnect_is_optional_and_written_only_when_set() {
+    let mut rng = Rng::new(3);
+    let ctx = fixed_ctx("preconnect", 0);
+    let mut tally = Tally::default();
+    let envelope = |rng: &mut Rng, body: Body| Message {
+        call_id: gen_call_id(rng),
+        party_id: PartyId::new("tab-1").unwrap(),
+        to_party_id: rng.coin().then(|| PartyId::new("phone_2").unwrap()),
+        body,
+    };
+    let invite = |metadata: Option<&str>| Body::Invite {
+        kind: CallKind::Video,
+        sdp: "v=0".into(),
+        lifetime_ms: 30_000,
+        metadata: metadata.and_then(peercall::json::parse),
+        preconnect: false,
+    };
+    for body in [
+        invite(None),
+        invite(Some(r#"{"preconnect": 1, "room": "r"}"#)),
+        Body::Ringing { preconnect: false },
+    ] {
+        let message = envelope(&mut rng, body);
+        check_optional_boolean(&ctx, &mut tally, &message, "preconnect");
+    }
+    // Every other type ignores it (`preconnect` itself and `accept` included), whatever it holds.
+    check_ignored_elsewhere(&ctx, &mut tally, &mut rng, "preconnect");
+    assert_eq!(tally.predicted, tally.parses);
+}
+
+#[test]
+fn preconnect_and_accept_carry_nothing_but_the_envelope() {
+    let mut rng = Rng::new(4);
+    let ctx = fixed_ctx("no-fields", 0);
+    let mut tally = Tally::default();
+    for body in [Body::Preconnect, Body::Accept] {
+        let name = body.type_name();
+        let message = Message {
+            call_id: gen_call_id(&mut rng),
+            party_id: PartyId::new("tab-1").unwrap(),
+            to_party_id: Some(PartyId::new("phone").unwrap()),
+            body,
+        };
+        let expected = format!(
+            r#"{{"v":1,"type":"{name}","callId":"{}","partyId":"tab-1","toPartyId":"phone"}}"#,
+            message.call_id
+        );
+        assert_eq!(message.to_json(), expected);
+        check(&ctx, &mut tally, &expected, &Expect::Ok(message.clone()));
+        // Fields of other types, even wrong for them, are ignored.
+        let mut value = to_value(&message);
+        let object = value.as_object_mut().unwrap();
+        object.insert("sdp".into(), Value::from(""));
+        object.insert("preconnect".into(), Value::Null);
+        object.insert("reason".into(), Value::from(7));
+        check(&ctx, &mut tally, &value.to_string(), &Expect::Ok(message));
+    }
+    // The names are exact.
+    let mut value = to_value(&Message {
+        call_id: gen_call_id(&mut rng),
+        party_id: PartyId::new("tab-1").unwrap(),
+        to_party_id: None,
+        body: Body::Reoffer { sdp: "v=0".into() },
+    });
+    for name in [
+        "preconnectAnswer",
+        "preconnect_answer",
+        "Preconnect",
+        "pre-connect",
+        "accepted",
+        "re-offer",
+        "reOffer",
+        "preconnect-answer ",
+    ] {
+        value
+            .as_object_mut()
+            .unwrap()
+            .insert("type".into(), Value::from(name));
+        check(
+            &ctx,
+            &mut tally,
+            &value.to_string(),
+            &Expect::Err(ProtocolError::UnknownType { name: name.into() }),
+        );
+    }
     assert_eq!(tally.predicted, tally.parses);
 }
 
@@ -303,14 +424,28 @@ fn specific_mutations_give_specific_errors() {
     let mut rng = Rng::new(1);
     let ctx = fixed_ctx("specific", 0);
     let mut tally = Tally::default();
-    let message = Message {
-        call_id: gen_call_id(&mut rng),
-        party_id: PartyId::new("tab-1").unwrap(),
-        to_party_id: None,
-        body: Body::Answer { sdp: "v=0".into() },
-    };
+    // The three types whose one field is an `sdp`: the same rules for each.
+    for body in [
+        Body::Answer { sdp: "v=0".into() },
+        Body::PreconnectAnswer { sdp: "v=0".into() },
+        Body::Reoffer { sdp: "v=0".into() },
+    ] {
+        let message = Message {
+            call_id: gen_call_id(&mut rng),
+            party_id: PartyId::new("tab-1").unwrap(),
+            to_party_id: None,
+            body,
+        };
+        specific_mutations_of(&ctx, &mut tally, &message);
+    }
+    assert_eq!(tally.predicted, tally.parses);
+}
+
+fn specific_mutations_of(ctx: &Ctx, tally: &mut Tally, message: &Message) {
+    let type_name = message.body.type_name();
+    let capitalised = format!("{}{}", type_name[..1].to_uppercase(), &type_name[1..]);
     let edit = |key: &str, value: Option<Value>| {
-        let mut value_map = to_value(&message);
+        let mut value_map = to_value(message);
         let object = value_map.as_object_mut().unwrap();
         match value {
             Some(v) => object.insert(key.into(), v),
@@ -341,10 +476,8 @@ fn specific_mutations_give_specific_errors() {
         (edit("type", None), ProtocolError::MissingType),
         (edit("type", Some(7.into())), ProtocolError::MissingType),
         (
-            edit("type", Some("Answer".into())),
-            ProtocolError::UnknownType {
-                name: "Answer".into(),
-            },
+            edit("type", Some(capitalised.clone().into())),
+            ProtocolError::UnknownType { name: capitalised },
         ),
         (
             edit("sdp", Some("".into())),
@@ -378,22 +511,31 @@ fn specific_mutations_give_specific_errors() {
         ),
     ];
     for (text, error) in cases {
-        check(&ctx, &mut tally, &text, &Expect::Err(error));
+        check(ctx, tally, &text, &Expect::Err(error));
     }
+    check(ctx, tally, &message.to_json(), &Expect::Ok(message.clone()));
     check(
-        &ctx,
-        &mut tally,
-        &message.to_json(),
-        &Expect::Ok(message.clone()),
-    );
-    check(
-        &ctx,
-        &mut tally,
+        ctx,
+        tally,
         &edit("partyId", Some("x".repeat(MAX_PARTY_ID_BYTES).into())),
-        &Expect::Ok(with(&message, |m| {
+        &Expect::Ok(with(message, |m| {
             m.party_id = PartyId::new(&"x".repeat(MAX_PARTY_ID_BYTES)).unwrap();
         })),
     );
+    // An SDP of exactly the limit, in one- and two-byte characters.
+    for sdp in [repeated("x", MAX_SDP_BYTES), repeated("é", MAX_SDP_BYTES)] {
+        check(
+            ctx,
+            tally,
+            &edit("sdp", Some(sdp.clone().into())),
+            &Expect::Ok(with(message, |m| match &mut m.body {
+                Body::Answer { sdp: slot }
+                | Body::PreconnectAnswer { sdp: slot }
+                | Body::Reoffer { sdp: slot } => *slot = sdp,
+                _ => unreachable!(),
+            })),
+        );
+    }
 }
 
 /// Pins down the nesting limit the predictions assume (serde_json's, not peercall's).

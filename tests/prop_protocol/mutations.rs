@@ -419,7 +419,8 @@ pub(crate) fn mutate_field(
 }
 
 /// Sets an optional field this message leaves out (`onHold` of a `media` written with the hold
-/// off) to a boolean, to `null` or to a value of another type, and predicts the result.
+/// off, `preconnect` of an `invite` or a `ringing` written without it) to a boolean, to `null`
+/// or to a value of another type, and predicts the result.
 pub(crate) fn add_optional_field(
     rng: &mut Rng,
     message: &Message,

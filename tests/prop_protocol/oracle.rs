@@ -210,16 +210,15 @@ pub(crate) fn expect_top(message: &Message, key: &'static str, value: Option<&Va
                 })),
             },
         },
-        // Optional: absent is false, present must be a boolean (`null` included).
-        "onHold" => match value.map(Value::as_bool) {
+        // Optional booleans (`media`'s `onHold`, `invite`'s and `ringing`'s `preconnect`):
+        // absent is false, present must be a boolean (`null` included).
+        "onHold" | "preconnect" => match value.map(Value::as_bool) {
             Some(None) => err(wrong_type(key, A_BOOLEAN)),
-            absent_or_bool => {
-                let b = absent_or_bool.flatten().unwrap_or(false);
-                ok(with(message, |m| match &mut m.body {
-                    Body::Media { state, .. } => state.on_hold = b,
-                    _ => unreachable!("{key} on {}", message.body.type_name()),
-                }))
-            }
+            absent_or_bool => ok(with_flag(
+                message,
+                key,
+                absent_or_bool.flatten().unwrap_or(false),
+            )),
         },
         "end" | "audioMuted" | "videoMuted" | "screenSharing" => match value.map(Value::as_bool) {
             None => err(missing),
@@ -274,7 +273,10 @@ pub(crate) fn expect_string(message: &Message, key: &'static str, text: &str) ->
         "sdp" => match sdp_rule(text) {
             Err(e) => err(e),
             Ok(new_sdp) => ok(with(message, |m| match &mut m.body {
-                Body::Invite { sdp, .. } | Body::Answer { sdp } => *sdp = new_sdp,
+                Body::Invite { sdp, .. }
+                | Body::Answer { sdp }
+                | Body::PreconnectAnswer { sdp }
+                | Body::Reoffer { sdp } => *sdp = new_sdp,
                 _ => unreachable!("sdp on {}", message.body.type_name()),
             })),
         },

@@ -279,9 +279,10 @@ pub(crate) fn gen_seq(rng: &mut Rng) -> u32 {
     }
 }
 
-/// A random valid message: every body variant, every field at and under its limits.
+/// A random valid message: every body variant, every field at and under its limits, every
+/// optional boolean set and unset.
 pub(crate) fn gen_message(rng: &mut Rng) -> Message {
-    let body = match rng.below(9) {
+    let body = match rng.below(13) {
         0 => Body::Invite {
             kind: if rng.coin() {
                 CallKind::Audio
@@ -295,9 +296,11 @@ pub(crate) fn gen_message(rng: &mut Rng) -> Message {
                 _ => rng.range(MIN_LIFETIME_MS, MAX_LIFETIME_MS),
             } as u32,
             metadata: gen_metadata(rng).as_ref().map(ours),
-            preconnect: false,
+            preconnect: rng.coin(),
         },
-        1 => Body::Ringing { preconnect: false },
+        1 => Body::Ringing {
+            preconnect: rng.coin(),
+        },
         2 => Body::Answer { sdp: gen_sdp(rng) },
         3 => Body::SelectAnswer {
             selected_party_id: PartyId::new(&gen_party_id(rng)).expect("valid party id"),
@@ -333,7 +336,7 @@ pub(crate) fn gen_message(rng: &mut Rng) -> Message {
             },
             sdp: gen_sdp(rng),
         },
-        _ => Body::Media {
+        8 => Body::Media {
             seq: gen_seq(rng),
             state: MediaState {
                 audio_muted: rng.coin(),
@@ -342,6 +345,10 @@ pub(crate) fn gen_message(rng: &mut Rng) -> Message {
                 on_hold: rng.coin(),
             },
         },
+        9 => Body::Preconnect,
+        10 => Body::PreconnectAnswer { sdp: gen_sdp(rng) },
+        11 => Body::Accept,
+        _ => Body::Reoffer { sdp: gen_sdp(rng) },
     };
     Message {
         call_id: gen_call_id(rng),

@@ -6,9 +6,13 @@ pub(crate) const DEFAULT_CASES: u64 = 200_000;
 pub(crate) const DEFAULT_SEED: u64 = 0x7065_6572_6361_6c6c; // "peercall"
 
 /// Every v1 `type`.
-pub(crate) const TYPE_NAMES: [&str; 9] = [
+pub(crate) const TYPE_NAMES: [&str; 13] = [
     "invite",
     "ringing",
+    "preconnect",
+    "preconnect-answer",
+    "accept",
+    "reoffer",
     "answer",
     "select-answer",
     "reject",
@@ -37,7 +41,7 @@ pub(crate) const ERROR_CODES: [&str; 14] = [
 ];
 
 /// Every field name a v1 parser reads, at any level (top, `description`, a candidate).
-pub(crate) const FIELD_NAMES: [&str; 21] = [
+pub(crate) const FIELD_NAMES: [&str; 22] = [
     "v",
     "type",
     "callId",
@@ -59,6 +63,7 @@ pub(crate) const FIELD_NAMES: [&str; 21] = [
     "videoMuted",
     "screenSharing",
     "onHold",
+    "preconnect",
 ];
 
 /// The `expected` texts of `WrongType`.
@@ -91,8 +96,9 @@ pub(crate) const MAX_JSON_DEPTH: usize = 127;
 /// The top-level body fields each type reads.
 pub(crate) fn body_fields(type_name: &str) -> &'static [&'static str] {
     match type_name {
-        "invite" => &["kind", "sdp", "lifetimeMs", "metadata"],
-        "answer" => &["sdp"],
+        "invite" => &["kind", "sdp", "lifetimeMs", "metadata", "preconnect"],
+        "ringing" => &["preconnect"],
+        "answer" | "preconnect-answer" | "reoffer" => &["sdp"],
         "select-answer" => &["selectedPartyId"],
         "reject" | "hangup" => &["reason"],
         "candidates" => &["candidates", "end"],
@@ -102,14 +108,39 @@ pub(crate) fn body_fields(type_name: &str) -> &'static [&'static str] {
     }
 }
 
-/// The body fields of each type that may be absent (the rest are required): `media`'s
-/// `onHold`, a boolean that reads as false when absent and is written only when true.
-/// (`invite`'s `metadata` may be absent too; its own rules are in the oracle.)
+/// The body fields of each type that may be absent (the rest are required): the optional
+/// booleans, `media`'s `onHold` and `invite`'s and `ringing`'s `preconnect`, each read as false
+/// when absent, a wrong-type error when present and not a boolean (`null` included), and written
+/// only when true. (`invite`'s `metadata` may be absent too; its own rules are in the oracle.)
+/// (`preconnect` and `accept` have no body fields at all.)
 pub(crate) fn optional_fields(type_name: &str) -> &'static [&'static str] {
     match type_name {
+        "invite" | "ringing" => &["preconnect"],
         "media" => &["onHold"],
         _ => &[],
     }
+}
+
+/// The value of the optional boolean `key` of `message`, if its type has that field.
+pub(crate) fn optional_flag(message: &Message, key: &str) -> Option<bool> {
+    match (&message.body, key) {
+        (Body::Invite { preconnect, .. } | Body::Ringing { preconnect }, "preconnect") => {
+            Some(*preconnect)
+        }
+        (Body::Media { state, .. }, "onHold") => Some(state.on_hold),
+        _ => None,
+    }
+}
+
+/// `message` with its optional boolean `key` set to `value` (its type must have that field).
+pub(crate) fn with_flag(message: &Message, key: &str, value: bool) -> Message {
+    with(message, |m| match (&mut m.body, key) {
+        (Body::Invite { preconnect, .. } | Body::Ringing { preconnect }, "preconnect") => {
+            *preconnect = value;
+        }
+        (Body::Media { state, .. }, "onHold") => state.on_hold = value,
+        _ => unreachable!("{key} on {}", m.body.type_name()),
+    })
 }
 
 pub(crate) fn known_field(name: &str) -> Option<&'static str> {
