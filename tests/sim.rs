@@ -35,9 +35,21 @@
 //! call with open channels has nothing waiting and nothing under way, and one without has no
 //! transfer under way.
 //!
+//! In a third of the schedules (and of the adversary and screening ones) every client connects
+//! while its calls ring (`Config::preconnect`): the caller asks the first willing device, which
+//! answers without media and later accepts; another device that answers gets a new connection
+//! (`reoffer`, which resets both ends' fake connections). The fake browser connects such a
+//! pair while the call rings, reports it and opens its data channels as for any pair, and the
+//! machine holds those reports until the accept. On top of every invariant above, with it: no
+//! media flows on a call before its callee accepted it (whenever two connections are connected to
+//! each other, neither side's senders are on unless the callee's side went `connecting`), nothing
+//! goes on its data channels before that either, and `Event::Preconnected` comes only for a
+//! ringing call of a client that allows it.
+//!
 //! `PEERCALL_SIM_SCHEDULES=N` sets how many schedules run (default 100,000);
 //! `PEERCALL_SIM_SEED=S` replays one schedule with a trace. The screening schedules (who may ring
 //! bob) have their own count, `PEERCALL_SIM_SCREEN_SCHEDULES` (default 20,000).
+//! `PEERCALL_SIM_PRECONNECT=0` turns preconnect off in every schedule, `=1` on in every one.
 #![cfg(not(target_arch = "wasm32"))]
 
 mod support;
@@ -347,6 +359,49 @@ struct World {
     cancelling: Option<(usize, CallHandle, u64)>,
     /// What the data path did, for the summary.
     data: DataTally,
+    /// Every client connects while its calls ring (`Config::preconnect`).
+    preconnect: bool,
+    /// What the preconnect schedules did, for the summary.
+    pre: PreTally,
+    /// Pairs of connections already reported for media before the accept.
+    early_media_seen: std::collections::HashSet<(usize, usize)>,
+    /// The device each caller asked to preconnect.
+    asked: HashMap<CallId, PartyId>,
+}
+
+/// Counts of what connecting while ringing did.
+#[derive(Clone, Copy, Default, Debug)]
+struct PreTally {
+    /// Schedules with preconnect on.
+    schedules: u64,
+    /// `preconnect` messages sent (a caller asked a device).
+    asked: u64,
+    /// `preconnect-answer` messages sent.
+    answered: u64,
+    /// `Event::Preconnected`: a ringing call's path came up.
+    preconnected: u64,
+    /// `accept` messages sent (a preconnected device answered).
+    accepted: u64,
+    /// Calls connected on both sides with the very device their caller asked to preconnect
+    /// (through its accept, or its usual answer if it accepted before the ask arrived).
+    connected: u64,
+    /// `reoffer` messages sent (another device answered than the preconnected one).
+    reoffers: u64,
+    /// Connected pairs of connections checked for media before the accept.
+    media_checks: u64,
+}
+
+impl PreTally {
+    fn add(&mut self, o: &PreTally) {
+        self.schedules += o.schedules;
+        self.asked += o.asked;
+        self.answered += o.answered;
+        self.preconnected += o.preconnected;
+        self.accepted += o.accepted;
+        self.connected += o.connected;
+        self.reoffers += o.reoffers;
+        self.media_checks += o.media_checks;
+    }
 }
 
 /// Counts of what the schedules did with hold and call waiting.
@@ -417,6 +472,10 @@ impl World {
             feeding_buffered: None,
             cancelling: None,
             data: DataTally::default(),
+            preconnect: false,
+            pre: PreTally::default(),
+            early_media_seen: Default::default(),
+            asked: HashMap::new(),
         }
     }
 
@@ -429,10 +488,12 @@ impl World {
     }
 
     fn add_client(&mut self, user: &str, party: &str) -> usize {
+        let mut config = support::config(user, party);
+        config.preconnect = self.preconnect;
         self.clients.push(Client {
             user: UserId::new(user).unwrap(),
             online: true,
-            machine: support::machine(support::config(user, party)),
+            machine: support::machine(config),
             promises: Promises::default(),
             mic_error: None,
             camera_error: None,
@@ -528,6 +589,86 @@ impl World {
                     let ev = self.events[index].take().unwrap();
                     self.process(ev);
                 }
+            }
+            self.check_early_media();
+        }
+    }
+
+    /// Nothing goes on a call's data channels before its callee accepted it (a preconnected
+    /// call's channels may be open while it rings): the callee side of this call's connection
+    /// pair went `connecting`.
+    fn check_accepted(&mut self, client: usize, handle: CallHandle, what: &str) {
+        let incoming = |w: &World, c: usize, h: CallHandle| {
+            w.clients[c]
+                .machine
+                .call_info(h)
+                .is_some_and(|i| i.direction == Direction::Incoming)
+        };
+        let callee = if incoming(self, client, handle) {
+            Some((client, handle))
+        } else {
+            let remote = self.records[&(client, handle)]
+                .pc
+                .and_then(|pc| self.pcs[pc].remote)
+                .map(|y| (self.pcs[y].client, self.pcs[y].handle));
+            remote.filter(|&(c, h)| incoming(self, c, h))
+        };
+        let accepted = callee.is_some_and(|key| {
+            self.records
+                .get(&key)
+                .is_some_and(|r| r.states.contains(&CallState::Connecting))
+        });
+        if !accepted {
+            self.violations.push(format!(
+                "[{client}] {handle:?} sent {what} before its callee {callee:?} accepted"
+            ));
+        }
+    }
+
+    /// No media flows on a call before its callee accepted it: whenever two connections are
+    /// connected to each other (a preconnected call's, while it rings), neither side's senders
+    /// carry tracks unless the callee's side of the pair was accepted (it went `connecting`).
+    fn check_early_media(&mut self) {
+        for x in 0..self.pcs.len() {
+            // Each pair once: its connections name each other.
+            let Some(y) = self.pcs[x].remote.filter(|&y| y > x) else {
+                continue;
+            };
+            let (a, b) = (&self.pcs[x], &self.pcs[y]);
+            if a.closed || b.closed || !a.connected || !b.connected || b.remote != Some(x) {
+                continue;
+            }
+            let ends = [(a.client, a.handle), (b.client, b.handle)];
+            let callee = ends.into_iter().find(|&(c, h)| {
+                self.clients[c]
+                    .machine
+                    .call_info(h)
+                    .is_some_and(|i| i.direction == Direction::Incoming)
+            });
+            let Some(callee) = callee else {
+                self.violations.push(format!(
+                    "connections {x} and {y} connected with no callee side: {ends:?}"
+                ));
+                continue;
+            };
+            let accepted = self
+                .records
+                .get(&callee)
+                .is_some_and(|r| r.states.contains(&CallState::Connecting));
+            if accepted {
+                continue;
+            }
+            self.pre.media_checks += 1;
+            let on: Vec<(usize, CallHandle)> = ends
+                .into_iter()
+                .filter(|key| self.records.get(key).is_some_and(Record::senders_on))
+                .collect();
+            if !on.is_empty() && self.early_media_seen.insert((x, y)) {
+                self.violations.push(format!(
+                    "connections {x} and {y} connected, callee [{}] {:?} not accepted, yet \
+                     the senders of {on:?} are on: media before the accept",
+                    callee.0, callee.1
+                ));
             }
         }
     }
@@ -916,6 +1057,15 @@ impl World {
                         } => {
                             self.merged_away.entry(call_id).or_insert((client, now));
                         }
+                        Body::Preconnect => {
+                            self.pre.asked += 1;
+                            if let Some(device) = &message.to_party_id {
+                                self.asked.insert(call_id, device.clone());
+                            }
+                        }
+                        Body::PreconnectAnswer { .. } => self.pre.answered += 1,
+                        Body::Accept => self.pre.accepted += 1,
+                        Body::Reoffer { .. } => self.pre.reoffers += 1,
                         _ => {}
                     }
                     let json = message.to_json();
@@ -996,7 +1146,7 @@ impl World {
                 }
             }
             (3, _, Some(call_id)) => {
-                let body = match rng.below(7) {
+                let body = match rng.below(11) {
                     0 => Body::Hangup {
                         reason: EndReason::Hangup,
                     },
@@ -1020,13 +1170,23 @@ impl World {
                             on_hold: true,
                         },
                     },
-                    _ => Body::Candidates {
+                    6 => Body::Candidates {
                         candidates: vec![IceCandidate {
                             candidate: "candidate:9 1 udp 1 10.0.0.9 9 typ host".into(),
                             sdp_mid: Some("0".into()),
                             sdp_m_line_index: Some(0),
                         }],
                         end: true,
+                    },
+                    // Connecting while ringing: ask, answer, accept or reoffer in the honest
+                    // users' place.
+                    7 => Body::Preconnect,
+                    8 => Body::PreconnectAnswer {
+                        sdp: "v=0 mallory".into(),
+                    },
+                    9 => Body::Accept,
+                    _ => Body::Reoffer {
+                        sdp: "v=0\r\nm=audio mallory".into(),
                     },
                 };
                 let party_id = PartyId::new(if rng.coin() { "alice-1" } else { "bob-0" }).unwrap();
@@ -1047,7 +1207,8 @@ impl World {
                     sdp: "v=0\r\nm=audio mallory".into(),
                     lifetime_ms: 600_000,
                     metadata: None,
-                    preconnect: false,
+                    // Her invite may offer to connect while it rings: bob says he would.
+                    preconnect: rng.coin(),
                 };
                 let party_id = PartyId::new("mallory-1").unwrap();
                 texts.push(
@@ -1179,6 +1340,20 @@ impl World {
                     .push(format!("[{client}] asked to screen with screening off")),
             },
             Event::Missed { .. } => self.clients[client].missed += 1,
+            Event::Preconnected { call } => {
+                self.pre.preconnected += 1;
+                // Only a ringing call of a client that allows it connects ahead.
+                let state = self.clients[client]
+                    .machine
+                    .call_info(call)
+                    .map(|i| i.state);
+                if !self.preconnect || state != Some(CallState::Ringing) {
+                    self.violations.push(format!(
+                        "[{client}] {call:?} preconnected in {state:?} (preconnect {})",
+                        self.preconnect
+                    ));
+                }
+            }
             _ => {}
         }
     }
@@ -1392,9 +1567,16 @@ impl World {
                     self.close_channels_of(pc);
                 }
             }
-            Effect::SendMessage { id } => self.send_message(client, handle, id),
-            Effect::SendFrame { frame } => self.send_frame(client, handle, frame),
+            Effect::SendMessage { id } => {
+                self.check_accepted(client, handle, "a message");
+                self.send_message(client, handle, id)
+            }
+            Effect::SendFrame { frame } => {
+                self.check_accepted(client, handle, "a file frame");
+                self.send_frame(client, handle, frame)
+            }
             Effect::SendFileBlock { id, offset, len } => {
+                self.check_accepted(client, handle, "a file block");
                 self.send_block(client, handle, id, offset, len)
             }
             Effect::ReceiveFile { id, size, .. } => {
@@ -2675,11 +2857,14 @@ fn caller_hears(role: Role, device: EndReason, declined_waiting: bool) -> Option
 }
 
 /// Whether a caller can end with `reason` by its own hand. Its own `media-failed`,
-/// `protocol-error` (of the first offer) and `unreachable` all come before any device rings.
-fn caller_own(answered: bool, rang: bool, reason: EndReason) -> bool {
+/// `protocol-error` (of the first offer) and `unreachable` all come before any device rings;
+/// once it asked a device to preconnect (`preconnected`), applying that device's answer may
+/// fail too (`protocol-error`).
+fn caller_own(answered: bool, rang: bool, preconnected: bool, reason: EndReason) -> bool {
     use EndReason::*;
     match (answered, rang) {
         (true, _) => matches!(reason, Hangup | IceFailed | ProtocolError),
+        (false, true) if preconnected => matches!(reason, Cancelled | Timeout | ProtocolError),
         (false, true) => matches!(reason, Cancelled | Timeout),
         (false, false) => matches!(
             reason,
@@ -2771,6 +2956,9 @@ struct Outcome {
     steps: u64,
     holds: HoldTally,
     data: DataTally,
+    pre: PreTally,
+    /// It broke an invariant.
+    failed: bool,
 }
 
 /// Once every timer that ends or settles a call has fired and the network has drained, nothing
@@ -3036,6 +3224,8 @@ fn check(world: &World, scenario: Scenario) -> (Vec<String>, Outcome) {
     };
     let mut caller_reasons = Vec::new();
     let mut connected_pairs = 0;
+    let mut pre = world.pre;
+    pre.schedules = u64::from(world.preconnect);
     for caller in views.iter().filter(|v| v.direction == Direction::Outgoing) {
         let devices: Vec<&CallView> = views
             .iter()
@@ -3049,6 +3239,10 @@ fn check(world: &World, scenario: Scenario) -> (Vec<String>, Outcome) {
         };
         if caller.connected && devices.iter().any(|c| c.connected) {
             connected_pairs += 1;
+            let asked = world.asked.get(&caller.call_id);
+            if asked.is_some() && selected.map(|(party, _)| party) == asked {
+                pre.connected += 1;
+            }
         }
         if caller.connected && selected.is_none() {
             violations.push(format!(
@@ -3071,7 +3265,13 @@ fn check(world: &World, scenario: Scenario) -> (Vec<String>, Outcome) {
         // The caller's own end, or what told it.
         match end.cause {
             Cause::Own => {
-                if !caller_own(selected.is_some(), !devices.is_empty(), end.reason) {
+                let preconnected = world.asked.contains_key(&caller.call_id);
+                if !caller_own(
+                    selected.is_some(),
+                    !devices.is_empty(),
+                    preconnected,
+                    end.reason,
+                ) {
                     violations.push(format!(
                         "call {}: caller [{}] ended {} by its own hand ({} device rang, answer \
                          taken: {})",
@@ -3190,6 +3390,8 @@ fn check(world: &World, scenario: Scenario) -> (Vec<String>, Outcome) {
         steps: world.steps,
         holds: world.holds,
         data,
+        pre,
+        failed: false,
     };
     (violations, outcome)
 }
@@ -3362,6 +3564,17 @@ fn hang_up_everything(world: &mut World) {
     }
 }
 
+/// Whether the schedule of this seed connects while ringing (`Config::preconnect` on for all
+/// its clients): a third of them, or as `PEERCALL_SIM_PRECONNECT` says (0: none, else all). Drawn
+/// from a generator of its own, so each schedule's scenario, faults and actions stay what they
+/// are with preconnect off.
+fn preconnect_schedule(seed: u64) -> bool {
+    match env_u64("PEERCALL_SIM_PRECONNECT") {
+        Some(on) => on != 0,
+        None => Rng::new(seed ^ 0x7072_6563_6f6e_6e65).chance(1.0 / 3.0),
+    }
+}
+
 fn run_schedule(seed: u64, trace: bool) -> (Vec<String>, Outcome, Option<String>) {
     let mut rng = Rng::new(seed);
     let scenario = match rng.below(20) {
@@ -3387,6 +3600,7 @@ fn run_schedule(seed: u64, trace: bool) -> (Vec<String>, Outcome, Option<String>
         }
     };
     let mut world = World::new(rng, faults, trace);
+    world.preconnect = preconnect_schedule(seed);
     match scenario {
         Scenario::Basic => basic(&mut world),
         Scenario::Glare => glare(&mut world),
@@ -3434,8 +3648,9 @@ fn simulated_schedules_keep_every_invariant() {
                     let mut outcomes = Vec::new();
                     let mut seed = t;
                     while seed < schedules {
-                        let (violations, outcome, _) = run_schedule(seed, false);
-                        if !violations.is_empty() && failures.len() < 5 {
+                        let (violations, mut outcome, _) = run_schedule(seed, false);
+                        outcome.failed = !violations.is_empty();
+                        if outcome.failed && failures.len() < 5 {
                             failures.push((seed, violations));
                         }
                         outcomes.push(outcome);
@@ -3451,17 +3666,19 @@ fn simulated_schedules_keep_every_invariant() {
     let mut by_scenario: BTreeMap<String, u64> = BTreeMap::new();
     let mut reasons: BTreeMap<&'static str, u64> = BTreeMap::new();
     let mut errors: BTreeMap<&'static str, u64> = BTreeMap::new();
-    let (mut connected, mut steps, mut count) = (0usize, 0u64, 0u64);
+    let (mut connected, mut steps, mut count, mut failed) = (0usize, 0u64, 0u64, 0u64);
     // Agreement checks by kind of schedule ("exact": no message lost, so ends are timed too).
     let mut stories: BTreeMap<(&'static str, &'static str), u64> = BTreeMap::new();
     let (mut glare_full, mut glare, mut glare_latest) = (0u64, 0u64, 0);
     let mut holds = HoldTally::default();
     let mut data = DataTally::default();
+    let mut pre = PreTally::default();
     let mut failures = Vec::new();
     for (fails, outcomes) in results {
         failures.extend(fails);
         for o in outcomes {
             count += 1;
+            failed += u64::from(o.failed);
             *by_scenario.entry(format!("{:?}", o.scenario)).or_default() += 1;
             for r in o.caller_reasons {
                 *reasons.entry(r.as_str()).or_default() += 1;
@@ -3477,6 +3694,7 @@ fn simulated_schedules_keep_every_invariant() {
             holds.qualities += o.holds.qualities;
             holds.pairs_agreed += o.holds.pairs_agreed;
             data.add(&o.data);
+            pre.add(&o.pre);
             let mode = if o.lossless { "exact" } else { "lossy" };
             for (story, n) in o.stories {
                 *stories.entry((mode, story)).or_default() += n;
@@ -3491,9 +3709,8 @@ fn simulated_schedules_keep_every_invariant() {
         }
     }
     eprintln!(
-        "simulation: {count} schedules ({} failed) in {:.1} s, {steps} steps, {connected} calls \
+        "simulation: {count} schedules ({failed} failed) in {:.1} s, {steps} steps, {connected} calls \
          connected on both sides",
-        failures.len(),
         elapsed.as_secs_f64()
     );
     eprintln!("  scenarios: {by_scenario:?}");
@@ -3529,6 +3746,19 @@ fn simulated_schedules_keep_every_invariant() {
         data.ended,
         data.pairs
     );
+    eprintln!(
+        "  preconnect: {} schedules, {} devices asked, {} answered without media, {} paths up \
+         while ringing, {} accepts, {} preconnected calls connected, {} reoffers to another \
+         device; {} checks of a connected pair before its accept (no media flowed)",
+        pre.schedules,
+        pre.asked,
+        pre.answered,
+        pre.preconnected,
+        pre.accepted,
+        pre.connected,
+        pre.reoffers,
+        pre.media_checks
+    );
     eprintln!("  typed errors reported (dropped messages, refused commands): {errors:?}");
     for (seed, violations) in &failures {
         eprintln!("  seed {seed}: {violations:?}");
@@ -3539,8 +3769,7 @@ fn simulated_schedules_keep_every_invariant() {
         let tail: Vec<&str> = trace.lines().rev().take(80).collect();
         let tail: Vec<&str> = tail.into_iter().rev().collect();
         panic!(
-            "{} schedules broke invariants; first seed {seed} (replay with PEERCALL_SIM_SEED={seed}):\n{violations:#?}\nlast trace lines:\n{}",
-            failures.len(),
+            "{failed} schedules broke invariants; first seed {seed} (replay with PEERCALL_SIM_SEED={seed}):\n{violations:#?}\nlast trace lines:\n{}",
             tail.join("\n")
         );
     }
@@ -3559,6 +3788,18 @@ fn simulated_schedules_keep_every_invariant() {
                 && data.pairs > 0
                 && data.ended.iter().all(|&n| n > 0),
             "the schedules no longer reach every part of the data path: {data:?}"
+        );
+        let preconnect_off = env_u64("PEERCALL_SIM_PRECONNECT") == Some(0);
+        assert!(
+            preconnect_off
+                || pre.asked > 0
+                    && pre.answered > 0
+                    && pre.preconnected > 0
+                    && pre.accepted > 0
+                    && pre.connected > 0
+                    && pre.reoffers > 0
+                    && pre.media_checks > 0,
+            "the schedules no longer reach every part of preconnect: {pre:?}"
         );
     }
 }
@@ -3581,6 +3822,7 @@ fn adversary_schedule(seed: u64, with_adversary: bool) -> (HonestOutcome, u64, b
         sdp_fail: 0.0,
     };
     let mut world = World::new(rng, faults, false);
+    world.preconnect = preconnect_schedule(seed);
     let plan = &mut world.rng.fork();
     let alice = world.add_client("alice", "alice-1");
     let bob = world.add_client("bob", "bob-0");
@@ -3711,6 +3953,7 @@ fn screening_schedule(seed: u64, tally: &mut ScreenTally) -> Vec<String> {
         sdp_fail: 0.0,
     };
     let mut world = World::new(rng, faults, false);
+    world.preconnect = preconnect_schedule(seed);
     let rng = &mut world.rng.fork();
     let alice = world.add_client("alice", "alice-1");
     let devices = if rng.chance(0.3) { 2 } else { 1 };

@@ -49,7 +49,8 @@ pub(super) enum Preconnect {
     Asked,
     Ready,
     /// Caller: another device answered than the preconnected one, so the connection was made
-    /// anew (`reoffer`); its answer comes as `negotiate` seq 0.
+    /// anew (`reoffer`); its answer comes as `negotiate` seq 0. Callee: it answered that
+    /// `reoffer` (a copy changes nothing).
     Reoffered,
 }
 
@@ -137,6 +138,15 @@ pub(crate) struct CallFlow {
     early_ice_up: bool,
     /// Both data channels opened before the accept.
     early_data_open: bool,
+    /// Caller: the preconnected device's `accept` overtook its `preconnect-answer`: taken once
+    /// that answer is applied.
+    early_accept: bool,
+    /// Callee: its `accept` is out but the caller has not yet taken this device (`select-answer`):
+    /// media flows, but the call connects only then (another device's answer may have won).
+    awaiting_select: bool,
+    /// Callee: when the `accept` goes out again, until its `select-answer` comes (either may be
+    /// lost).
+    accept_retry_at: Option<Instant>,
 }
 
 /// How many callee devices' media states an unanswered call keeps (see `early_remote_media`).
@@ -195,6 +205,9 @@ impl CallFlow {
             awaiting_accept: false,
             early_ice_up: false,
             early_data_open: false,
+            early_accept: false,
+            awaiting_select: false,
+            accept_retry_at: None,
         }
     }
 
@@ -321,6 +334,7 @@ impl CallFlow {
             self.candidates.deadline().filter(|_| self.signaled),
             self.ice.deadline(),
             self.media_retry_at,
+            self.accept_retry_at,
             self.data.deadline(),
         ]
         .into_iter()
@@ -360,6 +374,8 @@ impl CallFlow {
         self.ice.on_up();
         self.preconnect = Preconnect::Off;
         self.awaiting_accept = false;
+        self.awaiting_select = false;
+        self.accept_retry_at = None;
         self.data.end(self.handle, out);
         // Release first: an app's `state` and `ended` listeners then find the camera and
         // microphone already off and the peer connection closed.
@@ -747,16 +763,30 @@ impl CallFlow {
                 out.effect(self.handle, effect);
                 self.preconnect = Preconnect::Ready;
                 self.release_candidates(&party, out);
+                if core::mem::take(&mut self.early_accept) {
+                    self.take_answer(party.clone(), out);
+                    self.answered(now, config, &party, out);
+                }
             }
             Body::Accept
                 if outgoing
-                    && self.preconnect == Preconnect::Ready
+                    && matches!(self.preconnect, Preconnect::Ready | Preconnect::Asked)
                     && self.preconnect_party.as_ref() == Some(&party) =>
             {
-                self.take_answer(party.clone(), out);
-                self.answered(now, config, &party, out);
+                if self.peer_party.is_some() {
+                    // A copy (its select-answer may have been lost): said again.
+                    self.send_select_answer(out);
+                } else if self.preconnect == Preconnect::Asked {
+                    self.early_accept = true;
+                } else {
+                    self.take_answer(party.clone(), out);
+                    self.answered(now, config, &party, out);
+                }
             }
+            // A copy of the reoffer already answered: its connection stays.
+            Body::Reoffer { .. } if !outgoing && self.preconnect == Preconnect::Reoffered => {}
             Body::Reoffer { sdp } if !outgoing && self.accepted && self.signaled => {
+                self.preconnect = Preconnect::Reoffered;
                 // The caller's connection was preconnected with another device of this user:
                 // this device answers a new one.
                 if self.negotiation.has_peer_connection() {
@@ -785,8 +815,25 @@ impl CallFlow {
             Body::SelectAnswer { selected_party_id } if !outgoing => {
                 if &selected_party_id != out.party_id() {
                     self.end(now, EndReason::AnsweredElsewhere, Notify::Nobody, out);
+                } else if core::mem::take(&mut self.awaiting_select) {
+                    // This preconnected device is the caller's: what its connection did while
+                    // it waited counts now.
+                    self.accept_retry_at = None;
+                    if core::mem::take(&mut self.early_ice_up) {
+                        self.path_up(now, config, out);
+                    }
+                    if core::mem::take(&mut self.early_data_open) {
+                        self.data.opened(self.handle, out);
+                    }
                 }
             }
+            // Another device's candidates while the connection is the preconnected device's:
+            // they cannot be its (a device that answers later gets a connection of its own).
+            Body::Candidates { .. }
+                if outgoing
+                    && self.peer_party.is_none()
+                    && self.preconnect == Preconnect::Ready
+                    && self.preconnect_party.as_ref() != Some(&party) => {}
             Body::Candidates { candidates, end } => {
                 self.on_remote_candidates(&party, candidates, end, out);
             }
@@ -949,6 +996,7 @@ impl CallFlow {
         self.candidates.reset();
         self.early_ice_up = false;
         self.early_data_open = false;
+        self.ice_down = false;
         self.take_answer(party.clone(), out);
         self.answered(now, config, &party, out);
         self.preconnect = Preconnect::Reoffered;
@@ -965,7 +1013,11 @@ impl CallFlow {
         }
         self.ring.stop();
         self.connect_deadline = Some(now + config.connect_timeout_ms);
-        self.end_awaiting_accept(now, config, out);
+        // The senders fill now; the call connects when the caller takes this device.
+        self.awaiting_accept = false;
+        self.awaiting_select = true;
+        self.accept_retry_at = Some(now + MEDIA_RETRY_MS);
+        self.update_sending(now, out);
     }
 
     /// The callee accepted: media flows, and what the connection did while ringing counts now
@@ -1161,10 +1213,9 @@ impl CallFlow {
                     IceState::Connected => self.ice_down = false,
                     IceState::Checking => {}
                 }
-                if self.awaiting_accept {
-                    // Preconnected: the call connects at the accept, from where the path is then.
+                if self.awaiting_accept || self.awaiting_select {
                     let up = ice == IceState::Connected;
-                    if up && !self.early_ice_up {
+                    if up && !self.early_ice_up && self.state == CallState::Ringing {
                         out.event(Event::Preconnected { call: self.handle });
                     }
                     self.early_ice_up = up;
@@ -1228,8 +1279,12 @@ impl CallFlow {
                 out.error(Some(self.handle), CallError::Media(error));
             }
             // Nothing goes on the channels before the callee accepts.
-            EffectResult::DataOpen if self.awaiting_accept => self.early_data_open = true,
-            EffectResult::DataClosed if self.awaiting_accept => self.early_data_open = false,
+            EffectResult::DataOpen if self.awaiting_accept || self.awaiting_select => {
+                self.early_data_open = true
+            }
+            EffectResult::DataClosed if self.awaiting_accept || self.awaiting_select => {
+                self.early_data_open = false
+            }
             EffectResult::DataOpen => self.data.opened(self.handle, out),
             EffectResult::DataClosed => self.data.closed(now),
             EffectResult::MessageRead { id, ok } => {
@@ -1360,6 +1415,11 @@ impl CallFlow {
         if self.stats_at.is_some_and(|at| now >= at) {
             self.stats_at = Some(now + config.stats_interval_ms);
             out.effect(self.handle, Effect::CollectStats);
+        }
+        if self.accept_retry_at.is_some_and(|at| now >= at) {
+            // The accept or its select-answer may have been lost.
+            self.accept_retry_at = Some(now + MEDIA_RETRY_MS);
+            self.send(out, Body::Accept);
         }
         if self.media_retry_at.is_some_and(|at| now >= at) {
             self.media_retry_at = None;

@@ -623,6 +623,7 @@ mod glare;
 mod hardening;
 mod hold;
 mod media;
+mod preconnect;
 mod renegotiation;
 mod safety;
 mod screening;
