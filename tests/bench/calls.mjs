@@ -3,8 +3,10 @@
 // See pages/call.js for how each contender is written and timed.
 
 export const CONTENDERS = ['peercall', 'simple-peer', 'raw'];
+/** The answer-after-ringing runs add peercall with `preconnect: true` on both clients. */
+export const ANSWER_CONTENDERS = ['peercall-preconnect', ...CONTENDERS];
 
-/** Opens alice's and bob's pages and waits until all three contenders are ready in each. */
+/** Opens alice's and bob's pages and waits until every contender is ready in each. */
 export async function openPair(browser, server) {
   const context = await browser.newContext();
   const open = async (user) => {
@@ -40,15 +42,48 @@ export async function oneCall({ alice, bob }, server, lib, { settleMs = 500, rin
     alice.page.evaluate((lib) => window.bench.settled(lib), lib),
     bob.page.evaluate((lib) => window.bench.settled(lib), lib),
   ]);
+  const accepted = callee.accepted;
+  const connectedBoth = Math.max(caller.connected, callee.connected);
+  /** A mark of one side, in ms after the accept (negative: before it), or null if it never came. */
+  const sinceAccept = (side, name) => (side.marks[name] === undefined ? null : side.marks[name] - accepted);
   return {
     // call() to both sides connected / to a first remote frame on both sides.
-    connectedMs: Math.max(caller.connected, callee.connected) - caller.start,
+    connectedMs: connectedBoth - caller.start,
     firstFrameMs: Math.max(caller.firstFrame, callee.firstFrame) - caller.start,
     // What a person feels after pressing Accept: until the caller's video shows.
-    acceptToFrameMs: callee.firstFrame - callee.accepted,
-    // Accept to both sides connected, and to both sides showing the other's picture.
-    acceptToConnectedBothMs: Math.max(caller.connected, callee.connected) - callee.accepted,
-    acceptToFrameBothMs: Math.max(caller.firstFrame, callee.firstFrame) - callee.accepted,
+    acceptToFrameMs: callee.firstFrame - accepted,
+    // Accept to both sides connected (0 when both already were: a preconnected call), and to
+    // both sides showing the other's picture.
+    acceptToConnectedBothMs: Math.max(0, connectedBoth - accepted),
+    acceptToFrameBothMs: Math.max(caller.firstFrame, callee.firstFrame) - accepted,
+    // How long the callee let it ring: from its call arriving (the invite, or the offer) to the
+    // accept.
+    rangMs: accepted - callee.marks.rang,
+    // peercall-preconnect only (null for the others): whether the call's `preconnected` event
+    // had fired on each side by the accept (the callee's is read at the accept itself), and
+    // whether each side's RTCPeerConnection was "connected" (ICE and DTLS) by then.
+    preconnectedAtAccept: lib === 'peercall-preconnect'
+      ? { caller: caller.marks.preconnected !== undefined && caller.marks.preconnected <= accepted, callee: callee.preconnectedAtAccept === true }
+      : null,
+    connectedAtAccept: lib === 'peercall-preconnect'
+      ? { caller: caller.connected <= accepted, callee: callee.connected <= accepted }
+      : null,
+    // Each phase, in ms from the accept (negative: before it; null: did not happen).
+    phases: {
+      callerPreconnected: sinceAccept(caller, 'preconnected'),
+      calleePreconnected: sinceAccept(callee, 'preconnected'),
+      callerConnected: caller.connected - accepted,
+      calleeConnected: callee.connected - accepted,
+      calleeMedia: sinceAccept(callee, 'media'),
+      answerSent: sinceAccept(callee, 'answerSent'),
+      answerArrived: sinceAccept(caller, 'answerArrived'),
+      callerCallConnected: sinceAccept(caller, 'callConnected'),
+      calleeCallConnected: sinceAccept(callee, 'callConnected'),
+      callerFrameReceived: sinceAccept(caller, 'frameReceived'),
+      calleeFrameReceived: sinceAccept(callee, 'frameReceived'),
+      callerFirstFrame: caller.firstFrame - accepted,
+      calleeFirstFrame: callee.firstFrame - accepted,
+    },
     messages: signaling.messages,
     bytes: signaling.bytes,
     kinds: signaling.kinds,
@@ -56,14 +91,14 @@ export async function oneCall({ alice, bob }, server, lib, { settleMs = 500, rin
 }
 
 /**
- * `calls` calls per contender, taking turns (the first of each round rotates). With `ringMs`, the
- * callee lets each call ring that long before accepting (see measureAnswer).
+ * `calls` calls per contender of `contenders`, taking turns (the first of each round rotates).
+ * With `ringMs`, the callee lets each call ring that long before accepting.
  */
-export async function measureCallSetup(pair, server, { calls = 20, warmup = 1, ringMs = 0, log = () => {}, what = 'call setup' } = {}) {
-  const samples = Object.fromEntries(CONTENDERS.map((lib) => [lib, []]));
+export async function measureCallSetup(pair, server, { calls = 20, warmup = 1, ringMs = 0, contenders = CONTENDERS, log = () => {}, what = 'call setup' } = {}) {
+  const samples = Object.fromEntries(contenders.map((lib) => [lib, []]));
   for (let round = -warmup; round < calls; round++) {
-    const shift = ((round % CONTENDERS.length) + CONTENDERS.length) % CONTENDERS.length;
-    const order = [...CONTENDERS.slice(shift), ...CONTENDERS.slice(0, shift)];
+    const shift = ((round % contenders.length) + contenders.length) % contenders.length;
+    const order = [...contenders.slice(shift), ...contenders.slice(0, shift)];
     for (const lib of order) {
       const sample = await oneCall(pair, server, lib, { ringMs });
       if (round >= 0) samples[lib].push(sample); // warm-up rounds are not counted

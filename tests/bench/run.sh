@@ -5,6 +5,7 @@
 #
 #   tests/bench/run.sh          # both
 #   tests/bench/run.sh files    # only the files benchmark
+#   tests/bench/run.sh answer   # only the calls answered after ringing (bench.mjs answer)
 #
 # Installs what is missing first (the toolchain and browsers as tests/run.sh does, then this
 # directory's npm packages: simple-peer 9.11.1, peerjs 1.5.5, esbuild, playwright-core, ws),
@@ -15,6 +16,11 @@
 # files benchmark (see files.mjs).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+part="${1:-}"
+case "$part" in
+  ''|files|answer) ;;
+  *) echo "bench: unknown part '$part' (none for everything, files or answer)" >&2; exit 2 ;;
+esac
 
 # Sourced, so the PATH it sets (cargo bin, project-local wasm-opt) applies below.
 # shellcheck source=../install-toolchain.sh
@@ -29,8 +35,9 @@ echo "bench: building the package"
 mkdir -p target
 scripts/build-pkg.sh >target/bench-build-pkg.log 2>&1 || { cat target/bench-build-pkg.log; exit 1; }
 
-if [ "${1:-}" != files ]; then
-  node tests/bench/bench.mjs
-fi
+case "$part" in
+  '') node tests/bench/bench.mjs ;;
+  answer) exec node tests/bench/bench.mjs answer ;;
+esac
 
 exec node tests/bench/files.mjs

@@ -1,15 +1,24 @@
-// One side of the call-setup benchmark. Three contenders, each written as an app would use it:
+// One side of the call-setup benchmark. Four contenders, each written as an app would use it:
 //
 // - peercall: `client.call(peer, { video: true })`; the callee accepts in its `incoming` handler.
+// - peercall-preconnect: the same, with `preconnect: true` on both clients (instant answer: the
+//   callee's device connects while the call rings; the accept only opens the camera and
+//   microphone and fills the senders). Only the answer-after-ringing runs use it.
 // - simple-peer: getUserMedia, then `new SimplePeer({ initiator, stream })`, signals relayed as
 //   they come (trickle); the callee answers on the offer, queueing candidates that arrive first.
 // - raw: an RTCPeerConnection pair with nothing around it: getUserMedia, addTrack, offer, answer,
 //   one message per ICE candidate. The lower bound: only the browser's own work.
 //
-// All three use the same instruments: every RTCPeerConnection is wrapped to time its
+// All of them use the same instruments: every RTCPeerConnection is wrapped to time its
 // `connectionState` reaching "connected" (and to count live ones); every getUserMedia track is
 // kept to count live ones; a remote stream is shown in a <video> and its first frame timed with
 // requestVideoFrameCallback. Times are absolute (timeOrigin + now) so two pages compare.
+// Along the way, each call's phases are marked (`marks`, first time each): the callee's call
+// arriving (`rang`), getUserMedia done (`media`), the callee's answer sent (`answerSent`: the
+// SDP answer; peercall-preconnect's `accept` message) and its arrival at the caller
+// (`answerArrived`, after the signaling delay), the first remote frame's arrival
+// (`frameReceived`, requestVideoFrameCallback's receiveTime), and for peercall the call's
+// `preconnected` event and its state reaching "connected" (`callConnected`).
 //
 // Each contender has its own WebSocket to the one relay, as user `<name>.<lib>`, so no message
 // needs a tag saying which library it is for.
@@ -18,7 +27,7 @@ const now = () => performance.timeOrigin + performance.now();
 const params = new URLSearchParams(location.search);
 const me = params.get('user');
 const RELAY = params.get('relay');
-// The network of the next calls, the same for all three (window.bench.configure): loopback host
+// The network of the next calls, the same for all of them (window.bench.configure): loopback host
 // candidates only by default; for the "added latency" runs, a TURN server behind a delaying proxy
 // with relay-only policy, and every signaling message held `signalDelayMs` on arrival (as a slow
 // relay would: each way, since each side delays what it receives).
@@ -32,6 +41,8 @@ const arrive = (deliver) => (signalDelayMs > 0 ? setTimeout(deliver, signalDelay
 const NativePeerConnection = window.RTCPeerConnection;
 const livePeerConnections = new Set();
 let connectedAt = null; // when the current call's peer connection first reached "connected"
+let marks = {}; // the current call's phases on this side: name → when it first happened
+const mark = (name) => { if (marks[name] === undefined) marks[name] = now(); };
 window.RTCPeerConnection = class extends NativePeerConnection {
   constructor(...args) {
     super(...args);
@@ -52,6 +63,7 @@ const nativeGetUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.me
 navigator.mediaDevices.getUserMedia = async (constraints) => {
   const stream = await nativeGetUserMedia(constraints);
   localTracks.push(...stream.getTracks());
+  mark('media');
   return stream;
 };
 /** Live local tracks; stopped ones are let go, so the instrument holds nothing across calls. */
@@ -73,13 +85,17 @@ function showRemote(stream) {
   shownStream = stream;
   video.srcObject = stream;
   video.play().catch(() => {});
-  video.requestVideoFrameCallback(() => {
+  video.requestVideoFrameCallback((_, metadata) => {
     if (firstFrameAt === null) firstFrameAt = now();
+    // When its last packet came in (WebRTC sources only): the network's part, before decoding
+    // and rendering.
+    if (metadata.receiveTime !== undefined) marks.frameReceived ??= performance.timeOrigin + metadata.receiveTime;
   });
 }
 
 function resetCall() {
   connectedAt = null;
+  marks = {};
   firstFrameAt = null;
   shownStream = null;
   video.srcObject = null;
@@ -103,13 +119,23 @@ async function openSocket(lib) {
   });
   return ws;
 }
-/** For simple-peer and raw: send JSON to a peer; hand messages from the relay to `onMessage`. */
+/** For simple-peer and raw: send JSON to a peer; hand messages from the relay to `onMessage`.
+ * An SDP answer (simple-peer's `{ type }`, raw's `{ sdp }`) is marked both ways. */
 function channel(ws, onMessage) {
+  const isAnswer = (m) => m?.type === 'answer' || m?.sdp?.type === 'answer';
   ws.addEventListener('message', (event) => {
     const data = JSON.parse(event.data);
-    if (data.from && data.message) arrive(() => onMessage(data.message));
+    if (data.from && data.message) {
+      arrive(() => {
+        if (isAnswer(data.message)) mark('answerArrived');
+        onMessage(data.message);
+      });
+    }
   });
-  return (to, message) => ws.send(JSON.stringify({ to, message }));
+  return (to, message) => {
+    if (isAnswer(message)) mark('answerSent');
+    ws.send(JSON.stringify({ to, message }));
+  };
 }
 
 // ----- the contenders -------------------------------------------------------------------------
@@ -122,35 +148,51 @@ const { default: SimplePeer } = await import('/tests/bench/dist/simple-peer.js')
  * accept time it records; `hangup()` ends the current call on this side. */
 const contenders = {};
 
-contenders.peercall = await (async () => {
-  const ws = await openSocket('peercall');
+/** peercall as an app writes it, as user `<me>.<lib>`; `preconnect` goes to the CallClient. */
+async function peercallContender(lib, { preconnect }) {
+  const ws = await openSocket(lib);
   const socketTransport = peercall.webSocketTransport(ws);
+  // What carries the callee's go-ahead: the SDP answer, or with preconnect the `accept` message
+  // (its answer went while ringing, as `preconnect-answer`).
+  const answers = new Set(['answer', 'accept']);
   // The same socket, with the configured delay on every message that arrives.
   const transport = {
-    send: (to, message) => socketTransport.send(to, message),
-    subscribe: (onMessage) => socketTransport.subscribe((from, message) => arrive(() => onMessage(from, message))),
+    send: (to, message) => {
+      if (answers.has(message?.type)) mark('answerSent');
+      return socketTransport.send(to, message);
+    },
+    subscribe: (onMessage) => socketTransport.subscribe((from, message) => arrive(() => {
+      if (answers.has(message?.type)) mark('answerArrived');
+      onMessage(from, message);
+    })),
   };
   let client = null;
   let current = null;
   let acceptedAt = null;
   let answering = false;
   let ringMs = 0;
+  let preconnectedAtAccept = null; // callee: whether `preconnected` had fired when it accepted
   const attach = (call) => {
     current = call;
     call.on('remoteStream', (stream) => showRemote(stream));
+    call.on('preconnected', () => mark('preconnected'));
+    call.on('state', (state) => { if (state === 'connected') mark('callConnected'); });
     if (call.remoteStream) showRemote(call.remoteStream);
   };
   /** A client for the configured network (its ICE servers are fixed when it is made). */
   const makeClient = () => {
     client?.destroy();
     // Hundreds of calls in a row from one caller: lift the anti-abuse invite limit.
-    client = new peercall.CallClient({ userId: `${me}.peercall`, transport, ...ICE, inviteBurst: 100000 });
+    client = new peercall.CallClient({ userId: `${me}.${lib}`, transport, ...ICE, inviteBurst: 100000, preconnect });
     client.on('incoming', (call) => {
       if (!answering) return;
       answering = false;
+      mark('rang');
       attach(call);
+      // It rings `ringMs` from here (the invite's arrival), then the callee accepts.
       setTimeout(() => {
         acceptedAt = now();
+        preconnectedAtAccept = marks.preconnected !== undefined;
         call.accept({ video: true }).catch(() => {});
       }, ringMs);
     });
@@ -158,13 +200,23 @@ contenders.peercall = await (async () => {
   makeClient();
   return {
     configure: makeClient,
-    call(peer) { attach(client.call(`${peer}.peercall`, { video: true })); },
-    answerNext(from, ring = 0) { answering = true; acceptedAt = null; ringMs = ring; },
+    call(peer) { attach(client.call(`${peer}.${lib}`, { video: true })); },
+    answerNext(from, ring = 0) { answering = true; acceptedAt = null; preconnectedAtAccept = null; ringMs = ring; },
     acceptedAt: () => acceptedAt,
+    preconnectedAtAccept: () => preconnectedAtAccept,
     hangup() { current?.hangup(); current = null; },
     ended: () => current === null || current.state === 'ended',
   };
-})();
+}
+contenders.peercall = await peercallContender('peercall', { preconnect: false });
+// Made on first use (the answer-after-ringing runs), so the call setup and soak runs before them
+// have the pages as they were: no second client, socket or timers.
+const lazy = { 'peercall-preconnect': () => peercallContender('peercall-preconnect', { preconnect: true }) };
+/** The contender `lib`, made now if it is made on first use. */
+async function contender(lib) {
+  if (!contenders[lib] && lazy[lib]) contenders[lib] = await lazy[lib]();
+  return contenders[lib];
+}
 
 contenders['simple-peer'] = await (async () => {
   let peer = null;
@@ -193,6 +245,7 @@ contenders['simple-peer'] = await (async () => {
     // The offer is the incoming call: it rings for `ringMs` (candidates queue meanwhile), then
     // the callee accepts.
     answering = false;
+    mark('rang');
     if (ringMs > 0) await sleep(ringMs);
     acceptedAt = now();
     stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
@@ -251,6 +304,7 @@ contenders.raw = await (async () => {
     if (message.sdp?.type === 'offer' && answering) {
       // The naive flow: nothing is set up while it rings; candidates wait in `pending`.
       answering = false;
+      mark('rang');
       if (ringMs > 0) await sleep(ringMs);
       acceptedAt = now();
       await open();
@@ -286,26 +340,32 @@ window.bench = {
    * frame has been shown. */
   async call(lib, peer) {
     resetCall();
+    const ready = await contender(lib);
     const start = now();
-    await contenders[lib].call(peer);
+    await ready.call(peer);
     await waitFor(() => connectedAt !== null && firstFrameAt !== null, `${lib} call to connect and show a frame`);
-    return { start, connected: connectedAt, firstFrame: firstFrameAt };
+    return { start, connected: connectedAt, firstFrame: firstFrameAt, marks: { ...marks } };
   },
   /** Callee: arms `lib` to answer the next call from `peer`, at once or after it rang `ringMs`. */
-  arm(lib, peer, ringMs = 0) {
+  async arm(lib, peer, ringMs = 0) {
+    const ready = await contender(lib);
     resetCall();
-    contenders[lib].answerNext(peer, ringMs);
+    ready.answerNext(peer, ringMs);
   },
   /** The network of the next calls: `{ iceServers, iceTransportPolicy, signalDelayMs }`. */
   configure({ iceServers = [], iceTransportPolicy = 'all', signalDelayMs: delay = 0 } = {}) {
     ICE = { iceServers, iceTransportPolicy };
     signalDelayMs = delay;
     contenders.peercall.configure();
+    contenders['peercall-preconnect']?.configure();
   },
   /** Callee: resolves with its timings once the armed call is connected and shows a frame. */
   async answered(lib) {
     await waitFor(() => connectedAt !== null && firstFrameAt !== null, `${lib} call to be answered, connect and show a frame`);
-    return { accepted: contenders[lib].acceptedAt(), connected: connectedAt, firstFrame: firstFrameAt };
+    return {
+      accepted: contenders[lib].acceptedAt(), connected: connectedAt, firstFrame: firstFrameAt, marks: { ...marks },
+      preconnectedAtAccept: contenders[lib].preconnectedAtAccept?.() ?? null,
+    };
   },
   hangup(lib) { contenders[lib].hangup(); },
   /** Resolves once this side holds nothing of a call: no live peer connection or local track. */
