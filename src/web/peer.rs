@@ -62,6 +62,8 @@ impl Peer {
         let on_candidate = report.clone();
         let on_ice = report.clone();
         let ice_pc = pc.clone();
+        let on_dtls = report.clone();
+        let dtls_pc = pc.clone();
         let on_negotiation = report.clone();
         let on_track = report;
         let listeners = vec![
@@ -83,17 +85,15 @@ impl Peer {
                 on_candidate(PeerEvent::Result(result));
             }),
             EventListener::new(target, "iceconnectionstatechange", move |_| {
-                let state = match js::get(&ice_pc, "iceConnectionState")
-                    .as_string()
-                    .as_deref()
-                {
-                    Some("new" | "checking") => IceState::Checking,
-                    Some("connected" | "completed") => IceState::Connected,
-                    Some("disconnected") => IceState::Disconnected,
-                    Some("failed") => IceState::Failed,
-                    _ => return,
-                };
-                on_ice(PeerEvent::Result(EffectResult::IceStateChanged(state)));
+                if let Some(state) = path_state(&ice_pc) {
+                    on_ice(PeerEvent::Result(EffectResult::IceStateChanged(state)));
+                }
+            }),
+            // The DTLS handshake ends after ICE connects: the path is up only then.
+            EventListener::new(target, "connectionstatechange", move |_| {
+                if let Some(state) = path_state(&dtls_pc) {
+                    on_dtls(PeerEvent::Result(EffectResult::IceStateChanged(state)));
+                }
             }),
             EventListener::new(target, "negotiationneeded", move |_| {
                 on_negotiation(PeerEvent::Result(EffectResult::NegotiationNeeded));
@@ -111,6 +111,25 @@ impl Peer {
             tasks: Tasks::default(),
         })
     }
+}
+
+/// The media path's state as the core sees it: ICE's, except that `connected` waits for the
+/// DTLS handshake (`connectionState`, where the browser has it), so that media can flow.
+fn path_state(pc: &RtcPeerConnection) -> Option<IceState> {
+    let ice = js::get(pc, "iceConnectionState").as_string();
+    Some(match ice.as_deref()? {
+        "new" | "checking" => IceState::Checking,
+        "connected" | "completed" => {
+            let dtls = js::get(pc, "connectionState").as_string();
+            if dtls.is_some_and(|state| state != "connected") {
+                return None;
+            }
+            IceState::Connected
+        }
+        "disconnected" => IceState::Disconnected,
+        "failed" => IceState::Failed,
+        _ => return None,
+    })
 }
 
 impl Peer {
@@ -182,7 +201,9 @@ pub async fn accept_offer(
     if send_receive {
         // Empty senders still send in Firefox (a video frame a second): off until the accept.
         for transceiver in pc.transceivers() {
-            let _ = super::hold::set_active(&transceiver.sender(), false).await;
+            if let Some(done) = super::hold::set_active(&transceiver.sender(), false) {
+                let _ = done.await;
+            }
         }
     }
     local_sdp(&pc)
