@@ -501,6 +501,8 @@ const scenarios = {
     const whileRinging = await rtpSoFar();
     check(whileRinging.sent === 0 && whileRinging.received === 0, `no media packet while it rings: ${JSON.stringify(whileRinging)}`);
     check(bLog.localTracks.size === 0, `bob's camera and microphone stay closed until he accepts (${bLog.localTracks.size})`);
+    let mediaMs = null;
+    call.on('localStream', () => { mediaMs ??= Math.round(performance.now() - accepted); });
     const accepted = performance.now();
     await call.accept({ video: true });
     await waitFor(() => outgoing.state === 'connected' && call.state === 'connected', 'both sides connected');
@@ -549,7 +551,7 @@ const scenarios = {
       await waitFor(() => livePeerConnections.size === 0, `no connection left once the call was ${how}`, 2000);
       endings[how] = { caller: oLog.ended.reason, callee: rLog.ended.reason };
     }
-    return { whileRinging, connectedMs, frameAtBob, frameAtAlice, flowing, endings };
+    return { whileRinging, mediaMs, connectedMs, frameAtBob, frameAtAlice, flowing, endings };
   },
 
   // Hangup from the callee's side.
