@@ -1,9 +1,9 @@
-//! Hold: the senders of a held call send nothing. Each is switched off (`active: false` on its
-//! encodings), and an audio sender is emptied too (`replaceTrack(null)`): Firefox ignores
-//! `active` on audio senders. A video sender keeps its track (an empty one still sends a frame a
-//! second in Firefox, and a camera track that no sender or element uses is paused by Chromium,
-//! which then takes a while to deliver frames again). The tracks stay open, so resuming puts the
-//! microphone back and switches the senders on at once, with no new offer and answer.
+//! Hold: the senders of a held call send nothing. Each is emptied (`replaceTrack(null)`) and
+//! switched off (`active: false` on its encodings): Firefox ignores `active` on audio senders,
+//! and an empty video sender there still sends a frame a second. (Putting a track back starts
+//! the first frame sooner than switching on a video sender that kept it: 30-40 ms in Chromium.)
+//! The tracks stay open, so resuming puts them back and switches the senders on at once, with
+//! no new offer and answer.
 //!
 //! A callee that connects while its call rings (`preconnect`) answers with empty senders,
 //! switched off the same way; its accept fills them as a resume does.
@@ -19,8 +19,9 @@ use super::resources::CallResources;
 use super::tasks::{settled, Settled};
 use crate::call::DeviceKind;
 
-/// Stops every sender (`sending: false`), or puts the microphone back on the audio senders and
-/// starts them all again.
+/// Stops every sender (`sending: false`), or puts back what each carried before (the microphone
+/// on an audio sender, the screen while shared or else the camera on a video sender) and starts
+/// them again.
 pub fn set_sending(resources: &mut CallResources, sending: bool) {
     resources.held = !sending;
     let Some(handle) = resources.peer.as_ref().map(|p| p.handle()) else {
@@ -30,9 +31,14 @@ pub fn set_sending(resources: &mut CallResources, sending: bool) {
     };
     let mut pending = Vec::new();
     if sending {
-        let microphone = resources.local_track(DeviceKind::Microphone);
-        for sender in core::mem::take(&mut resources.held_senders) {
-            pending.push(settled(&sender.replace_track(microphone.as_ref())));
+        for (sender, video) in core::mem::take(&mut resources.held_senders) {
+            let track = if video {
+                let screen = resources.screen.as_ref().map(|s| js::same(&s.track));
+                screen.or_else(|| resources.local_track(DeviceKind::Camera))
+            } else {
+                resources.local_track(DeviceKind::Microphone)
+            };
+            pending.push(settled(&sender.replace_track(track.as_ref())));
         }
         if core::mem::take(&mut resources.preconnected) {
             // The answer made while ringing: each transceiver's sender gets the track of its
@@ -55,9 +61,12 @@ pub fn set_sending(resources: &mut CallResources, sending: bool) {
     }
     for sender in handle.pc.get_senders().iter() {
         let sender: RtcRtpSender = sender.unchecked_into();
-        if !sending && sender.track().is_some_and(|track| track.kind() == "audio") {
-            pending.push(settled(&sender.replace_track(None)));
-            resources.held_senders.push(js::same(&sender));
+        if !sending {
+            if let Some(track) = sender.track() {
+                pending.push(settled(&sender.replace_track(None)));
+                let video = track.kind() == "video";
+                resources.held_senders.push((js::same(&sender), video));
+            }
         }
         pending.extend(set_active(&sender, sending));
     }

@@ -83,8 +83,8 @@ pub struct CallResources {
     pub tasks: Tasks,
     /// The call is on hold (by either side): its senders send nothing.
     pub held: bool,
-    /// While held, the audio senders emptied, to refill on resume.
-    pub held_senders: Vec<RtcRtpSender>,
+    /// While held, each sender emptied and whether it is a video sender, to refill on resume.
+    pub held_senders: Vec<(RtcRtpSender, bool)>,
     /// The connection was answered while ringing, with empty senders: the accept fills them.
     pub preconnected: bool,
     /// Queued messages, files being sent and received.

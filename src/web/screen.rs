@@ -49,9 +49,11 @@ pub fn opened(
         finished(&ended_weak, call, Finished::ScreenEnded);
     });
     let handle = peer.handle();
-    // (While held, the video sender keeps its track switched off: the screen takes its place
-    // there, and is sent once the call resumes.)
+    // A capture asked for before a hold and opened during it: the held video sender (emptied,
+    // so `sender_of_kind` cannot see it) gets the screen when the call resumes.
+    let held_video = resources.held && resources.held_senders.iter().any(|(_, video)| *video);
     let added_sender = match peer::sender_of_kind(&peer.pc, "video") {
+        _ if held_video => None,
         Some(sender) => {
             // The camera's sender carries the screen once `replaceTrack` settles.
             let replaced = settled(&sender.replace_track(Some(&track)));
@@ -67,13 +69,13 @@ pub fn opened(
             stream.map(|s| peer.pc.add_track_0(&track, &s))
         }
     };
-    let added = added_sender.is_some();
+    let added = added_sender.is_some() || held_video;
     resources.screen = Some(ScreenShare {
         track,
         added_sender,
         _ended: ended,
     });
-    // A sender of its own carries the screen at once.
+    // A sender of its own carries the screen at once (a held one on resume).
     added.then(|| shared(call, work))
 }
 
