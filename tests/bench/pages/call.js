@@ -59,33 +59,16 @@ window.RTCPeerConnection = class extends NativePeerConnection {
 };
 
 let localTracks = [];
-// Every contender's camera is shown to its own user, as a calling app's self-view does: the two
-// pages share Chromium's one fake camera, and a camera track that nothing renders and no sender
-// carries (a held or preconnected sender is empty) stalls the next page's camera for up to
-// seconds, which no two real devices do.
-let selfViews = [];
 const nativeGetUserMedia = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
 navigator.mediaDevices.getUserMedia = async (constraints) => {
   const stream = await nativeGetUserMedia(constraints);
   localTracks.push(...stream.getTracks());
-  if (stream.getVideoTracks().length > 0) {
-    const self = document.createElement('video');
-    Object.assign(self, { muted: true, autoplay: true, playsInline: true, srcObject: stream });
-    document.body.append(self);
-    selfViews.push(self);
-  }
   mark('media');
   return stream;
 };
 /** Live local tracks; stopped ones are let go, so the instrument holds nothing across calls. */
 const liveTracks = () => {
   localTracks = localTracks.filter((t) => t.readyState === 'live');
-  selfViews = selfViews.filter((self) => {
-    if (self.srcObject.getVideoTracks().some((t) => t.readyState === 'live')) return true;
-    self.srcObject = null;
-    self.remove();
-    return false;
-  });
   return localTracks.length;
 };
 
