@@ -376,6 +376,11 @@ pub fn send_block(
                 id,
                 buffered: channel.buffered_amount() as u64,
             },
+            // The channel closed under it (the peer hung up, say): that is the channel's close,
+            // whose grace lets the call's end, which may follow, say why the transfer ended.
+            Err(_) if js::get(&channel, "readyState").as_string().as_deref() != Some("open") => {
+                EffectResult::DataClosed
+            }
             Err(_) => EffectResult::FileBlockFailed { id },
         };
         report(&weak, call, Some(generation), result);
