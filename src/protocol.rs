@@ -19,7 +19,7 @@
 //! | `hangup`        | either  | `reason`: an [`EndReason`] that may travel (see [`EndReason::can_be_sent`]) |
 //! | `candidates`    | either  | `candidates` (array of `{candidate, sdpMid?, sdpMLineIndex?}`), `end` (end-of-candidates) |
 //! | `negotiate`     | either  | `seq`, `description` (`{type: offer/answer, sdp}`): renegotiation |
-//! | `media`         | either  | `seq`, `audioMuted`, `videoMuted`, `screenSharing`, `onHold`? (absent: false) |
+//! | `media`         | either  | `seq`, `audioMuted`, `videoMuted`, `screenSharing`, `onHold`?, `recording`? (absent: false) |
 //!
 //! Parsing never panics: every way a message can be wrong is a [`ProtocolError`] with a stable
 //! [`code`](ProtocolError::code). Unknown fields are ignored (so v1 peers can add optional ones);
@@ -328,6 +328,10 @@ pub struct MediaState {
     /// the wire (`onHold`, absent means false), so a peer that predates hold still parses the
     /// message (it does not know hold, though: it takes the silence for a dropped path).
     pub on_hold: bool,
+    /// This side records the call (`startRecording`): the peer's app shows it. Optional on the
+    /// wire (`recording`, absent means false), so a peer that predates recording still parses
+    /// every `media` message that does not record.
+    pub recording: bool,
 }
 
 /// A validated peercall message.
@@ -653,6 +657,7 @@ impl Message {
                         video_muted: f.bool("videoMuted")?,
                         screen_sharing: f.bool("screenSharing")?,
                         on_hold: f.flag("onHold")?,
+                        recording: f.flag("recording")?,
                     },
                 })
             },
@@ -766,6 +771,9 @@ impl Message {
                 object.bool("screenSharing", state.screen_sharing);
                 if state.on_hold {
                     object.bool("onHold", true);
+                }
+                if state.recording {
+                    object.bool("recording", true);
                 }
             }
         }
@@ -1063,6 +1071,7 @@ mod tests {
                     video_muted: false,
                     screen_sharing: true,
                     on_hold: true,
+                    recording: true,
                 },
             },
         ];
@@ -1084,6 +1093,24 @@ mod tests {
             let text = message.to_json();
             assert_eq!(Message::parse(&text), Ok(message), "{text}");
         }
+    }
+
+    #[test]
+    fn recording_is_optional_and_written_only_when_set() {
+        let base = r#"{"v":1,"type":"media","callId":"0123456789abcdef0123456789abcdef","partyId":"p","seq":1,"audioMuted":false,"videoMuted":false,"screenSharing":false"#;
+        let absent = Message::parse(&format!("{base}}}")).unwrap();
+        assert!(matches!(absent.body, Body::Media { state, .. } if !state.recording));
+        assert!(!absent.to_json().contains("recording"));
+        let recording = Message::parse(&format!(r#"{base},"recording":true}}"#)).unwrap();
+        assert!(matches!(recording.body, Body::Media { state, .. } if state.recording));
+        assert!(recording.to_json().contains(r#""recording":true"#));
+        assert_eq!(
+            Message::parse(&format!(r#"{base},"recording":"yes"}}"#)),
+            Err(ProtocolError::WrongType {
+                field: "recording",
+                expected: "a boolean"
+            })
+        );
     }
 
     #[test]

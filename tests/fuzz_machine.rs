@@ -87,6 +87,7 @@ fn random_body(rng: &mut Rng) -> Body {
                 video_muted: rng.coin(),
                 screen_sharing: rng.coin(),
                 on_hold: rng.coin(),
+                recording: rng.coin(),
             },
         },
         9 => Body::Preconnect,
@@ -143,12 +144,14 @@ fn random_result(rng: &mut Rng) -> EffectResult {
         12 => EffectResult::ScreenShareEnded,
         13 => EffectResult::CameraAcquired,
         14 => EffectResult::CameraFailed(error()),
+        15 => EffectResult::RecordingFailed,
+        16 => EffectResult::RecordingStopped,
         _ => EffectResult::SwitchDeviceFailed(error()),
     }
 }
 
 fn random_command(rng: &mut Rng) -> Command {
-    match rng.below(12) {
+    match rng.below(14) {
         0 => Command::Accept { video: rng.coin() },
         1 => Command::Reject,
         2 => Command::Hangup,
@@ -167,6 +170,8 @@ fn random_command(rng: &mut Rng) -> Command {
         },
         9 => Command::RestartIce,
         10 => Command::Hold,
+        11 => Command::StartRecording,
+        12 => Command::StopRecording,
         _ => Command::Resume,
     }
 }

@@ -112,6 +112,8 @@ enum Action {
     Hold(Option<&'static str>),
     /// Resume the call with this user that this side holds (or any call it holds).
     Resume(Option<&'static str>),
+    /// Start or stop recording the call under way.
+    Record(bool),
     /// Hang up (or decline) the live call with this user.
     HangupWith(&'static str),
     /// Send `count` messages of `len` bytes on the call under way (`Blob`s still to read unless
@@ -988,6 +990,8 @@ impl World {
                         Action::ScreenShare(false) => Command::StopScreenShare,
                         Action::Upgrade => Command::UpgradeToVideo,
                         Action::RestartIce => Command::RestartIce,
+                        Action::Record(true) => Command::StartRecording,
+                        Action::Record(false) => Command::StopRecording,
                         _ => Command::SwitchDevice {
                             kind: DeviceKind::Camera,
                             device_id: "cam-2".into(),
@@ -1168,6 +1172,8 @@ impl World {
                             screen_sharing: true,
                             // A spoofed hold, which must not silence the honest call.
                             on_hold: true,
+                            // A spoofed recording, which must not reach the honest call's app.
+                            recording: true,
                         },
                     },
                     6 => Body::Candidates {
@@ -1625,6 +1631,13 @@ impl World {
                 };
                 self.after(10, 100, plain(result));
                 self.after(20, 120, plain(EffectResult::NegotiationNeeded));
+            }
+            // A recorder that cannot start, or (later) stops by itself.
+            Effect::StartRecording if self.rng.chance(0.1) => {
+                self.after(1, 20, plain(EffectResult::RecordingFailed));
+            }
+            Effect::StartRecording if self.rng.chance(0.05) => {
+                self.after(100, 5_000, plain(EffectResult::RecordingStopped));
             }
             Effect::SwitchDevice { .. } if self.rng.chance(0.2) => {
                 let failed = EffectResult::SwitchDeviceFailed(MediaError::DeviceNotFound);
@@ -2444,7 +2457,7 @@ fn mid_call_actions(world: &mut World, clients: &[usize], from: Millis, to: Mill
     for _ in 0..count {
         let client = *rng.pick(clients);
         let time = rng.range(from, to);
-        let action = match rng.below(10) {
+        let action = match rng.below(12) {
             0 => Action::Mute(true),
             1 => Action::Mute(false),
             2 => Action::Camera(false),
@@ -2454,6 +2467,8 @@ fn mid_call_actions(world: &mut World, clients: &[usize], from: Millis, to: Mill
             6 => Action::RestartIce,
             7 => Action::Hold(None),
             8 => Action::Resume(None),
+            9 => Action::Record(true),
+            10 => Action::Record(false),
             _ => Action::SwitchCamera,
         };
         world.action(time, client, action);
@@ -3049,7 +3064,8 @@ fn check_settled(world: &World) -> Vec<String> {
 }
 
 /// When the network is quiet (no message in flight) and none was lost, both sides of each call
-/// that has connected agree on its hold: each side's own hold is what the other shows of it.
+/// that has connected agree on its hold and its recording: each side's own hold and recording
+/// are what the other shows of it.
 /// Returns the violations and how many pairs were compared. (A lost `media` message is not sent
 /// again unless the transport reported the failure, so a lossy schedule may disagree.)
 fn check_hold_agreement(world: &World) -> (Vec<String>, u64) {
@@ -3085,6 +3101,18 @@ fn check_hold_agreement(world: &World) -> (Vec<String>, u64) {
                 });
             let Some((j, other)) = device else { continue };
             pairs += 1;
+            if call.local_media.recording != other.remote_media.recording
+                || call.remote_media.recording != other.local_media.recording
+            {
+                violations.push(format!(
+                    "call {}: [{i}] records {} and sees {}, [{j}] records {} and sees {}",
+                    call.call_id,
+                    call.local_media.recording,
+                    call.remote_media.recording,
+                    other.local_media.recording,
+                    other.remote_media.recording
+                ));
+            }
             if call.local_media.on_hold != other.remote_media.on_hold
                 || call.remote_media.on_hold != other.local_media.on_hold
             {

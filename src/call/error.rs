@@ -41,6 +41,10 @@ pub enum CommandError {
     InvalidFile,
     /// No transfer of the call has this id (it finished, or never existed).
     UnknownTransfer,
+    /// `startRecording()` while the call is already recorded here.
+    AlreadyRecording,
+    /// `stopRecording()` while the call is not recorded here.
+    NotRecording,
 }
 
 impl CommandError {
@@ -59,6 +63,8 @@ impl CommandError {
             CommandError::SendQueueFull => "send-queue-full",
             CommandError::InvalidFile => "invalid-file",
             CommandError::UnknownTransfer => "unknown-transfer",
+            CommandError::AlreadyRecording => "already-recording",
+            CommandError::NotRecording => "not-recording",
         }
     }
 }
@@ -95,6 +101,8 @@ impl CommandError {
                 " bytes, or the file is too large",
             ]),
             CommandError::UnknownTransfer => "no transfer of this call has that id".to_owned(),
+            CommandError::AlreadyRecording => "the call is already being recorded".to_owned(),
+            CommandError::NotRecording => "the call is not being recorded".to_owned(),
             CommandError::MetadataTooLarge => concat(&[
                 "call metadata exceeds ",
                 &number(crate::protocol::MAX_METADATA_BYTES as u64),

@@ -17,7 +17,7 @@ use crate::protocol::{
 
 use super::candidates::{Candidates, Received};
 use super::data::DataPath;
-use super::error::{CallError, CommandError};
+use super::error::{CallError, CommandError, MediaError};
 use super::ice::{IceAction, IceRecovery, InboundWatch};
 use super::io::{Command, DeviceKind, Effect, EffectResult, Event, IceState, Outbox};
 use super::negotiation::{Negotiation, OfferCreated, RemoteDescription};
@@ -160,6 +160,7 @@ fn assumed_media(kind: CallKind) -> MediaState {
         video_muted: kind == CallKind::Audio,
         screen_sharing: false,
         on_hold: false,
+        recording: false,
     }
 }
 
@@ -541,6 +542,29 @@ impl CallFlow {
                     self.local_media_changed(out);
                 }
             }
+            Command::StartRecording | Command::StopRecording => {
+                // Only an answered call with its media is recorded, so the peer hears of it:
+                // `recording` goes out in the same step as the effect that starts the recorder.
+                if self.peer_party.is_none() || !self.accepted {
+                    return Err(invalid);
+                }
+                self.require_media(invalid)?;
+                let start = command == Command::StartRecording;
+                match (start, self.local_media.recording) {
+                    (true, true) => return Err(CommandError::AlreadyRecording),
+                    (false, false) => return Err(CommandError::NotRecording),
+                    _ => {}
+                }
+                out.effect(
+                    self.handle,
+                    if start {
+                        Effect::StartRecording
+                    } else {
+                        Effect::StopRecording
+                    },
+                );
+                self.set_recording(start, out);
+            }
             Command::CancelTransfer { id } => self.data.cancel(self.handle, id, out)?,
         }
         Ok(())
@@ -600,6 +624,14 @@ impl CallFlow {
             Ok(())
         } else {
             Err(invalid)
+        }
+    }
+
+    /// Records (or not) from now on, telling the app and the peer.
+    fn set_recording(&mut self, recording: bool, out: &mut Outbox) {
+        if self.local_media.recording != recording {
+            self.local_media.recording = recording;
+            self.local_media_changed(out);
         }
     }
 
@@ -1271,6 +1303,15 @@ impl CallFlow {
                     self.kind = CallKind::Video;
                     self.local_media.video_muted = false;
                     self.local_media_changed(out);
+                }
+            }
+            // The app's Promise says why it failed; the peer hears the recording is off.
+            EffectResult::RecordingFailed => self.set_recording(false, out),
+            EffectResult::RecordingStopped => {
+                if self.local_media.recording {
+                    self.set_recording(false, out);
+                    let error = MediaError::Other("the recorder stopped".into());
+                    out.error(Some(self.handle), CallError::Media(error));
                 }
             }
             EffectResult::ScreenShareFailed(error)

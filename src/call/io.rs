@@ -50,6 +50,11 @@ pub enum Command {
     /// Take the call off hold. Refused with `already-in-call` while another call is under way
     /// and not on hold.
     Resume,
+    /// Start recording the call; the peer is told (`recording` in its `media` message) before
+    /// the driver starts the recorder.
+    StartRecording,
+    /// Stop recording; the peer is told.
+    StopRecording,
     /// Cancel a file transfer, either direction; the peer is told.
     CancelTransfer {
         /// The transfer's id.
@@ -73,6 +78,8 @@ impl Command {
             Command::RestartIce => "restartIce",
             Command::Hold => "hold",
             Command::Resume => "resume",
+            Command::StartRecording => "startRecording",
+            Command::StopRecording => "stopRecording",
             Command::CancelTransfer { .. } => "cancelTransfer",
         }
     }
@@ -167,6 +174,10 @@ pub enum EffectResult {
     CameraFailed(MediaError),
     /// [`Effect::SwitchDevice`] failed.
     SwitchDeviceFailed(MediaError),
+    /// [`Effect::StartRecording`] could not start the recorder (the Promise is rejected).
+    RecordingFailed,
+    /// The recorder stopped by itself (a browser error): the call is no longer recorded.
+    RecordingStopped,
     /// Both data channels are open.
     DataOpen,
     /// A data channel closed.
@@ -273,6 +284,10 @@ pub enum Effect {
         /// Whether the senders carry the local tracks.
         sending: bool,
     },
+    /// Record the call: both voices mixed, and the remote video if the app asked for it.
+    StartRecording,
+    /// Stop the recorder and hand the app what it recorded.
+    StopRecording,
     /// Sample the peer connection's stats.
     CollectStats,
     /// Send the queued message `id` on the `messages` channel (then resolve its Promise).

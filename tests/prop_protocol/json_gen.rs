@@ -52,12 +52,11 @@ pub(crate) fn plausible(rng: &mut Rng, field: &str) -> Value {
                     .collect(),
             )
         }
-        "end" | "audioMuted" | "videoMuted" | "screenSharing" | "onHold" | "preconnect" => {
-            match rng.below(10) {
-                0 => gen_value(rng, 1, &mut budget),
-                _ => Value::Bool(rng.coin()),
-            }
-        }
+        "end" | "audioMuted" | "videoMuted" | "screenSharing" | "onHold" | "recording"
+        | "preconnect" => match rng.below(10) {
+            0 => gen_value(rng, 1, &mut budget),
+            _ => Value::Bool(rng.coin()),
+        },
         "seq" => match rng.below(8) {
             0 => Value::from(u64::from(u32::MAX) + 1),
             _ => Value::from(gen_seq(rng)),

@@ -321,12 +321,39 @@ fn on_hold_is_optional_and_written_only_when_set() {
                 video_muted: false,
                 screen_sharing: false,
                 on_hold: false,
+                recording: false,
             },
         },
     };
     check_optional_boolean(&ctx, &mut tally, &message, "onHold");
     // Another type ignores it, whatever it holds.
     check_ignored_elsewhere(&ctx, &mut tally, &mut rng, "onHold");
+    assert_eq!(tally.predicted, tally.parses);
+}
+
+#[test]
+fn recording_is_optional_and_written_only_when_set() {
+    let mut rng = Rng::new(4);
+    let ctx = fixed_ctx("recording", 0);
+    let mut tally = Tally::default();
+    let message = Message {
+        call_id: gen_call_id(&mut rng),
+        party_id: PartyId::new("tab-1").unwrap(),
+        to_party_id: None,
+        body: Body::Media {
+            seq: 3,
+            state: MediaState {
+                audio_muted: true,
+                video_muted: false,
+                screen_sharing: false,
+                on_hold: false,
+                recording: false,
+            },
+        },
+    };
+    check_optional_boolean(&ctx, &mut tally, &message, "recording");
+    // Another type ignores it, whatever it holds.
+    check_ignored_elsewhere(&ctx, &mut tally, &mut rng, "recording");
     assert_eq!(tally.predicted, tally.parses);
 }
 

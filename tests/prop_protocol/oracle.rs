@@ -210,9 +210,9 @@ pub(crate) fn expect_top(message: &Message, key: &'static str, value: Option<&Va
                 })),
             },
         },
-        // Optional booleans (`media`'s `onHold`, `invite`'s and `ringing`'s `preconnect`):
-        // absent is false, present must be a boolean (`null` included).
-        "onHold" | "preconnect" => match value.map(Value::as_bool) {
+        // Optional booleans (`media`'s `onHold` and `recording`, `invite`'s and `ringing`'s
+        // `preconnect`): absent is false, present must be a boolean (`null` included).
+        "onHold" | "recording" | "preconnect" => match value.map(Value::as_bool) {
             Some(None) => err(wrong_type(key, A_BOOLEAN)),
             absent_or_bool => ok(with_flag(
                 message,

@@ -343,6 +343,7 @@ pub(crate) fn gen_message(rng: &mut Rng) -> Message {
                 video_muted: rng.coin(),
                 screen_sharing: rng.coin(),
                 on_hold: rng.coin(),
+                recording: rng.coin(),
             },
         },
         9 => Body::Preconnect,

@@ -41,7 +41,7 @@ pub(crate) const ERROR_CODES: [&str; 14] = [
 ];
 
 /// Every field name a v1 parser reads, at any level (top, `description`, a candidate).
-pub(crate) const FIELD_NAMES: [&str; 22] = [
+pub(crate) const FIELD_NAMES: [&str; 23] = [
     "v",
     "type",
     "callId",
@@ -63,6 +63,7 @@ pub(crate) const FIELD_NAMES: [&str; 22] = [
     "videoMuted",
     "screenSharing",
     "onHold",
+    "recording",
     "preconnect",
 ];
 
@@ -103,20 +104,27 @@ pub(crate) fn body_fields(type_name: &str) -> &'static [&'static str] {
         "reject" | "hangup" => &["reason"],
         "candidates" => &["candidates", "end"],
         "negotiate" => &["seq", "description"],
-        "media" => &["seq", "audioMuted", "videoMuted", "screenSharing", "onHold"],
+        "media" => &[
+            "seq",
+            "audioMuted",
+            "videoMuted",
+            "screenSharing",
+            "onHold",
+            "recording",
+        ],
         _ => &[],
     }
 }
 
 /// The body fields of each type that may be absent (the rest are required): the optional
-/// booleans, `media`'s `onHold` and `invite`'s and `ringing`'s `preconnect`, each read as false
+/// booleans, `media`'s `onHold` and `recording` and `invite`'s and `ringing`'s `preconnect`, each read as false
 /// when absent, a wrong-type error when present and not a boolean (`null` included), and written
 /// only when true. (`invite`'s `metadata` may be absent too; its own rules are in the oracle.)
 /// (`preconnect` and `accept` have no body fields at all.)
 pub(crate) fn optional_fields(type_name: &str) -> &'static [&'static str] {
     match type_name {
         "invite" | "ringing" => &["preconnect"],
-        "media" => &["onHold"],
+        "media" => &["onHold", "recording"],
         _ => &[],
     }
 }
@@ -128,6 +136,7 @@ pub(crate) fn optional_flag(message: &Message, key: &str) -> Option<bool> {
             Some(*preconnect)
         }
         (Body::Media { state, .. }, "onHold") => Some(state.on_hold),
+        (Body::Media { state, .. }, "recording") => Some(state.recording),
         _ => None,
     }
 }
@@ -139,6 +148,7 @@ pub(crate) fn with_flag(message: &Message, key: &str, value: bool) -> Message {
             *preconnect = value;
         }
         (Body::Media { state, .. }, "onHold") => state.on_hold = value,
+        (Body::Media { state, .. }, "recording") => state.recording = value,
         _ => unreachable!("{key} on {}", m.body.type_name()),
     })
 }

@@ -488,6 +488,7 @@ fn media_body(seq: u32, audio_muted: bool, video_muted: bool, screen_sharing: bo
             video_muted,
             screen_sharing,
             on_hold: false,
+            recording: false,
         },
     }
 }
@@ -624,6 +625,7 @@ mod hardening;
 mod hold;
 mod media;
 mod preconnect;
+mod recording;
 mod renegotiation;
 mod safety;
 mod screening;

@@ -65,6 +65,7 @@ fn an_older_media_state_is_ignored() {
         video_muted: true,
         screen_sharing: false,
         on_hold: false,
+        recording: false,
     };
     assert_eq!(
         net.recv(Bob, Alice, &second).0,
