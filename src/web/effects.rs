@@ -121,6 +121,8 @@ pub fn execute(
             devices::open_switch(&weak, call, resources, kind, device_id);
         }
         Effect::SetSending { sending } => super::hold::set_sending(resources, sending),
+        Effect::StartRecording => super::recording::start(&weak, call, resources, work),
+        Effect::StopRecording => super::recording::stop(resources),
         Effect::CollectStats => {
             if let Some(handle) = resources.peer.as_ref().map(Peer::handle) {
                 let pc = handle.pc.clone();

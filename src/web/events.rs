@@ -13,7 +13,7 @@ use crate::call::{CallHandle, CallId, Event, Screening};
 use crate::json::Value;
 use crate::protocol::MediaState;
 
-/// `{ audioMuted, videoMuted, screenSharing, onHold }`: the `remoteMedia` / `localMedia` payload and
+/// `{ audioMuted, videoMuted, screenSharing, onHold, recording }`: the `remoteMedia` / `localMedia` payload and
 /// the `call.remoteMedia` / `call.localMedia` getters.
 pub fn media_object(state: MediaState) -> JsValue {
     let o = js::object();
@@ -21,6 +21,7 @@ pub fn media_object(state: MediaState) -> JsValue {
     js::set(&o, "videoMuted", state.video_muted);
     js::set(&o, "screenSharing", state.screen_sharing);
     js::set(&o, "onHold", state.on_hold);
+    js::set(&o, "recording", state.recording);
     o.into()
 }
 

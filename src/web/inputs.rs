@@ -93,6 +93,8 @@ pub enum Finished {
         id: u64,
         bytes: Result<JsValue, JsValue>,
     },
+    /// A recorder of the call fired `stop`.
+    RecordingEnded,
 }
 
 /// A browser operation of `call` finished: its resources take the result, then the machine
@@ -171,6 +173,7 @@ pub fn finish(
             }
         }
         Finished::MessageRead { id, bytes } => resources.data.message_read(id, bytes, work),
+        Finished::RecordingEnded => super::recording::ended(resources),
     };
     super::hold::keep_held(resources);
     if let Some(result) = result {

@@ -21,6 +21,7 @@ mod listener;
 mod media;
 mod options;
 mod peer;
+mod recording;
 mod resources;
 mod screen;
 mod stats;

@@ -188,3 +188,38 @@ pub fn device_kind(kind: &JsValue) -> Result<DeviceKind, JsValue> {
         _ => Err(invalid("kind must be 'microphone' or 'camera'")),
     }
 }
+
+/// `call.startRecording({ video, mimeType, timesliceMs, onData })`.
+pub fn recording_request(options: &JsValue) -> Result<super::recording::Request, JsValue> {
+    if !options.is_undefined() && !options.is_object() {
+        return Err(invalid("startRecording() takes an options object"));
+    }
+    let video = js::get(options, "video");
+    let mime_type = js::get(options, "mimeType");
+    let on_data = js::get(options, "onData");
+    let timeslice = js::get(options, "timesliceMs");
+    let wrong = |ok: bool, message: &str| if ok { Ok(()) } else { Err(invalid(message)) };
+    wrong(
+        video.is_undefined() || video.as_bool().is_some(),
+        "video must be a boolean",
+    )?;
+    wrong(
+        mime_type.is_undefined() || mime_type.is_string(),
+        "mimeType must be a string",
+    )?;
+    wrong(
+        on_data.is_undefined() || on_data.is_function(),
+        "onData must be a function",
+    )?;
+    let timeslice_ms = match timeslice.as_f64() {
+        Some(ms) if ms.is_finite() && ms > 0.0 => Some(ms),
+        None if timeslice.is_undefined() => None,
+        _ => return Err(invalid("timesliceMs must be a positive number")),
+    };
+    Ok(super::recording::Request {
+        video: video.as_bool(),
+        mime_type: mime_type.as_string(),
+        timeslice_ms,
+        on_data: on_data.dyn_into().ok(),
+    })
+}

@@ -89,6 +89,10 @@ pub struct CallResources {
     pub preconnected: bool,
     /// Queued messages, files being sent and received.
     pub data: super::data::CallData,
+    /// The recording under way (`startRecording()`).
+    pub recording: Option<super::recording::Recording>,
+    /// What the app asked of `startRecording()`, until the core's effect starts it.
+    pub recording_request: Option<super::recording::Request>,
 }
 
 impl Drop for CallResources {

@@ -18,6 +18,8 @@ pub enum Awaited {
     Camera,
     /// `switchDevice()`.
     Switch,
+    /// `startRecording()`: the recorder runs.
+    Recording,
 }
 
 /// One pending Promise's callbacks.

@@ -287,6 +287,52 @@ impl Call {
         self.command(Command::Resume)
     }
 
+    /// Records the call: both voices mixed, and the peer's video unless `options.video` is
+    /// `false` (an audio call, or one whose peer sends no video, records audio only). The peer
+    /// is told first (`remoteMedia.recording`). Resolves with `{ mimeType, done }` once the
+    /// recorder runs: `done` resolves with the whole recording as a `Blob` when it stops
+    /// (`stopRecording()`, the call's end, or the browser's). `options.timesliceMs` with
+    /// `options.onData(chunk)` hands out chunks as they come, for long calls. Rejects with
+    /// `already-recording`, `invalid-state` (not answered yet), `unsupported` (no
+    /// `MediaRecorder`, or not that `mimeType`) or `recording-failed`.
+    #[wasm_bindgen(js_name = startRecording, unchecked_return_type = "Promise<Recording>")]
+    pub fn start_recording(
+        &self,
+        #[wasm_bindgen(unchecked_optional_param_type = "RecordingOptions")] options: Option<
+            JsValue,
+        >,
+    ) -> Promise {
+        let options = options.unwrap_or(JsValue::UNDEFINED);
+        let request = match options::recording_request(&options) {
+            Ok(request) => request,
+            Err(error) => return Promise::reject(&error),
+        };
+        if let Some(driver) = self.driver.upgrade() {
+            let mut state = driver.state();
+            if state.calls.get(&self.handle).is_some() {
+                state.calls.entry(self.handle).recording_request = Some(request);
+            }
+        }
+        self.command_awaiting(Command::StartRecording, Awaited::Recording)
+    }
+
+    /// Stops the recording; resolves with the whole of it as a `Blob` (the same as its
+    /// `done`). Rejects with `not-recording` when none runs.
+    #[wasm_bindgen(js_name = stopRecording, unchecked_return_type = "Promise<Blob>")]
+    pub fn stop_recording(&self) -> Promise {
+        let done = self.driver.upgrade().and_then(|driver| {
+            let state = driver.state();
+            let recording = state.calls.get(&self.handle)?.recording.as_ref()?;
+            Some(recording.done.clone())
+        });
+        match (self.command(Command::StopRecording), done) {
+            (Ok(()), Some(done)) => done,
+            (Err(error), _) => Promise::reject(&error),
+            // The recorder failed to start and the core has not heard yet.
+            (Ok(()), None) => Promise::reject(&js::error("not-recording", "no recording runs")),
+        }
+    }
+
     /// Restarts ICE now (for example when the app knows the network changed).
     #[wasm_bindgen(js_name = restartIce)]
     pub fn restart_ice(&self) -> Result<(), JsValue> {

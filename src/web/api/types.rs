@@ -92,6 +92,26 @@ export interface MediaState {
   audioMuted: boolean; videoMuted: boolean; screenSharing: boolean;
   /** This side put the call on hold (`call.hold()`): no media flows either way. */
   onHold: boolean;
+  /** This side records the call (`call.startRecording()`): show it to the user. */
+  recording: boolean;
+}
+/** `call.startRecording(options)`. */
+export interface RecordingOptions {
+  /** Record the peer's video too (default: when the peer sends video). */
+  video?: boolean;
+  /** A format the browser records (`MediaRecorder.isTypeSupported`); default: WebM, else MP4, else Ogg. */
+  mimeType?: string;
+  /** With `onData`: a chunk about this often, for long calls. */
+  timesliceMs?: number;
+  /** Each chunk as it comes (the whole recording still arrives in `done`). */
+  onData?: (chunk: Blob) => void;
+}
+/** A recording under way. */
+export interface Recording {
+  /** The format the browser records in, e.g. `video/webm;codecs=vp8,opus`. */
+  mimeType: string;
+  /** The whole recording, once it stops (`stopRecording()`, the call's end, or the browser's). */
+  done: Promise<Blob>;
 }
 export interface Quality {
   rttMs: number | null; packetLoss: number; jitterMs: number | null; bitrateKbps: number;

@@ -19,6 +19,20 @@ window.RTCPeerConnection = class extends NativePeerConnection {
   }
 };
 
+// Count live AudioContexts (the recorder's mixer): one counts as closed once close() settled.
+const NativeAudioContext = window.AudioContext;
+const liveAudioContexts = new Set();
+window.AudioContext = class extends NativeAudioContext {
+  constructor(...args) {
+    super(...args);
+    liveAudioContexts.add(this);
+  }
+  async close() {
+    await super.close();
+    liveAudioContexts.delete(this);
+  }
+};
+
 // Device denial, as a browser reports it: headless browsers have no permission prompt, so a
 // scenario that needs "the user said no" makes getUserMedia reject with the browser's own
 // DOMException name for the kinds it names.
@@ -422,6 +436,46 @@ async function packetsIn(call, ms = 800) {
 async function ended(call, log) {
   await waitFor(() => log.ended !== null && log.atEnd !== null, `call ${call?.peer ?? ''} to end`);
   return log.ended;
+}
+
+/**
+ * What a recording holds: its audio decoded (duration, and the loudest 100 ms window's RMS) and,
+ * for a video recording, the size of its first frame as a video element shows it.
+ */
+async function inspectRecording(blob, video) {
+  const context = new OfflineAudioContext(1, 48000, 48000);
+  const audio = await context.decodeAudioData(await blob.arrayBuffer());
+  const samples = audio.getChannelData(0);
+  const window = Math.round(audio.sampleRate / 10);
+  let loudest = 0;
+  for (let start = 0; start + window <= samples.length; start += window) {
+    let sum = 0;
+    for (let i = start; i < start + window; i++) sum += samples[i] * samples[i];
+    loudest = Math.max(loudest, Math.sqrt(sum / window));
+  }
+  const result = { bytes: blob.size, type: blob.type, seconds: Number(audio.duration.toFixed(2)), level: Number(loudest.toFixed(4)) };
+  if (video) {
+    const element = document.createElement('video');
+    element.muted = true;
+    element.src = URL.createObjectURL(blob);
+    document.body.append(element);
+    await waitFor(() => element.readyState >= 2 || element.error, 'the recording to show a frame');
+    check(!element.error, `the recording does not play: ${element.error?.message}`);
+    result.width = element.videoWidth;
+    result.height = element.videoHeight;
+    URL.revokeObjectURL(element.src);
+    element.remove();
+  }
+  return result;
+}
+
+/** Records `call` for `ms` and returns what the recording holds. */
+async function recordFor(call, ms, options = {}) {
+  const recording = await call.startRecording(options);
+  await sleep(ms);
+  const blob = await call.stopRecording();
+  check(blob === await recording.done, 'stopRecording() gives the recording done resolves with');
+  return { mimeType: recording.mimeType, ...await inspectRecording(blob, options.video !== false && call.remoteStream?.getVideoTracks().length > 0) };
 }
 
 function cleanup() {
@@ -1385,6 +1439,78 @@ const scenarios = {
   // and an oversized one is refused before it is copied into the engine's memory.
   // In-call messages: sent before the call connects (queued), then 1,000 in a burst, of every
   // kind, arrive in order exactly once; the limits and an ended call reject with their codes.
+  // Recording with consent: alice records, bob's app is told at once and again when it stops;
+  // the recording decodes, lasts as long as it ran, holds the peer's video, and each side's
+  // voice (recorded with only one side unmuted at a time, then both muted: silence); the call's
+  // end stops a recording and still hands over the Blob, with nothing left open.
+  async recording() {
+    // The voices are mixed in Web Audio, which runs only with an audio output: headless Firefox
+    // has none (see audioLevel), so there the recording's audio track is silence and only its
+    // video, duration and decoding are checked.
+    const probe = new NativeAudioContext();
+    await Promise.race([probe.resume(), sleep(1000)]);
+    const mixes = probe.state === 'running';
+    await probe.close();
+    const hub = createHub();
+    const alice = client(hub, 'alice');
+    const bob = client(hub, 'bob');
+    const { outgoing, incoming, aLog, bLog } = await connect(alice, bob, 'bob', { video: true });
+    const refused = [];
+    for (const [what, attempt] of [
+      ['stop before start', () => outgoing.stopRecording()],
+      ['a format the browser lacks', () => outgoing.startRecording({ mimeType: 'video/x-peercall' })],
+      ['a bad option', () => outgoing.startRecording({ timesliceMs: -1 })],
+    ]) {
+      refused.push(await attempt().then(() => `${what}: resolved`, (e) => e.code));
+    }
+    check(JSON.stringify(refused) === JSON.stringify(['not-recording', 'unsupported', 'invalid-option']), `refusals: ${refused}`);
+    check(!bLog.remoteMedia.some((m) => m.recording), 'a refused start never told bob');
+    // Video and both voices, with chunks as they come.
+    const chunks = [];
+    const recording = await outgoing.startRecording({ timesliceMs: 250, onData: (chunk) => chunks.push(chunk) });
+    check(outgoing.localMedia.recording === true, 'alice sees her recording');
+    await waitFor(() => incoming.remoteMedia.recording === true, "bob's app to be told of the recording");
+    const twice = await outgoing.startRecording().then(() => 'resolved', (e) => e.code);
+    check(twice === 'already-recording', `a second start: ${twice}`);
+    await sleep(2000);
+    const blob = await outgoing.stopRecording();
+    check(blob === await recording.done, 'stopRecording() gives what done resolves with');
+    await waitFor(() => incoming.remoteMedia.recording === false, "bob's app to be told the recording stopped");
+    const both = { mimeType: recording.mimeType, chunks: chunks.length, ...await inspectRecording(blob, true) };
+    check(both.chunks >= 4, `chunks as they came: ${both.chunks}`);
+    check(both.seconds >= 1.5 && both.seconds <= 3.5, `a 2 s recording lasts ${both.seconds} s`);
+    check(both.width > 0 && both.height > 0, `the recording shows bob's video: ${both.width}x${both.height}`);
+    check(!mixes || both.level > SILENCE, `the recording is not silent: ${both.level}`);
+    // One voice at a time: bob's alone (alice muted), alice's alone (bob muted), then none.
+    outgoing.setMuted(true);
+    const bobsVoice = await recordFor(outgoing, 1500, { video: false });
+    outgoing.setMuted(false);
+    incoming.setMuted(true);
+    await waitFor(() => outgoing.remoteMedia.audioMuted, 'bob muted');
+    const alicesVoice = await recordFor(outgoing, 1500, { video: false });
+    outgoing.setMuted(true);
+    const none = await recordFor(outgoing, 1500, { video: false });
+    check(!mixes || bobsVoice.level > SILENCE, `bob's voice in alice's recording: ${bobsVoice.level}`);
+    check(!mixes || alicesVoice.level > SILENCE, `alice's voice in her recording: ${alicesVoice.level}`);
+    check(none.level <= SILENCE, `both muted records silence: ${none.level}`);
+    check(!bobsVoice.width, 'video: false records audio only');
+    // The callee records too; the call's end stops it and the Blob still comes.
+    const bobs = await incoming.startRecording();
+    await waitFor(() => outgoing.remoteMedia.recording === true, "alice's app to be told of bob's recording");
+    await sleep(1000);
+    outgoing.hangup();
+    const atEnd = await bobs.done;
+    await ended(incoming, bLog);
+    const endedRecording = await inspectRecording(atEnd, true);
+    check(endedRecording.seconds >= 0.7, `the recording the hangup stopped lasts ${endedRecording.seconds} s`);
+    await waitFor(() => liveAudioContexts.size === 0, 'every mixer closed');
+    checkBothEnded([
+      { log: aLog, states: CALLER_CONNECTED, reason: 'hangup', who: 'alice' },
+      { log: bLog, states: CALLEE_CONNECTED, reason: 'remote-hangup', who: 'bob' },
+    ]);
+    return { voicesChecked: mixes, both, bobsVoice: bobsVoice.level, alicesVoice: alicesVoice.level, none: none.level, endedByHangup: endedRecording };
+  },
+
   async messages() {
     const hub = createHub();
     const alice = client(hub, 'alice');
