@@ -95,6 +95,8 @@ pub enum Finished {
     },
     /// A recorder of the call fired `stop`.
     RecordingEnded,
+    /// The mixer of a recording runs: time to start the recorder.
+    RecordingReady(super::recording::Prepared),
 }
 
 /// A browser operation of `call` finished: its resources take the result, then the machine
@@ -174,6 +176,10 @@ pub fn finish(
         }
         Finished::MessageRead { id, bytes } => resources.data.message_read(id, bytes, work),
         Finished::RecordingEnded => super::recording::ended(resources),
+        Finished::RecordingReady(prepared) => {
+            super::recording::begin(&weak, call, resources, prepared, work);
+            None
+        }
     };
     super::hold::keep_held(resources);
     if let Some(result) = result {

@@ -21,7 +21,7 @@ mod listener;
 mod media;
 mod options;
 mod peer;
-mod recording;
+pub(crate) mod recording;
 mod resources;
 mod screen;
 mod stats;

@@ -13,13 +13,14 @@ use core::cell::RefCell;
 
 use js_sys::{Array, Function, Promise};
 use wasm_bindgen::prelude::*;
-use web_sys::{EventTarget, MediaStream};
+use web_sys::{EventTarget, MediaStream, MediaStreamTrack};
 
 use super::driver::{queue, report, Finished, Input, Weak, Work};
 use super::js;
 use super::listener::EventListener;
 use super::resources::CallResources;
 use super::tasks::settled;
+use super::timer::Timeout;
 use super::waiters::Awaited;
 use crate::call::{CallHandle, EffectResult};
 
@@ -48,7 +49,7 @@ extern "C" {
     type AudioContext;
 
     #[wasm_bindgen(constructor, catch)]
-    fn new() -> Result<AudioContext, JsValue>;
+    fn new(options: &JsValue) -> Result<AudioContext, JsValue>;
 
     #[wasm_bindgen(method, catch, js_name = createMediaStreamSource)]
     fn create_source(this: &AudioContext, stream: &MediaStream) -> Result<AudioNode, JsValue>;
@@ -58,6 +59,9 @@ extern "C" {
 
     #[wasm_bindgen(method)]
     fn close(this: &AudioContext) -> Promise;
+
+    #[wasm_bindgen(method)]
+    fn resume(this: &AudioContext) -> Promise;
 
     /// A node of the mixer's graph.
     type AudioNode;
@@ -124,7 +128,7 @@ struct Parts {
     mixer: AudioContext,
     /// Plays the peer's stream, muted: Chromium feeds a remote WebRTC stream into Web Audio
     /// only while a media element plays it too (without it the peer's voice records silence).
-    feed: Option<Audio>,
+    _feed: Option<Feed>,
     collected: Rc<RefCell<Collected>>,
     stopped: Promise,
     _data: EventListener,
@@ -160,11 +164,17 @@ fn error(code: &str, message: &str) -> JsValue {
     js::error(code, message)
 }
 
+/// The browser records this format (`MediaRecorder.isTypeSupported`); `false` without a
+/// `MediaRecorder`.
+pub fn supports(mime: &str) -> bool {
+    MediaRecorder::is_type_supported(mime).unwrap_or(false)
+}
+
 /// The first format of `candidates` the browser records, or `""` (its own default).
 fn pick_format(candidates: &[&str]) -> String {
     candidates
         .iter()
-        .find(|m| MediaRecorder::is_type_supported(m).unwrap_or(false))
+        .find(|m| supports(m))
         .map_or_else(String::new, |m| (*m).to_owned())
 }
 
@@ -175,8 +185,30 @@ fn promise() -> (Promise, Option<Function>) {
     (promise, resolve)
 }
 
-/// Starts the recording the app asked for ([`Request`] in `resources`); resolves the app's
-/// Promise with `{ mimeType, done }`, or rejects it and tells the core.
+/// The mixer of a recording about to start, waiting for its audio to run. Dropped before it
+/// starts (the call ended meanwhile), it closes the mixer.
+pub struct Prepared {
+    mixer: Option<AudioContext>,
+    mix: AudioNode,
+    request: Request,
+}
+
+impl Drop for Prepared {
+    fn drop(&mut self) {
+        if let Some(mixer) = self.mixer.take() {
+            let _ = mixer.close();
+        }
+    }
+}
+
+/// How long a recording waits for its mixer to run before it starts anyway (a browser that
+/// runs Web Audio only after a user gesture would otherwise never start it).
+const MIXER_WAIT_MS: u32 = 1000;
+
+/// Starts the recording the app asked for ([`Request`] in `resources`): builds the mix of both
+/// voices, then, once the mixer runs, the recorder ([`begin`]). A recorder started on a mixer
+/// that is not running yet (the page's first `AudioContext` opens the audio output
+/// asynchronously) records a few milliseconds in Firefox and then nothing.
 pub fn start(weak: &Weak, call: CallHandle, resources: &mut CallResources, work: &mut Vec<Work>) {
     let request = resources.recording_request.take().unwrap_or(Request {
         video: None,
@@ -184,7 +216,49 @@ pub fn start(weak: &Weak, call: CallHandle, resources: &mut CallResources, work:
         timeslice_ms: None,
         on_data: None,
     });
-    match open(weak, call, resources, request) {
+    let prepared = match prepare(request) {
+        Ok(prepared) => prepared,
+        Err(error) => return failed(weak, call, error, work),
+    };
+    let Some(mixer) = prepared.mixer.as_ref() else {
+        return;
+    };
+    let (waited, resolve) = promise();
+    let timer = Timeout::new(MIXER_WAIT_MS, move || {
+        if let Some(resolve) = resolve {
+            let _ = resolve.call0(&JsValue::NULL);
+        }
+    });
+    let running = Promise::race(&Array::of2(&mixer.resume(), &waited));
+    let weak = weak.clone();
+    resources.tasks.spawn(async move {
+        let _ = settled(&running).await;
+        drop(timer);
+        let finished = Finished::RecordingReady(prepared);
+        queue(&weak, Input::Finished { call, finished });
+    });
+}
+
+/// The recording could not start: the app's Promise rejects and the core hears of it.
+fn failed(weak: &Weak, call: CallHandle, error: JsValue, work: &mut Vec<Work>) {
+    work.push(Work::Settle {
+        call,
+        awaited: Awaited::Recording,
+        outcome: Err(error),
+    });
+    report(weak, call, None, EffectResult::RecordingFailed);
+}
+
+/// The mixer runs (or waited long enough): the recorder starts, and the app's Promise resolves
+/// with `{ mimeType, done }`.
+pub fn begin(
+    weak: &Weak,
+    call: CallHandle,
+    resources: &mut CallResources,
+    prepared: Prepared,
+    work: &mut Vec<Work>,
+) {
+    match open(weak, call, resources, prepared) {
         Ok(recording) => {
             let handed = js::object();
             let mime = recording
@@ -201,15 +275,30 @@ pub fn start(weak: &Weak, call: CallHandle, resources: &mut CallResources, work:
                 outcome: Ok(handed.into()),
             });
         }
-        Err(error) => {
-            work.push(Work::Settle {
-                call,
-                awaited: Awaited::Recording,
-                outcome: Err(error),
-            });
-            report(weak, call, None, EffectResult::RecordingFailed);
-        }
+        Err(error) => failed(weak, call, error, work),
     }
+}
+
+fn unsupported() -> JsValue {
+    error(
+        "unsupported",
+        "this browser cannot record (no MediaRecorder)",
+    )
+}
+
+/// A new `AudioContext` and its output, for the mix of both voices.
+fn prepare(request: Request) -> Result<Prepared, JsValue> {
+    // At WebRTC's own rate: Firefox runs media of different rates in different graphs, and a
+    // recorder fed from two graphs (a 44.1 kHz mix and the peer's video) stalls after a moment.
+    let rate = js::object();
+    js::set(&rate, "sampleRate", 48000);
+    let mixer = AudioContext::new(&rate).map_err(|_| unsupported())?;
+    let mix = mixer.create_destination();
+    Ok(Prepared {
+        mixer: Some(mixer),
+        mix,
+        request,
+    })
 }
 
 /// Builds the mix and the recorder and starts it.
@@ -217,30 +306,38 @@ fn open(
     weak: &Weak,
     call: CallHandle,
     resources: &CallResources,
-    request: Request,
+    mut prepared: Prepared,
 ) -> Result<Recording, JsValue> {
-    let unsupported = || {
-        error(
-            "unsupported",
-            "this browser cannot record (no MediaRecorder)",
-        )
-    };
-    let mixer = AudioContext::new().map_err(|_| unsupported())?;
-    let mix = mixer.create_destination();
-    // Each side's audio, where it has a track (a muted microphone records silence).
-    for stream in [&resources.local, &resources.remote].into_iter().flatten() {
-        if stream.get_audio_tracks().length() > 0 {
-            if let Ok(source) = mixer.create_source(stream) {
-                let _ = source.connect(&mix);
+    // Each side's audio, where it has a track (a muted microphone records silence), joined once
+    // the mixer runs: sources made before it does give Firefox's recorder nothing after a moment.
+    if let Some(mixer) = &prepared.mixer {
+        for stream in [&resources.local, &resources.remote].into_iter().flatten() {
+            if stream.get_audio_tracks().length() > 0 {
+                if let Ok(source) = mixer.create_source(stream) {
+                    let _ = source.connect(&prepared.mix);
+                }
             }
         }
     }
-    let recorded = mix.stream();
+    let feed = resources.remote.as_ref().and_then(Feed::new);
+    let recorded = prepared.mix.stream();
+    let request = core::mem::replace(
+        &mut prepared.request,
+        Request {
+            video: None,
+            mime_type: None,
+            timeslice_ms: None,
+            on_data: None,
+        },
+    );
+    // The peer's video once it flows: Firefox's recorder, given a track that has no frame yet
+    // (`muted`, right after the call connects), waits for it and records nothing meanwhile.
     let remote_video = resources.remote.as_ref().and_then(|r| {
         r.get_video_tracks()
             .get(0)
-            .dyn_into::<web_sys::MediaStreamTrack>()
+            .dyn_into::<MediaStreamTrack>()
             .ok()
+            .filter(|track| !track.muted())
     });
     let video = match (request.video, remote_video) {
         (Some(false), _) | (_, None) => false,
@@ -250,14 +347,7 @@ fn open(
         }
     };
     let mime = match request.mime_type {
-        Some(mime) => {
-            if !MediaRecorder::is_type_supported(&mime).unwrap_or(false) {
-                let _ = mixer.close();
-                let message = crate::text::concat(&["this browser does not record ", &mime]);
-                return Err(error("unsupported", &message));
-            }
-            mime
-        }
+        Some(mime) => mime, // Checked by `startRecording()` (`supports`).
         None if video => pick_format(&VIDEO_TYPES),
         None => pick_format(&AUDIO_TYPES),
     };
@@ -268,7 +358,6 @@ fn open(
     let recorder = match MediaRecorder::new(&recorded, &options) {
         Ok(recorder) => recorder,
         Err(e) => {
-            let _ = mixer.close();
             return Err(if js::error_name(&e) == "ReferenceError" {
                 unsupported()
             } else {
@@ -332,23 +421,15 @@ fn open(
         .filter(|ms| *ms >= 1.0)
         .map_or(JsValue::UNDEFINED, JsValue::from);
     if let Err(e) = recorder.start(timeslice) {
-        let _ = mixer.close();
         return Err(error("recording-failed", &js::error_message(&e)));
     }
     collected.borrow_mut().mime = recorder.mime_type();
-    // Made last, so no way out above leaves it playing.
-    let feed = resources.remote.as_ref().and_then(|remote| {
-        let feed = Audio::new().ok()?;
-        feed.set_muted(true);
-        feed.set_src_object(Some(remote));
-        let _ = feed.play();
-        Some(feed)
-    });
+    let mixer = prepared.mixer.take().ok_or_else(unsupported)?;
     Ok(Recording {
         parts: Some(Parts {
             recorder,
             mixer,
-            feed,
+            _feed: feed,
             collected,
             stopped,
             _data: data,
@@ -361,9 +442,25 @@ fn open(
 impl Drop for Parts {
     fn drop(&mut self) {
         let _ = self.mixer.close();
-        if let Some(feed) = &self.feed {
-            feed.set_src_object(None);
-        }
+    }
+}
+
+/// A muted `<audio>` playing the peer's stream, stopped when dropped.
+struct Feed(Audio);
+
+impl Feed {
+    fn new(stream: &MediaStream) -> Option<Feed> {
+        let audio = Audio::new().ok()?;
+        audio.set_muted(true);
+        audio.set_src_object(Some(stream));
+        let _ = audio.play();
+        Some(Feed(audio))
+    }
+}
+
+impl Drop for Feed {
+    fn drop(&mut self) {
+        self.0.set_src_object(None);
     }
 }
 

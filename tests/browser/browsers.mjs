@@ -30,6 +30,10 @@ const FIREFOX_PREFS = {
   'media.autoplay.default': 0,
   'media.autoplay.block-webaudio': false,
   'media.getdisplaymedia.enabled': true,
+  // Web Audio on a clock of its own: headless Firefox has no audio output device, and without
+  // one its AudioContexts never leave `suspended` (nothing in the page could mix or measure
+  // sound: a call's recording, call sounds, the microphone's level).
+  'media.cubeb.force_mock_context': true,
   'network.captive-portal-service.enabled': false,
   'app.update.enabled': false,
   'browser.safebrowsing.malware.enabled': false,

@@ -307,6 +307,13 @@ impl Call {
             Ok(request) => request,
             Err(error) => return Promise::reject(&error),
         };
+        // Refused before the core tells the peer anything.
+        if let Some(mime) = request.mime_type.as_deref() {
+            if !crate::web::recording::supports(mime) {
+                let message = crate::text::concat(&["this browser does not record ", mime]);
+                return Promise::reject(&js::error("unsupported", &message));
+            }
+        }
         if let Some(driver) = self.driver.upgrade() {
             let mut state = driver.state();
             if state.calls.get(&self.handle).is_some() {
