@@ -23,6 +23,7 @@ mod options;
 mod peer;
 mod resources;
 mod screen;
+mod sounds;
 mod stats;
 mod tasks;
 mod timer;

@@ -6,6 +6,8 @@ use crate::prelude::*;
 use wasm_bindgen::prelude::*;
 
 use super::js;
+use super::sounds::{MediaElement, Source};
+use crate::call::Sound;
 use crate::call::{CallKind, Config, DeviceKind};
 use crate::json::Value;
 use crate::protocol::{PartyId, UserId};
@@ -18,6 +20,8 @@ pub struct ClientOptions {
     pub rtc_config: js_sys::Object,
     /// The app's screening hook (`screen`), asked about each new invite before it rings.
     pub screen: Option<js_sys::Function>,
+    /// What plays for each call sound (`sounds`); `None`: no sounds.
+    pub sounds: Option<[Source; 5]>,
 }
 
 fn invalid(message: &str) -> JsValue {
@@ -127,7 +131,47 @@ pub fn client_options(options: &JsValue) -> Result<ClientOptions, JsValue> {
         transport,
         rtc_config: rtc_config(options)?,
         screen,
+        sounds: sounds(&js::get(options, "sounds"))?,
     })
+}
+
+/// `sounds`: `false` or absent (none), `true` (every generated tone), or an object naming what
+/// plays for each sound: `true` or absent (the generated tone), `false` (nothing), or an
+/// `HTMLMediaElement` (anything with `play()` and `pause()`).
+fn sounds(option: &JsValue) -> Result<Option<[Source; 5]>, JsValue> {
+    if option.is_undefined() || option.is_null() || option.as_bool() == Some(false) {
+        return Ok(None);
+    }
+    if option.as_bool() == Some(true) {
+        return Ok(Some(core::array::from_fn(|_| Source::Tone)));
+    }
+    if !option.is_object() {
+        return Err(invalid(
+            "option `sounds` must be a boolean or { ringback, ringtone, waiting, busy, ended }",
+        ));
+    }
+    let mut sources: [Source; 5] = Default::default();
+    for sound in Sound::ALL {
+        let value = js::get(option, sound.as_str());
+        sources[sound.index()] = match value.as_bool() {
+            Some(true) => Source::Tone,
+            Some(false) => Source::Off,
+            None if value.is_undefined() || value.is_null() => Source::Tone,
+            None if js::get(&value, "play").is_function()
+                && js::get(&value, "pause").is_function() =>
+            {
+                Source::Element(value.unchecked_into::<MediaElement>())
+            }
+            None => {
+                return Err(invalid(&crate::text::concat(&[
+                    "option `sounds.",
+                    sound.as_str(),
+                    "` must be true, false or an HTMLMediaElement",
+                ])))
+            }
+        };
+    }
+    Ok(Some(sources))
 }
 
 /// The `RTCConfiguration` every call's peer connection is made with.
