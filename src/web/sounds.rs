@@ -98,8 +98,8 @@ extern "C" {
     #[derive(Clone)]
     pub type MediaElement;
 
-    #[wasm_bindgen(method)]
-    fn play(this: &MediaElement) -> JsValue;
+    #[wasm_bindgen(method, catch)]
+    fn play(this: &MediaElement) -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(method, catch)]
     fn pause(this: &MediaElement) -> Result<(), JsValue>;
@@ -212,8 +212,10 @@ impl Sounds {
 
     fn apply(&mut self, driver: &Shared, change: SoundChange, work: &mut Vec<Work>) {
         if let Some(sound) = change.stop {
-            self.playing = None;
-            work.push(sound_event(sound, false));
+            // Not announced if it never started (its `sound-failed` was).
+            if self.playing.take().is_some() {
+                work.push(sound_event(sound, false));
+            }
         }
         let Some(sound) = change.start else {
             return;
@@ -283,8 +285,8 @@ impl Sounds {
     fn play_element(&mut self, driver: &Shared, sound: Sound, element: MediaElement) -> Playing {
         element.set_element_loop(sound.looping());
         element.set_current_time(0.0);
-        let played = element.play();
-        if let Ok(promise) = played.dyn_into::<js_sys::Promise>() {
+        let played = element.play().and_then(|p| p.dyn_into::<js_sys::Promise>());
+        if let Ok(promise) = played {
             let outcome = settled(&promise);
             let weak = Rc::downgrade(driver);
             self.tasks.spawn(async move {
