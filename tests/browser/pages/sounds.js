@@ -12,6 +12,8 @@ window.AudioContext = class extends NativeAudioContext {
   constructor(...args) {
     super(...args);
     contexts.push(this);
+    // For the autoplay test, which may not evaluate anything in the page (see the end).
+    this.addEventListener('statechange', () => console.log(`context ${this.state}`));
     this.tap = this.createAnalyser();
     this.tap.fftSize = 8192;
     this.tap.smoothingTimeConstant = 0;
@@ -205,8 +207,7 @@ const scenarios = {
       const started = performance.now();
       if (how === 'reject') bob.current.reject();
       if (how === 'cancel') call.hangup();
-      const reason = { reject: 'rejected', cancel: 'cancelled', timeout: 'cancelled' }[how];
-      await waitFor(() => has(bob, `ended:${how === 'timeout' ? 'timeout' : reason}`) || has(bob, `ended:${reason}`), `${how}: bob's call to end`, 5000);
+      await waitFor(() => bob.log.some((e) => e.startsWith('ended:')), `${how}: bob's call to end`, 5000);
       const bobEnd = bob.log.find((e) => e.startsWith('ended:'));
       checkRightAfter(bob, bobEnd, 'sound:ringtone:off', `bob (${how})`);
       await waitFor(() => call.state === 'ended', `${how}: alice's call to end`);
@@ -314,10 +315,10 @@ const scenarios = {
     await waitFor(() => has(bob, 'sound:waiting:on'), 'the waiting tone at bob');
     const waiting = await listen([440], [300, 1000, 1500], 150);
     first.hangup();
-    await waitFor(() => has(bob, 'sound:ringtone:on'), 'the ringtone once alice hung up');
+    await waitFor(() => has(bob, 'sound:waiting:off'), 'the waiting tone to stop once alice hung up');
     checkRightAfter(bob, 'sound:waiting:off', 'sound:ringtone:on', 'bob');
     second.hangup();
-    await waitFor(() => has(bob, 'sound:ringtone:off'), 'the ringtone to stop at the cancel');
+    await waitFor(() => sounds(bob).filter((e) => e === 'sound:ringtone:off').length === 2, 'the ringtone to stop at the cancel');
     checkSounds(bob, ['sound:ringtone:on', 'sound:ringtone:off', 'sound:waiting:on', 'sound:waiting:off', 'sound:ringtone:on', 'sound:ringtone:off'], 'bob');
     destroyAll();
     return { waiting };
@@ -345,3 +346,16 @@ window.runScenario = async (name) => {
 };
 window.scenarioNames = Object.keys(scenarios);
 window.soundsReady = true;
+
+// The autoplay test: every evaluate() of a test tool counts as a user gesture (Playwright and
+// WebDriver BiDi both run it with user activation), so this page places its call by itself and
+// tells the test on the console, until the test clicks.
+if (new URLSearchParams(location.search).get('autoplay') === 'untouched') {
+  setUp('alice', {});
+  setUp('bob', { sounds: true });
+  const log = window.bob.log;
+  const push = log.push.bind(log);
+  log.push = (entry) => { console.log(`bob ${entry}`); return push(entry); };
+  placeCall('alice', 'bob');
+  setTimeout(() => console.log(`activation ${navigator.userActivation?.hasBeenActive} contexts ${contextStates().join(',')}`), 2500);
+}
