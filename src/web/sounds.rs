@@ -27,19 +27,13 @@ use crate::tones;
 
 #[wasm_bindgen]
 extern "C" {
-    /// An `AudioContext`, bound by hand: only what the tones use.
+    /// An `AudioContext`, bound by hand: its constructor and the two calls that take numbers or
+    /// samples; the other methods go through [`invoke`].
     #[derive(Clone)]
     type AudioContext;
 
     #[wasm_bindgen(constructor, js_class = AudioContext, catch)]
     fn new_context() -> Result<AudioContext, JsValue>;
-
-    /// `'suspended'`, `'running'` or `'closed'`.
-    #[wasm_bindgen(method, getter)]
-    fn state(this: &AudioContext) -> JsValue;
-
-    #[wasm_bindgen(method, getter)]
-    fn destination(this: &AudioContext) -> JsValue;
 
     #[wasm_bindgen(method, js_name = createBuffer, catch)]
     fn create_buffer(
@@ -48,15 +42,6 @@ extern "C" {
         length: u32,
         rate: f32,
     ) -> Result<AudioBuffer, JsValue>;
-
-    #[wasm_bindgen(method, js_name = createBufferSource, catch)]
-    fn create_buffer_source(this: &AudioContext) -> Result<BufferSource, JsValue>;
-
-    #[wasm_bindgen(method)]
-    fn resume(this: &AudioContext) -> js_sys::Promise;
-
-    #[wasm_bindgen(method)]
-    fn close(this: &AudioContext) -> js_sys::Promise;
 
     /// An `AudioBuffer`.
     #[derive(Clone)]
@@ -70,57 +55,17 @@ extern "C" {
         channel: u32,
         start: u32,
     ) -> Result<(), JsValue>;
-
-    /// An `AudioBufferSourceNode`.
-    #[wasm_bindgen(extends = web_sys::EventTarget)]
-    type BufferSource;
-
-    #[wasm_bindgen(method, setter)]
-    fn set_buffer(this: &BufferSource, buffer: &AudioBuffer);
-
-    #[wasm_bindgen(method, setter = loop)]
-    fn set_loop(this: &BufferSource, looping: bool);
-
-    #[wasm_bindgen(method, catch)]
-    fn connect(this: &BufferSource, destination: &JsValue) -> Result<JsValue, JsValue>;
-
-    #[wasm_bindgen(method, catch)]
-    fn start(this: &BufferSource) -> Result<(), JsValue>;
-
-    #[wasm_bindgen(method, catch)]
-    fn stop(this: &BufferSource) -> Result<(), JsValue>;
-
-    #[wasm_bindgen(method, catch)]
-    fn disconnect(this: &BufferSource) -> Result<(), JsValue>;
-
-    /// An `HTMLMediaElement` the app gave (an `<audio>`, `new Audio(url)`), bound by hand.
-    #[wasm_bindgen(extends = web_sys::EventTarget)]
-    #[derive(Clone)]
-    pub type MediaElement;
-
-    #[wasm_bindgen(method, catch)]
-    fn play(this: &MediaElement) -> Result<JsValue, JsValue>;
-
-    #[wasm_bindgen(method, catch)]
-    fn pause(this: &MediaElement) -> Result<(), JsValue>;
-
-    #[wasm_bindgen(method, setter = currentTime)]
-    fn set_current_time(this: &MediaElement, seconds: f64);
-
-    #[wasm_bindgen(method, setter = loop)]
-    fn set_element_loop(this: &MediaElement, looping: bool);
 }
 
-/// What plays for one sound (the `sounds` option).
-#[derive(Clone, Default)]
-pub enum Source {
-    /// Nothing.
-    #[default]
-    Off,
-    /// The generated tone.
-    Tone,
-    /// The app's element.
-    Element(MediaElement),
+/// `target[name]()`, or with one argument: the methods called here once or twice each
+/// (`start`, `stop`, `play`, `pause` ...) share the imports the driver has anyway, rather than
+/// costing one binding each.
+fn invoke(target: &JsValue, name: &str, arg: Option<&JsValue>) -> Result<JsValue, JsValue> {
+    let method: js_sys::Function = js::get(target, name).unchecked_into();
+    match arg {
+        Some(arg) => method.call1(target, arg),
+        None => method.call0(target),
+    }
 }
 
 /// How long a tone may wait for its context to run before it counts as blocked by the browser.
@@ -132,7 +77,9 @@ pub struct Sounds {
     /// First, so it stops before the context closes.
     playing: Option<Playing>,
     policy: Option<SoundPolicy>,
-    sources: [Source; 5],
+    /// What plays for each sound (by [`Sound::index`]): `true` (the generated tone), `false`
+    /// (nothing) or the app's `HTMLMediaElement`; empty when the client has no sounds.
+    sources: Vec<JsValue>,
     context: Option<OwnedContext>,
     buffers: [Option<AudioBuffer>; 5],
     /// The check that the context runs, after a tone started.
@@ -153,20 +100,22 @@ struct Playing {
 }
 
 enum Node {
-    Tone(BufferSource),
-    Element(MediaElement),
+    /// An `AudioBufferSourceNode`.
+    Tone(JsValue),
+    /// The app's element.
+    Element(JsValue),
 }
 
 impl Drop for Playing {
     fn drop(&mut self) {
         match &self.node {
             Node::Tone(source) => {
-                let _ = source.stop();
-                let _ = source.disconnect();
+                let _ = invoke(source, "stop", None);
+                let _ = invoke(source, "disconnect", None);
             }
             Node::Element(element) => {
-                let _ = element.pause();
-                element.set_current_time(0.0);
+                let _ = invoke(element, "pause", None);
+                js::set(element.unchecked_ref(), "currentTime", 0.0);
             }
         }
     }
@@ -178,17 +127,18 @@ struct OwnedContext(AudioContext);
 
 impl Drop for OwnedContext {
     fn drop(&mut self) {
-        let _ = self.0.close();
+        let _ = invoke(&self.0, "close", None);
     }
 }
 
 impl Sounds {
     /// The sounds of a client, as its options say (`None`: none at all).
-    pub fn new(sources: Option<[Source; 5]>) -> Sounds {
-        let Some(sources) = sources else {
+    pub fn new(sources: Vec<JsValue>) -> Sounds {
+        if sources.is_empty() {
             return Sounds::default();
-        };
-        let enabled = sources.each_ref().map(|s| !matches!(s, Source::Off));
+        }
+        let enabled =
+            core::array::from_fn(|i| sources.get(i).is_some_and(|s| s != &JsValue::FALSE));
         Sounds {
             policy: Some(SoundPolicy::new(enabled)),
             sources,
@@ -220,25 +170,20 @@ impl Sounds {
         let Some(sound) = change.start else {
             return;
         };
-        let started = match self.sources[sound.index()].clone() {
-            Source::Off => return,
-            Source::Tone => self.play_tone(driver, sound),
-            Source::Element(element) => Ok(self.play_element(driver, sound, element)),
+        let Some(source) = self.sources.get(sound.index()).cloned() else {
+            return;
+        };
+        let started = match source.as_bool() {
+            Some(false) => return, // Not reached: the policy never chooses a sound that is off.
+            Some(true) => self.play_tone(driver, sound),
+            None => Ok(self.play_element(driver, sound, source)),
         };
         match started {
             Ok(playing) => {
                 self.playing = Some(playing);
                 work.push(sound_event(sound, true));
             }
-            Err(error) => work.push(error_event(
-                "sound-failed",
-                &crate::text::concat(&[
-                    "the ",
-                    sound.as_str(),
-                    " tone could not be played: ",
-                    &js::error_message(&error),
-                ]),
-            )),
+            Err(error) => work.push(failed("sound-failed", &error)),
         }
     }
 
@@ -259,18 +204,18 @@ impl Sounds {
                 buffer
             }
         };
-        let source = context.create_buffer_source()?;
-        source.set_buffer(&buffer);
-        source.set_loop(sound.looping());
-        source.connect(&context.destination())?;
-        source.start()?;
+        let source = invoke(&context, "createBufferSource", None)?;
+        js::set(source.unchecked_ref(), "buffer", buffer);
+        js::set(source.unchecked_ref(), "loop", sound.looping());
+        invoke(&source, "connect", Some(&js::get(&context, "destination")))?;
+        invoke(&source, "start", None)?;
         let ended = ended_listener(driver, sound, &source);
         if running(&context) {
             self.blocked = false;
             self.unlock.clear();
         } else {
             // Just made (it starts a moment later), or kept suspended by the browser.
-            let _ = context.resume();
+            let _ = invoke(&context, "resume", None);
             let weak = Rc::downgrade(driver);
             self.check = Some(Timeout::new(BLOCKED_AFTER_MS, move || {
                 queue(&weak, Input::SoundCheck);
@@ -282,10 +227,10 @@ impl Sounds {
         })
     }
 
-    fn play_element(&mut self, driver: &Shared, sound: Sound, element: MediaElement) -> Playing {
-        element.set_element_loop(sound.looping());
-        element.set_current_time(0.0);
-        let played = element.play().and_then(|p| p.dyn_into::<js_sys::Promise>());
+    fn play_element(&mut self, driver: &Shared, sound: Sound, element: JsValue) -> Playing {
+        js::set(element.unchecked_ref(), "loop", sound.looping());
+        js::set(element.unchecked_ref(), "currentTime", 0.0);
+        let played = invoke(&element, "play", None).and_then(|p| p.dyn_into::<js_sys::Promise>());
         if let Ok(promise) = played {
             let outcome = settled(&promise);
             let weak = Rc::downgrade(driver);
@@ -319,8 +264,8 @@ impl Sounds {
         self.blocked = true;
         work.push(error_event(
             "sound-blocked",
-            "the browser did not let the call sounds play: audio may start only after the user \
-             interacted with the page; they play from the next click, tap or key",
+            "the browser blocks audio until the user interacts with the page: the call sounds \
+             play from the next click, tap or key",
         ));
         let Some(window) = web_sys::window() else {
             return;
@@ -329,7 +274,7 @@ impl Sounds {
             let context = context.clone();
             self.unlock
                 .push(EventListener::new(&window, event, move |_| {
-                    let _ = context.resume();
+                    let _ = invoke(&context, "resume", None);
                 }));
         }
     }
@@ -345,39 +290,36 @@ impl Sounds {
         } else {
             "sound-failed"
         };
-        work.push(error_event(
-            code,
-            &crate::text::concat(&["a call sound did not play: ", &js::error_message(error)]),
-        ));
+        work.push(failed(code, error));
     }
 }
 
 fn running(context: &AudioContext) -> bool {
-    context.state().as_string().as_deref() == Some("running")
+    js::get(context, "state").as_string().as_deref() == Some("running")
 }
 
 /// Tells the policy when a one-shot sound ends by itself (a loop never does).
-fn ended_listener(
-    driver: &Shared,
-    sound: Sound,
-    target: &web_sys::EventTarget,
-) -> Option<EventListener> {
+fn ended_listener(driver: &Shared, sound: Sound, target: &JsValue) -> Option<EventListener> {
     if sound.looping() {
         return None;
     }
     let weak = Rc::downgrade(driver);
-    Some(EventListener::new(target, "ended", move |_| {
-        queue(&weak, Input::SoundEnded(sound));
-    }))
+    Some(EventListener::new(
+        target.unchecked_ref(),
+        "ended",
+        move |_| {
+            queue(&weak, Input::SoundEnded(sound));
+        },
+    ))
 }
 
 /// The tone's samples in a buffer, rendered a small piece at a time (the wasm memory never
 /// grows back down, so a whole tone is never held in it).
 fn tone_buffer(context: &AudioContext, sound: Sound) -> Result<AudioBuffer, JsValue> {
-    const PIECE: usize = 4096;
+    const PIECE: usize = 2048;
     let length = tones::length(sound);
     let buffer = context.create_buffer(1, length as u32, tones::SAMPLE_RATE as f32)?;
-    let mut piece = vec![0.0f32; PIECE];
+    let mut piece = [0.0f32; PIECE];
     let mut start = 0;
     while start < length {
         let len = PIECE.min(length - start);
@@ -402,6 +344,12 @@ fn sound_event(sound: Sound, playing: bool) -> Work {
         event: "sound",
         value: o.into(),
     }
+}
+
+/// A call sound that did not play, as an `error` event with the browser's reason.
+fn failed(code: &str, error: &JsValue) -> Work {
+    let message = crate::text::concat(&["a call sound did not play: ", &js::error_message(error)]);
+    error_event(code, &message)
 }
 
 fn error_event(code: &str, message: &str) -> Work {
