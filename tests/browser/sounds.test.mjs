@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { BROWSERS, launch, uncaughtErrors, waitIn } from './browsers.mjs';
 import { startServer } from './server.mjs';
 
-const SCENARIOS = ['ringbackRingtoneEnded', 'ringtoneStops', 'busyTone', 'appElements', 'offByDefaultAndBadOptions', 'waitingTone'];
+const SCENARIOS = ['ringbackRingtoneEnded', 'ringbackRingtoneEndedPreconnected', 'ringtoneStops', 'busyTone', 'appElements', 'offByDefaultAndBadOptions', 'waitingTone'];
 
 // Headless Firefox on a machine with no audio output keeps every AudioContext `suspended` (as it
 // would for a person without speakers); its mock audio backend plays in real time instead.
