@@ -113,6 +113,8 @@ impl Drop for Playing {
                 let _ = invoke(source, "stop", None);
                 let _ = invoke(source, "disconnect", None);
             }
+            // `loop` and `currentTime` of a media element are plain setters that do not throw
+            // (the option checked it has `play` and `pause`).
             Node::Element(element) => {
                 let _ = invoke(element, "pause", None);
                 js::set(element.unchecked_ref(), "currentTime", 0.0);
@@ -132,7 +134,7 @@ impl Drop for OwnedContext {
 }
 
 impl Sounds {
-    /// The sounds of a client, as its options say (`None`: none at all).
+    /// The sounds of a client, as its options say (empty: none at all).
     pub fn new(sources: Vec<JsValue>) -> Sounds {
         if sources.is_empty() {
             return Sounds::default();
