@@ -20,5 +20,6 @@ pub mod json;
 mod prelude;
 pub mod protocol;
 mod text;
+pub mod tones;
 #[cfg(target_arch = "wasm32")]
 pub mod web;

@@ -22,6 +22,7 @@
 //! - `rate_limit`: the per-sender invite rate limit;
 //! - `screening`: who may ring this client: the app's screening of new invites, do-not-disturb;
 //! - `data`: in-call messages and file transfers: queueing, limits, backpressure, cancels;
+//! - `sounds`: which call sound plays when (ringback, ringtone, busy ...), from the events;
 //! - `config`: the settings and [`Config::validate`], the one place deciding their ranges.
 
 mod candidates;
@@ -38,6 +39,7 @@ mod quality;
 mod rate_limit;
 mod ring;
 mod screening;
+mod sounds;
 
 pub use config::{Config, MAX_DURATION_MS};
 pub use data::{
@@ -49,6 +51,7 @@ pub use io::{Command, DeviceKind, Effect, EffectResult, Event, IceState, Output,
 pub use machine::{CallInfo, CallMachine};
 pub use quality::{Quality, StatsSample};
 pub use screening::{Availability, Screening};
+pub use sounds::{Sound, SoundChange, SoundPolicy};
 
 pub use crate::protocol::{CallId, CallKind, EndReason, MediaState, PartyId, UserId};
 

@@ -31,6 +31,7 @@ use super::js;
 use super::listener::EventListener;
 use super::media::{self, DeviceChoice};
 use super::resources::{ByCall, CallResources};
+use super::sounds::Sounds;
 use super::tasks::Tasks;
 use super::timer::Timeout;
 use super::transport::{self, Subscription};
@@ -73,6 +74,8 @@ pub struct State {
     pub tasks: Tasks,
     /// The app's screening hook, if it gave one.
     pub screen: Option<Function>,
+    /// The call sounds (the `sounds` option).
+    pub sounds: Sounds,
 }
 
 /// What the pump owes JavaScript, done in its second phase with no borrow held.
@@ -158,6 +161,7 @@ impl Driver {
                 page_listeners: Vec::new(),
                 tasks: Tasks::default(),
                 screen: None,
+                sounds: Sounds::default(),
             }),
         })
     }
@@ -204,6 +208,9 @@ pub fn destroy(driver: &Shared) {
     if driver.destroyed() {
         return;
     }
+    // Silent from here: the hangups below bring no ended tone, and the audio context closes.
+    let sounds = core::mem::take(&mut driver.state().sounds);
+    drop(sounds);
     queue(&Rc::downgrade(driver), Input::ShutDown);
     driver.destroyed.set(true);
     // Taken out under the borrow, dropped after it: unsubscribing runs the app's transport code.
@@ -308,9 +315,13 @@ fn drain_outputs(driver: &Shared, state: &mut State, work: &mut Vec<Work>) {
         match output {
             Output::Send { to, message } => work.push(Work::Send { to, message }),
             Output::Event(event) => {
+                // The policy sees the event first, but its `sound` event follows the event's own.
+                let mut sounds = Vec::new();
+                state.sounds.on_event(driver, &event, &mut sounds);
                 if let Some(event) = super::data::on_event(&mut state.calls, event, work) {
                     work.push(Work::Event(event));
                 }
+                work.append(&mut sounds);
             }
             Output::Effect { call, effect } => {
                 effects::execute(driver, state, call, effect, work);
@@ -356,6 +367,9 @@ fn apply(driver: &Shared, state: &mut State, input: Input, work: &mut Vec<Work>)
             event: "devicechange",
             value: JsValue::UNDEFINED,
         }),
+        Input::SoundEnded(sound) => state.sounds.finished(driver, sound, work),
+        Input::SoundCheck => state.sounds.check(work),
+        Input::SoundRefused(error) => state.sounds.refused(&error, work),
     }
 }
 

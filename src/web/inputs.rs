@@ -46,6 +46,12 @@ pub enum Input {
     ShutDown,
     /// The set of capture devices changed (`devicechange`).
     DeviceChange,
+    /// A one-shot call sound played to its end.
+    SoundEnded(crate::call::Sound),
+    /// Time to see whether the browser lets the call sounds' audio context run.
+    SoundCheck,
+    /// An app's sound element refused to play (its `play()` rejected with this).
+    SoundRefused(JsValue),
 }
 
 /// A browser operation of a call that finished.

@@ -24,6 +24,7 @@ mod peer;
 pub(crate) mod recording;
 mod resources;
 mod screen;
+mod sounds;
 mod stats;
 mod tasks;
 mod timer;

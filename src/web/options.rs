@@ -6,6 +6,7 @@ use crate::prelude::*;
 use wasm_bindgen::prelude::*;
 
 use super::js;
+use crate::call::Sound;
 use crate::call::{CallKind, Config, DeviceKind};
 use crate::json::Value;
 use crate::protocol::{PartyId, UserId};
@@ -18,6 +19,9 @@ pub struct ClientOptions {
     pub rtc_config: js_sys::Object,
     /// The app's screening hook (`screen`), asked about each new invite before it rings.
     pub screen: Option<js_sys::Function>,
+    /// What plays for each call sound (`sounds`), by [`Sound::index`]: `true` (the generated
+    /// tone), `false` (nothing) or the app's element; empty: no sounds.
+    pub sounds: Vec<JsValue>,
 }
 
 fn invalid(message: &str) -> JsValue {
@@ -127,7 +131,43 @@ pub fn client_options(options: &JsValue) -> Result<ClientOptions, JsValue> {
         transport,
         rtc_config: rtc_config(options)?,
         screen,
+        sounds: sounds(&js::get(options, "sounds"))?,
     })
+}
+
+/// `sounds`: `false` or absent (none), `true` (every generated tone), or an object naming what
+/// plays for each sound: `true` or absent (the generated tone), `false` (nothing), or an
+/// `HTMLMediaElement` (anything with `play()` and `pause()`).
+fn sounds(option: &JsValue) -> Result<Vec<JsValue>, JsValue> {
+    if option.is_undefined() || option.is_null() || option == &JsValue::FALSE {
+        return Ok(Vec::new());
+    }
+    if option == &JsValue::TRUE {
+        return Ok(vec![JsValue::TRUE; 5]);
+    }
+    if !option.is_object() {
+        return Err(invalid(
+            "option `sounds` must be a boolean or { ringback, ringtone, waiting, busy, ended }",
+        ));
+    }
+    let mut sources = Vec::with_capacity(5);
+    for sound in Sound::ALL {
+        let value = js::get(option, sound.as_str());
+        let element =
+            js::get(&value, "play").is_function() && js::get(&value, "pause").is_function();
+        sources.push(if value.is_undefined() || value.is_null() {
+            JsValue::TRUE
+        } else if value.as_bool().is_some() || element {
+            value
+        } else {
+            return Err(invalid(&crate::text::concat(&[
+                "option `sounds.",
+                sound.as_str(),
+                "` must be true, false or an HTMLMediaElement",
+            ])));
+        });
+    }
+    Ok(sources)
 }
 
 /// The `RTCConfiguration` every call's peer connection is made with.

@@ -10,6 +10,7 @@ use super::types::{CallClientOptions, CallOptions};
 use super::{destroyed, Call};
 use crate::call::{Availability, CallId, CallMachine};
 use crate::web::driver::{self, Driver, Shared};
+use crate::web::sounds::Sounds;
 use crate::web::{js, media, options};
 
 /// What the engine holds right now, for leak checks and diagnostics: live heap bytes and
@@ -47,7 +48,11 @@ impl CallClient {
         let machine =
             CallMachine::new(options.config).map_err(|e| js::error(e.code(), &e.message()))?;
         let driver = Driver::new(machine, options.transport, options.rtc_config);
-        driver.state().screen = options.screen;
+        {
+            let mut state = driver.state();
+            state.screen = options.screen;
+            state.sounds = Sounds::new(options.sounds);
+        }
         driver::start(&driver)?;
         Ok(CallClient { driver })
     }
@@ -71,7 +76,7 @@ impl CallClient {
         Ok(Call::new(Rc::downgrade(&self.driver), handle))
     }
 
-    /// Listens for `incoming`, `busy`, `devicechange` or `error` (typed in `CallClientEvents`).
+    /// Listens for `incoming`, `busy`, `missed`, `devicechange`, `sound` or `error` (typed in `CallClientEvents`).
     #[wasm_bindgen(skip_typescript)]
     pub fn on(&self, event: &str, listener: Function) {
         if !self.driver.destroyed() {

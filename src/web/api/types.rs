@@ -62,7 +62,26 @@ export interface CallClientOptions {
    * `iceTransportPolicy: 'relay'` only the TURN server's. Both sides must allow it. Default
    * false. */
   preconnect?: boolean;
+  /** Call sounds: `true` plays every generated tone (ringback while an outgoing call rings, the
+   * ringtone while an incoming one rings, a softer tone for a waiting call, busy, ended); an
+   * object chooses per sound (absent or `true`: the generated tone, `false`: none, or your own
+   * `HTMLMediaElement`, which peercall plays and pauses). Each start and stop is a `sound` event.
+   * Default false: no sounds. */
+  sounds?: boolean | CallSounds;
 }
+
+/** What plays for each call sound: the generated tone (`true` or absent), nothing (`false`), or
+ * your element (looped for the ringback, ringtone and waiting tone). */
+export interface CallSounds {
+  ringback?: boolean | HTMLMediaElement;
+  ringtone?: boolean | HTMLMediaElement;
+  waiting?: boolean | HTMLMediaElement;
+  busy?: boolean | HTMLMediaElement;
+  ended?: boolean | HTMLMediaElement;
+}
+export type SoundName = 'ringback' | 'ringtone' | 'waiting' | 'busy' | 'ended';
+/** The `sound` event: a call sound started (`playing: true`) or stopped. */
+export interface SoundEvent { name: SoundName; playing: boolean; }
 
 /** What a screening hook is told about a new call. */
 export interface ScreenedCall { from: string; kind: CallKind; metadata: unknown; }
@@ -197,6 +216,8 @@ export interface CallClientEvents {
   busy: (info: { from: string; kind: CallKind }) => void;
   missed: (call: MissedCall) => void;
   devicechange: () => void;
+  /** A call sound started or stopped (with the `sounds` option). */
+  sound: (sound: SoundEvent) => void;
   error: (error: PeercallError) => void;
 }
 
