@@ -104,7 +104,7 @@ fn random_body(rng: &mut Rng) -> Body {
 fn random_result(rng: &mut Rng) -> EffectResult {
     let op = SdpOp(rng.below(6) as u32);
     let error = || MediaError::from_dom_name("NotAllowedError");
-    match rng.below(16) {
+    match rng.below(19) {
         0 => EffectResult::MediaAcquired {
             video: rng.coin(),
             camera_error: rng.coin().then(error),
@@ -146,6 +146,7 @@ fn random_result(rng: &mut Rng) -> EffectResult {
         14 => EffectResult::CameraFailed(error()),
         15 => EffectResult::RecordingFailed,
         16 => EffectResult::RecordingStopped,
+        17 => EffectResult::MicrophoneLevel(rng.below(100) as f64 / 100.0),
         _ => EffectResult::SwitchDeviceFailed(error()),
     }
 }

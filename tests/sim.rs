@@ -1346,6 +1346,18 @@ impl World {
                     .push(format!("[{client}] asked to screen with screening off")),
             },
             Event::Missed { .. } => self.clients[client].missed += 1,
+            Event::SpeakingWhileMuted { call } => {
+                // Only a live call whose microphone is muted hears the user.
+                let muted = self.clients[client]
+                    .machine
+                    .call_info(call)
+                    .is_some_and(|i| i.local_media.audio_muted && !i.state.is_ended());
+                if !muted {
+                    self.violations.push(format!(
+                        "[{client}] {call:?} told of speech while not muted"
+                    ));
+                }
+            }
             Event::Preconnected { call } => {
                 self.pre.preconnected += 1;
                 // Only a ringing call of a client that allows it connects ahead.
@@ -1648,6 +1660,18 @@ impl World {
                     self.holds.holds += 1;
                 }
                 self.records.get_mut(&(client, handle)).unwrap().sending = Some(sending);
+            }
+            // A muted microphone: the fake browser's level samples, speech or silence, for two
+            // seconds (the driver samples until the unmute; these may outlive it and the call).
+            Effect::SetTrackEnabled {
+                kind: DeviceKind::Microphone,
+                enabled: false,
+            } => {
+                let level = if self.rng.coin() { 0.2 } else { 0.0 };
+                for step in 1..=20 {
+                    let sample = plain(EffectResult::MicrophoneLevel(level));
+                    self.at(self.now + step * 100, sample);
+                }
             }
             Effect::SetTrackEnabled { .. } | Effect::StopScreenShare => {}
             _ => {}

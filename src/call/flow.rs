@@ -127,6 +127,8 @@ pub(crate) struct CallFlow {
     pub(super) early_remote_media: Vec<(PartyId, u32, MediaState)>,
     /// In-call messages and file transfers.
     pub(super) data: DataPath,
+    /// The muted microphone's recent sound (speaking while muted).
+    muted_speech: super::speech::MutedSpeech,
     /// Connecting while the call rings.
     pub(super) preconnect: Preconnect,
     /// Caller: the callee device asked to preconnect.
@@ -201,6 +203,7 @@ impl CallFlow {
             ice_down: false,
             early_remote_media: Vec::new(),
             data: DataPath::default(),
+            muted_speech: Default::default(),
             preconnect: Preconnect::Off,
             preconnect_party: None,
             awaiting_accept: false,
@@ -465,6 +468,7 @@ impl CallFlow {
                 self.require_media(invalid)?;
                 if self.local_media.audio_muted != muted {
                     self.local_media.audio_muted = muted;
+                    self.muted_speech.reset();
                     out.effect(
                         self.handle,
                         Effect::SetTrackEnabled {
@@ -1303,6 +1307,12 @@ impl CallFlow {
                     self.kind = CallKind::Video;
                     self.local_media.video_muted = false;
                     self.local_media_changed(out);
+                }
+            }
+            EffectResult::MicrophoneLevel(level) => {
+                let muted = self.local_media.audio_muted && self.is_live();
+                if muted && self.muted_speech.on_level(now, level) {
+                    out.event(Event::SpeakingWhileMuted { call: self.handle });
                 }
             }
             // The app's Promise says why it failed; the peer hears the recording is off.

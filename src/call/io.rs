@@ -178,6 +178,9 @@ pub enum EffectResult {
     RecordingFailed,
     /// The recorder stopped by itself (a browser error): the call is no longer recorded.
     RecordingStopped,
+    /// The muted microphone's level (RMS, 0 to 1), sampled while [`Effect::SetTrackEnabled`]
+    /// has the microphone off: the core decides whether the user speaks while muted.
+    MicrophoneLevel(f64),
     /// Both data channels are open.
     DataOpen,
     /// A data channel closed.
@@ -387,6 +390,12 @@ pub enum Event {
         call: CallHandle,
         /// Why.
         error: MediaError,
+    },
+    /// The user has been speaking into the muted microphone for about a second (once per spell
+    /// of speech): the app can show "You are muted".
+    SpeakingWhileMuted {
+        /// The call.
+        call: CallHandle,
     },
     /// A ringing call's connection is up, with no media flowing yet: accepting it brings the
     /// picture at once (instant answer, [`Config::preconnect`](super::Config::preconnect)).

@@ -22,6 +22,7 @@
 //! - `rate_limit`: the per-sender invite rate limit;
 //! - `screening`: who may ring this client: the app's screening of new invites, do-not-disturb;
 //! - `data`: in-call messages and file transfers: queueing, limits, backpressure, cancels;
+//! - `speech`: speaking while muted, from the muted microphone's level;
 //! - `sounds`: which call sound plays when (ringback, ringtone, busy ...), from the events;
 //! - `config`: the settings and [`Config::validate`], the one place deciding their ranges.
 
@@ -40,6 +41,7 @@ mod rate_limit;
 mod ring;
 mod screening;
 mod sounds;
+mod speech;
 
 pub use config::{Config, MAX_DURATION_MS};
 pub use data::{

@@ -113,6 +113,15 @@ pub fn execute(
                     track.set_enabled(enabled);
                 }
             }
+            // A muted microphone is metered, for speaking while muted.
+            if kind == DeviceKind::Microphone {
+                resources.muted_meter = None;
+                if !enabled {
+                    let microphone = resources.local_track(DeviceKind::Microphone);
+                    resources.muted_meter = microphone
+                        .and_then(|track| super::speech::MutedMeter::start(&weak, call, &track));
+                }
+            }
         }
         Effect::StartScreenShare => screen::start(&weak, call, resources),
         Effect::StopScreenShare => screen::stop(&weak, call, resources),

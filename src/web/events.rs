@@ -106,6 +106,9 @@ pub fn dispatch(driver: &Shared, event: Event) {
             );
         }
         Event::Preconnected { call } => on_call(driver, call, "preconnected", &JsValue::UNDEFINED),
+        Event::SpeakingWhileMuted { call } => {
+            on_call(driver, call, "speakingWhileMuted", &JsValue::UNDEFINED)
+        }
         Event::BusyRejected { from, kind } => {
             emit(
                 driver,

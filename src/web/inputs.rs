@@ -101,6 +101,8 @@ pub enum Finished {
     },
     /// A recorder of the call fired `stop`.
     RecordingEnded,
+    /// Time to read the muted microphone's level.
+    MeterTick,
     /// The mixer of a recording runs: time to start the recorder.
     RecordingReady(super::recording::Prepared),
 }
@@ -182,6 +184,7 @@ pub fn finish(
         }
         Finished::MessageRead { id, bytes } => resources.data.message_read(id, bytes, work),
         Finished::RecordingEnded => super::recording::ended(resources),
+        Finished::MeterTick => resources.muted_meter.as_mut().map(|m| m.read()),
         Finished::RecordingReady(prepared) => {
             super::recording::begin(&weak, call, resources, prepared, work);
             None

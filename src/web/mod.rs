@@ -25,6 +25,7 @@ pub(crate) mod recording;
 mod resources;
 mod screen;
 mod sounds;
+mod speech;
 mod stats;
 mod tasks;
 mod timer;

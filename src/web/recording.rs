@@ -45,29 +45,40 @@ extern "C" {
     #[wasm_bindgen(method, getter, js_name = mimeType)]
     fn mime_type(this: &MediaRecorder) -> String;
 
-    /// The mixer of the two voices.
-    type AudioContext;
+    /// The mixer of the two voices (and the muted microphone's meter: `speech`).
+    pub(crate) type AudioContext;
 
     #[wasm_bindgen(constructor, catch)]
-    fn new(options: &JsValue) -> Result<AudioContext, JsValue>;
+    pub(crate) fn new(options: &JsValue) -> Result<AudioContext, JsValue>;
 
     #[wasm_bindgen(method, catch, js_name = createMediaStreamSource)]
-    fn create_source(this: &AudioContext, stream: &MediaStream) -> Result<AudioNode, JsValue>;
+    pub(crate) fn create_source(
+        this: &AudioContext,
+        stream: &MediaStream,
+    ) -> Result<AudioNode, JsValue>;
 
     #[wasm_bindgen(method, js_name = createMediaStreamDestination)]
     fn create_destination(this: &AudioContext) -> AudioNode;
 
     #[wasm_bindgen(method)]
-    fn close(this: &AudioContext) -> Promise;
+    pub(crate) fn close(this: &AudioContext) -> Promise;
 
     #[wasm_bindgen(method)]
-    fn resume(this: &AudioContext) -> Promise;
+    pub(crate) fn resume(this: &AudioContext) -> Promise;
+
+    /// `createAnalyser()`.
+    #[wasm_bindgen(method, js_name = createAnalyser)]
+    pub(crate) fn create_analyser(this: &AudioContext) -> AudioNode;
 
     /// A node of the mixer's graph.
-    type AudioNode;
+    pub(crate) type AudioNode;
 
     #[wasm_bindgen(method, catch)]
-    fn connect(this: &AudioNode, to: &AudioNode) -> Result<JsValue, JsValue>;
+    pub(crate) fn connect(this: &AudioNode, to: &AudioNode) -> Result<JsValue, JsValue>;
+
+    /// An `AnalyserNode`'s latest samples.
+    #[wasm_bindgen(method, js_name = getFloatTimeDomainData)]
+    pub(crate) fn get_float_time_domain_data(this: &AudioNode, into: &js_sys::Float32Array);
 
     /// A `MediaStreamAudioDestinationNode`'s stream: the mix.
     #[wasm_bindgen(method, getter)]

@@ -89,6 +89,8 @@ pub struct CallResources {
     pub preconnected: bool,
     /// Queued messages, files being sent and received.
     pub data: super::data::CallData,
+    /// The muted microphone's meter (speaking while muted).
+    pub muted_meter: Option<super::speech::MutedMeter>,
     /// The recording under way (`startRecording()`).
     pub recording: Option<super::recording::Recording>,
     /// What the app asked of `startRecording()`, until the core's effect starts it.

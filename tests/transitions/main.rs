@@ -629,3 +629,4 @@ mod recording;
 mod renegotiation;
 mod safety;
 mod screening;
+mod speech;

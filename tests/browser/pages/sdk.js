@@ -53,8 +53,27 @@ const trackingGetUserMedia = navigator.mediaDevices.getUserMedia;
 // A slow device: getUserMedia resolves this many milliseconds after the capture opened (the
 // tracks are live meanwhile, as when a person takes their time on the permission prompt).
 let openDelayMs = 0;
+// A silent microphone: the next getUserMedia's audio is a generated track of pure silence (the
+// fake microphones of both browsers always sound), for what must not fire on silence.
+let silentMicrophone = false;
 navigator.mediaDevices.getUserMedia = async (constraints) => {
   const stream = await trackingGetUserMedia(constraints);
+  if (silentMicrophone && stream.getAudioTracks().length > 0) {
+    const context = new NativeAudioContext();
+    const gain = context.createGain();
+    gain.gain.value = 0;
+    const oscillator = context.createOscillator();
+    oscillator.connect(gain);
+    const silence = context.createMediaStreamDestination();
+    gain.connect(silence);
+    oscillator.start();
+    const [real] = stream.getAudioTracks();
+    stream.removeTrack(real);
+    real.stop();
+    const [silent] = silence.stream.getAudioTracks();
+    silent.addEventListener('ended', () => context.close());
+    stream.addTrack(silent);
+  }
   allTracks.push(...stream.getTracks());
   if (openDelayMs > 0) await new Promise((done) => setTimeout(done, openDelayMs));
   return stream;
@@ -481,6 +500,7 @@ async function recordFor(call, ms, options = {}) {
 }
 
 function cleanup() {
+  silentMicrophone = false;
   for (const c of clients.splice(0)) c.destroy();
   refuse = null;
   liveLogs.clear();
@@ -1519,6 +1539,51 @@ const scenarios = {
       { log: bLog, states: CALLEE_CONNECTED, reason: 'remote-hangup', who: 'bob' },
     ]);
     return { voicesChecked: mixes, early, both, bobsVoice: bobsVoice.level, alicesVoice: alicesVoice.level, none: none.level, endedByHangup: endedRecording };
+  },
+
+  // Speaking while muted: alice's muted microphone picks up the fake microphone's sound and her
+  // app hears `speakingWhileMuted` about a second later, once, while bob hears nothing of her;
+  // unmuted, nothing fires; bob's silent microphone, muted, never fires; the meter is released.
+  async speakingWhileMuted() {
+    const hub = createHub();
+    const alice = client(hub, 'alice');
+    const bob = client(hub, 'bob');
+    silentMicrophone = false;
+    const { outgoing, incoming, aLog, bLog } = await connect(alice, bob, 'bob');
+    const told = { alice: [], bob: [] };
+    outgoing.on('speakingWhileMuted', () => told.alice.push(performance.now()));
+    incoming.on('speakingWhileMuted', () => told.bob.push(performance.now()));
+    // Bob plays alice's audio from the start, as an app does (and audioLevel needs).
+    const before = await audioLevel(incoming.remoteStream);
+    check(audible(before), `bob hears alice before the mute: ${JSON.stringify(before)}`);
+    check(told.alice.length === 0, `nothing while unmuted: ${told.alice.length}`);
+    const mutedAt = performance.now();
+    outgoing.setMuted(true);
+    await waitFor(() => told.alice.length > 0, 'speakingWhileMuted at alice', 5000);
+    const afterMs = Math.round(told.alice[0] - mutedAt);
+    check(afterMs >= 900, `told ${afterMs} ms after the mute, not before a second of sound`);
+    const bobHears = await audioLevel(incoming.remoteStream);
+    check(silent(bobHears), `bob hears nothing of muted alice: ${JSON.stringify(bobHears)}`);
+    check(told.alice.length === 1, `once per spell of sound: ${told.alice.length}`);
+    outgoing.setMuted(false);
+    const unmutedCount = told.alice.length;
+    await sleep(1500);
+    check(told.alice.length === unmutedCount, 'nothing after the unmute');
+    outgoing.hangup();
+    await ended(outgoing, aLog);
+    await ended(incoming, bLog);
+    // Bob's microphone is silent: muted, it never fires.
+    silentMicrophone = true;
+    const second = await connect(alice, bob, 'bob');
+    second.incoming.on('speakingWhileMuted', () => told.bob.push(performance.now()));
+    second.incoming.setMuted(true);
+    await sleep(3000);
+    check(told.bob.length === 0, `a silent muted microphone never fires: ${told.bob.length}`);
+    second.outgoing.hangup();
+    await ended(second.incoming, second.bLog);
+    await waitFor(() => liveAudioContexts.size === 0, "every meter's AudioContext closed");
+    checkReleased(second.bLog, 'bob');
+    return { toldAfterMs: afterMs, bobHears, silentTold: told.bob.length };
   },
 
   async messages() {
