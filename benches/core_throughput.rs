@@ -398,7 +398,8 @@ mod native {
                 | Event::RemoteMedia { .. }
                 | Event::LocalMedia { .. }
                 | Event::Quality { .. }
-                | Event::Preconnected { .. } => {}
+                | Event::Preconnected { .. }
+                | Event::SpeakingWhileMuted { .. } => {}
                 Event::FileIncoming { .. }
                 | Event::Progress { .. }
                 | Event::FileSent { .. }
