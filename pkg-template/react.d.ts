@@ -50,4 +50,10 @@ export function useCall(client: CallClient | null): CallView;
  * go to it.
  */
 export const MediaStreamVideo: ForwardRefExoticComponent<
-  { stream: MediaStream | null } & Omit<VideoHTMLAttributes<HTMLVideoElement>, 'ref'> & RefAttributes<HTMLVideoElement>>;
+  {
+    stream: MediaStream | null;
+    /** The audio output to play on (`setAudioOutput`; a `deviceId` of `listDevices()`, `''`: the default). */
+    sinkId?: string;
+    /** `setAudioOutput` refused (`unsupported`, `device-not-found` ...). */
+    onSinkError?: (error: Error & { code: string }) => void;
+  } & Omit<VideoHTMLAttributes<HTMLVideoElement>, 'ref'> & RefAttributes<HTMLVideoElement>>;

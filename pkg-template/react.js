@@ -1,6 +1,6 @@
 // peercall/react: hooks over the core API. React is a peer dependency.
 import { createElement, forwardRef, useCallback, useEffect, useRef, useState } from 'react';
-import { CallClient } from './index.js';
+import { CallClient, setAudioOutput } from './index.js';
 import { NO_DATA, callData, callDataOf, ready, sameOptions } from './options.js';
 
 export { ready };
@@ -224,7 +224,7 @@ export function useCall(client) {
  * so a stream attached by a ref callback and detached on unmount stayed detached when the video
  * mounted with its stream already set.
  */
-export const MediaStreamVideo = forwardRef(function MediaStreamVideo({ stream, ...props }, ref) {
+export const MediaStreamVideo = forwardRef(function MediaStreamVideo({ stream, sinkId, onSinkError, ...props }, ref) {
   const element = useRef(null);
   useEffect(() => {
     const video = element.current;
@@ -232,6 +232,14 @@ export const MediaStreamVideo = forwardRef(function MediaStreamVideo({ stream, .
     if (video.srcObject !== stream) video.srcObject = stream;
     return () => { if (video.srcObject === stream) video.srcObject = null; };
   }, [stream]);
+  // `sinkId`: the audio output (`setAudioOutput`); a refusal goes to `onSinkError`, if given.
+  const sinkError = useRef(onSinkError);
+  sinkError.current = onSinkError;
+  useEffect(() => {
+    const video = element.current;
+    if (!video || sinkId == null || video.sinkId === sinkId) return;
+    setAudioOutput(video, sinkId).catch((error) => sinkError.current?.(error));
+  }, [sinkId]);
   // The element goes to our own ref and to the caller's, a function or an object.
   const both = useCallback((video) => {
     element.current = video;

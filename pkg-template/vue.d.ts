@@ -47,4 +47,8 @@ export function useCall(client: Ref<CallClient | null>): CallRefs;
  * `playsinline` set unless the attributes say otherwise. A template ref on it is the component;
  * its `$el` is the video element.
  */
-export const MediaStreamVideo: DefineComponent<{ stream?: MediaStream | null }>;
+export const MediaStreamVideo: DefineComponent<{
+  stream?: MediaStream | null;
+  /** The audio output to play on (`setAudioOutput`; `''`: the default); a refusal is `sink-error`. */
+  sinkId?: string | null;
+}>;

@@ -1,6 +1,6 @@
 // peercall/vue: composables over the core API. Vue 3 is a peer dependency.
 import { defineComponent, h, onScopeDispose, ref, shallowRef, toRaw, toValue, watch } from 'vue';
-import { CallClient } from './index.js';
+import { CallClient, setAudioOutput } from './index.js';
 import { NO_DATA, callData, plain, ready, sameOptions } from './options.js';
 
 export { ready };
@@ -228,11 +228,17 @@ export function useCall(clientRef) {
 /** <MediaStreamVideo :stream="remoteStream" muted />: a video element showing a stream. */
 export const MediaStreamVideo = defineComponent({
   name: 'MediaStreamVideo',
-  props: { stream: { type: Object, default: null } },
-  setup(props, { attrs }) {
+  props: { stream: { type: Object, default: null }, sinkId: { type: String, default: null } },
+  emits: ['sinkError'],
+  setup(props, { attrs, emit }) {
     const element = ref(null);
     watch([element, () => props.stream], ([video, stream]) => {
       if (video && video.srcObject !== (stream ?? null)) video.srcObject = stream ?? null;
+    }, { immediate: true });
+    // `sink-id`: the audio output (`setAudioOutput`); a refusal is the `sink-error` event.
+    watch([element, () => props.sinkId], ([video, sinkId]) => {
+      if (!video || sinkId == null || video.sinkId === sinkId) return;
+      setAudioOutput(video, sinkId).catch((error) => emit('sinkError', error));
     }, { immediate: true });
     onScopeDispose(() => { if (element.value) element.value.srcObject = null; });
     return () => h('video', { autoplay: true, playsinline: true, ...attrs, ref: element });

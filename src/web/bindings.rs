@@ -64,6 +64,26 @@ extern "C" {
     #[wasm_bindgen(js_name = queueMicrotask)]
     pub fn queue_microtask(callback: &JsValue);
 
+    /// A `MediaStreamTrack`, seen through the methods web-sys binds only with more features.
+    #[wasm_bindgen(js_name = MediaStreamTrack)]
+    pub type TrackMethods;
+
+    /// `track.getSettings()`, as a plain object.
+    #[wasm_bindgen(method, js_name = getSettings)]
+    pub fn get_settings(this: &TrackMethods) -> JsValue;
+
+    /// `track.applyConstraints(constraints)`.
+    #[wasm_bindgen(method, js_name = applyConstraints)]
+    pub fn apply_constraints(this: &TrackMethods, constraints: &JsValue) -> js_sys::Promise;
+
+    /// An `HTMLMediaElement`, for its audio output.
+    #[wasm_bindgen(js_name = HTMLMediaElement)]
+    pub type MediaElement;
+
+    /// `element.setSinkId(deviceId)`; `catch`: an element without it throws a `TypeError`.
+    #[wasm_bindgen(method, js_name = setSinkId, catch)]
+    pub fn set_sink_id(this: &MediaElement, device_id: &str) -> Result<js_sys::Promise, JsValue>;
+
     /// `console.error`.
     #[wasm_bindgen(js_namespace = console, js_name = error)]
     pub fn console_error(message: &JsValue);

@@ -25,7 +25,7 @@ pub fn open_camera(
     let weak = weak.clone();
     let camera = devices.camera.clone();
     resources.tasks.spawn(async move {
-        let outcome = media::open_track(DeviceKind::Camera, camera.as_deref()).await;
+        let outcome = media::open_track(DeviceKind::Camera, camera.as_deref(), &[None; 3]).await;
         let finished = Finished::Camera(outcome);
         queue(&weak, Input::Finished { call, finished });
     });
@@ -66,10 +66,11 @@ pub fn open_switch(
     resources: &mut CallResources,
     kind: DeviceKind,
     device_id: String,
+    voice: [Option<bool>; 3],
 ) {
     let weak = weak.clone();
     resources.tasks.spawn(async move {
-        let track = media::open_track(kind, Some(&device_id)).await;
+        let track = media::open_track(kind, Some(&device_id), &voice).await;
         let finished = Finished::SwitchOpened {
             kind,
             device_id,

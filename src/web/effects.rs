@@ -127,7 +127,7 @@ pub fn execute(
         Effect::StopScreenShare => screen::stop(&weak, call, resources),
         Effect::AcquireCamera => devices::open_camera(&weak, call, resources, &devices),
         Effect::SwitchDevice { kind, device_id } => {
-            devices::open_switch(&weak, call, resources, kind, device_id);
+            devices::open_switch(&weak, call, resources, kind, device_id, devices.voice);
         }
         Effect::SetSending { sending } => super::hold::set_sending(resources, sending),
         Effect::StartRecording => super::recording::start(&weak, call, resources, work),

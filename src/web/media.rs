@@ -57,6 +57,58 @@ pub struct DeviceChoice {
     pub microphone: Option<String>,
     /// The camera's `deviceId`, if one was chosen.
     pub camera: Option<String>,
+    /// The voice processing asked for, by [`VOICE_KEYS`] (`None`: the browser's default).
+    pub voice: [Option<bool>; 3],
+}
+
+/// The microphone's voice processing constraints (`voiceProcessing`, `setVoiceProcessing()`).
+pub const VOICE_KEYS: [&str; 3] = ["echoCancellation", "noiseSuppression", "autoGainControl"];
+
+/// The constraints of `voice` that are set, as an object (`{}` for the browser's defaults).
+pub fn voice_constraints(voice: &[Option<bool>; 3]) -> js_sys::Object {
+    let o = js::object();
+    for (key, value) in VOICE_KEYS.iter().zip(voice) {
+        if let Some(on) = value {
+            js::set(&o, key, *on);
+        }
+    }
+    o
+}
+
+/// What the browser applies to `track`: `{ echoCancellation, noiseSuppression, autoGainControl }`
+/// from `getSettings()` (a setting the browser does not report is `null`).
+pub fn voice_settings(track: &MediaStreamTrack) -> JsValue {
+    let settings = track
+        .unchecked_ref::<super::bindings::TrackMethods>()
+        .get_settings();
+    let o = js::object();
+    for key in VOICE_KEYS {
+        let value = js::get(&settings, key);
+        js::set(
+            &o,
+            key,
+            if value.is_undefined() {
+                JsValue::NULL
+            } else {
+                value
+            },
+        );
+    }
+    o.into()
+}
+
+/// The microphone's constraint: the chosen device and the voice processing.
+fn microphone_constraint(device_id: Option<&str>, voice: &[Option<bool>; 3]) -> JsValue {
+    if device_id.is_none() && voice.iter().all(Option::is_none) {
+        return JsValue::TRUE;
+    }
+    let c = voice_constraints(voice);
+    if let Some(id) = device_id {
+        let exact = js::object();
+        js::set(&exact, "exact", id);
+        js::set(&c, "deviceId", exact);
+    }
+    c.into()
 }
 
 /// A stream or track just opened, stopped when dropped unless taken out with [`Opened::take`]:
@@ -118,7 +170,7 @@ pub struct Captured {
 /// Opens the microphone, and the camera if `video`. A camera that fails leaves an audio-only
 /// stream and says why; a microphone that fails is the error.
 pub async fn open_call_media(video: bool, devices: &DeviceChoice) -> Result<Captured, MediaError> {
-    let audio = constraint(devices.microphone.as_deref());
+    let audio = microphone_constraint(devices.microphone.as_deref(), &devices.voice);
     if video {
         let camera = constraint(devices.camera.as_deref());
         match get_user_media(audio.clone(), camera).await {
@@ -148,9 +200,10 @@ pub async fn open_call_media(video: bool, devices: &DeviceChoice) -> Result<Capt
 pub async fn open_track(
     kind: DeviceKind,
     device_id: Option<&str>,
+    voice: &[Option<bool>; 3],
 ) -> Result<Opened<MediaStreamTrack>, MediaError> {
     let (audio, video) = match kind {
-        DeviceKind::Microphone => (constraint(device_id), JsValue::FALSE),
+        DeviceKind::Microphone => (microphone_constraint(device_id, voice), JsValue::FALSE),
         DeviceKind::Camera => (JsValue::FALSE, constraint(device_id)),
     };
     let stream = get_user_media(audio, video).await?;

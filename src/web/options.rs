@@ -22,6 +22,8 @@ pub struct ClientOptions {
     /// What plays for each call sound (`sounds`), by [`Sound::index`]: `true` (the generated
     /// tone), `false` (nothing) or the app's element; empty: no sounds.
     pub sounds: Vec<JsValue>,
+    /// `voiceProcessing`, by [`VOICE_KEYS`](super::media::VOICE_KEYS).
+    pub voice: [Option<bool>; 3],
 }
 
 fn invalid(message: &str) -> JsValue {
@@ -132,6 +134,7 @@ pub fn client_options(options: &JsValue) -> Result<ClientOptions, JsValue> {
         rtc_config: rtc_config(options)?,
         screen,
         sounds: sounds(&js::get(options, "sounds"))?,
+        voice: voice_processing(&js::get(options, "voiceProcessing"))?,
     })
 }
 
@@ -262,4 +265,20 @@ pub fn recording_request(options: &JsValue) -> Result<super::recording::Request,
         timeslice_ms,
         on_data: on_data.dyn_into().ok(),
     })
+}
+
+/// `voiceProcessing: { echoCancellation, noiseSuppression, autoGainControl }` (each a boolean,
+/// absent: the browser's default), as on the client or in `call.setVoiceProcessing()`.
+pub fn voice_processing(value: &JsValue) -> Result<[Option<bool>; 3], JsValue> {
+    if value.is_undefined() || value.is_null() {
+        return Ok([None; 3]);
+    }
+    if !value.is_object() {
+        return Err(invalid("voiceProcessing must be an object"));
+    }
+    let mut voice = [None; 3];
+    for (slot, key) in voice.iter_mut().zip(super::media::VOICE_KEYS) {
+        *slot = option_bool(value, key)?;
+    }
+    Ok(voice)
 }

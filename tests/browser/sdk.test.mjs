@@ -10,7 +10,7 @@ const SKIP = { firefox: { screenShare: 'headless Firefox offers no screen to cap
 
 // Every scenario of pages/sdk.js, in the order they run (checked against the page).
 const SCENARIOS = ['preconnect', 'severalDevices', 'audioCall', 'videoCall', 'reject', 'busy', 'cancel', 'ringTimeout', 'iceFailed', 'mute', 'cameraOff',
-  'screenShare', 'upgradeToVideo', 'quality', 'switchDevice', 'endedWhileOpening', 'whoMayRingMe', 'callWaiting', 'recording', 'speakingWhileMuted', 'glare', 'cameraDenied', 'cameraMissing', 'cameraBusy',
+  'screenShare', 'upgradeToVideo', 'quality', 'switchDevice', 'endedWhileOpening', 'whoMayRingMe', 'callWaiting', 'recording', 'speakingWhileMuted', 'voiceAndSpeaker', 'glare', 'cameraDenied', 'cameraMissing', 'cameraBusy',
   'messages', 'fileTransfer', 'transferEnds', 'calleeCameraDenied', 'microphoneDenied', 'unreachable', 'badInputs', 'strangerFlood', 'clientsReleased', 'hundredCalls'];
 
 let server;

@@ -8,9 +8,13 @@ use web_sys::MediaStream;
 
 use super::destroyed;
 use super::types::{AcceptOptions, DeviceKindName};
-use crate::call::{CallHandle, CallInfo, CallKind, CallState, Command, Direction, Outgoing};
+use crate::call::{
+    CallHandle, CallInfo, CallKind, CallState, Command, DeviceKind, Direction, Outgoing,
+};
 use crate::web::driver::{self, Shared, Weak};
 use crate::web::events::{media_object, metadata_value};
+use crate::web::media;
+use crate::web::tasks::settled;
 use crate::web::waiters::Awaited;
 use crate::web::{js, options};
 
@@ -338,6 +342,80 @@ impl Call {
             // The recorder failed to start and the core has not heard yet.
             (Ok(()), None) => Promise::reject(&js::error("not-recording", "no recording runs")),
         }
+    }
+
+    /// Turns the microphone's echo cancellation, noise suppression or automatic gain control on
+    /// or off (`{ echoCancellation, noiseSuppression, autoGainControl }`, each optional), on the
+    /// call's microphone now (`applyConstraints`) and on every microphone the client opens from
+    /// now on. Resolves with what the browser applied (`getSettings()`: a browser or device may
+    /// keep its own); rejects with `invalid-option`, `call-ended`, `invalid-state` (no
+    /// microphone open yet) or the browser's refusal (`device-not-found` for constraints it
+    /// cannot meet, `media-error`).
+    #[wasm_bindgen(js_name = setVoiceProcessing, unchecked_return_type = "Promise<VoiceProcessing>")]
+    pub fn set_voice_processing(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "VoiceProcessingOptions")] options: JsValue,
+    ) -> Promise {
+        let Some((promise, (resolve, reject))) = new_promise() else {
+            return Promise::resolve(&JsValue::UNDEFINED); // Not reached.
+        };
+        let refuse = reject.clone();
+        let outcome = self.live().and_then(|driver| {
+            let asked = options::voice_processing(&options)?;
+            if options.is_undefined() || options.is_null() {
+                return Err(js::error(
+                    "invalid-option",
+                    "setVoiceProcessing() takes an object",
+                ));
+            }
+            let ended = self.info().is_none_or(|i| i.state.is_ended());
+            let mut state = driver.state();
+            for (chosen, asked) in state.devices.voice.iter_mut().zip(asked) {
+                *chosen = asked.or(*chosen);
+            }
+            let constraints = media::voice_constraints(&state.devices.voice);
+            let resources = state.calls.get(&self.handle).filter(|_| !ended);
+            let Some(resources) = resources else {
+                return Err(js::error("call-ended", "the call has ended"));
+            };
+            let Some(track) = resources.local_track(DeviceKind::Microphone) else {
+                return Err(js::error(
+                    "invalid-state",
+                    "the call has no microphone open yet",
+                ));
+            };
+            let methods = track.unchecked_ref::<crate::web::bindings::TrackMethods>();
+            let applied = settled(&methods.apply_constraints(&constraints));
+            resources.tasks.spawn(async move {
+                let (callback, value) = match applied.await {
+                    Ok(_) => (resolve, media::voice_settings(&track)),
+                    Err(e) => {
+                        let error = crate::call::MediaError::from_dom_name(&js::error_name(&e));
+                        (refuse, js::error(error.code(), &js::error_message(&e)))
+                    }
+                };
+                let _ = callback.call1(&JsValue::NULL, &value);
+            });
+            Ok(())
+        });
+        if let Err(error) = outcome {
+            let _ = reject.call1(&JsValue::NULL, &error);
+        }
+        promise
+    }
+
+    /// What the browser applies to the call's microphone: `{ echoCancellation,
+    /// noiseSuppression, autoGainControl }` (`null` for one it does not report), or `null`
+    /// before the microphone opens.
+    #[wasm_bindgen(getter, js_name = voiceProcessing, unchecked_return_type = "VoiceProcessing | null")]
+    pub fn voice_processing(&self) -> JsValue {
+        self.stream(true)
+            .and_then(|s| {
+                media::tracks_of(&s, DeviceKind::Microphone)
+                    .into_iter()
+                    .next()
+            })
+            .map_or(JsValue::NULL, |track| media::voice_settings(&track))
     }
 
     /// Restarts ICE now (for example when the app knows the network changed).

@@ -32,6 +32,46 @@ pub fn memory_usage() -> JsValue {
     usage.into()
 }
 
+/// Sends `element`'s audio (the `<video>` or `<audio>` showing a call's remote stream) to the
+/// output device `deviceId` (an `audiooutput` of `listDevices()`; `''` is the default output),
+/// with `HTMLMediaElement.setSinkId`. Rejects with `unsupported` where the browser lacks it,
+/// `device-not-found`, `permission-denied` (the page may not choose outputs) or `media-error`.
+#[wasm_bindgen(js_name = setAudioOutput, unchecked_return_type = "Promise<void>")]
+pub fn set_audio_output(
+    #[wasm_bindgen(unchecked_param_type = "HTMLMediaElement")] element: JsValue,
+    #[wasm_bindgen(js_name = deviceId)] device_id: String,
+) -> Promise {
+    let has_sink = js::get(&element, "setSinkId").is_function();
+    if !has_sink {
+        let message = "this browser (or this element) cannot choose an audio output (no setSinkId)";
+        return Promise::reject(&js::error("unsupported", message));
+    }
+    let element = element.unchecked_into::<crate::web::bindings::MediaElement>();
+    let chosen = match element.set_sink_id(&device_id) {
+        Ok(chosen) => chosen,
+        Err(e) => return Promise::reject(&sink_error(&e)),
+    };
+    let mut callbacks = None;
+    let promise = Promise::new(&mut |resolve, reject| callbacks = Some((resolve, reject)));
+    if let Some((resolve, reject)) = callbacks {
+        let settled = crate::web::tasks::settled(&chosen);
+        // Owned by no client: it ends when the browser answers.
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = match settled.await {
+                Ok(_) => resolve.call0(&JsValue::NULL),
+                Err(e) => reject.call1(&JsValue::NULL, &sink_error(&e)),
+            };
+        });
+    }
+    promise
+}
+
+/// `setSinkId`'s refusal, with a peercall code.
+fn sink_error(error: &JsValue) -> JsValue {
+    let code = crate::call::MediaError::from_dom_name(&js::error_name(error));
+    js::error(code.code(), &js::error_message(error))
+}
+
 /// A client of one user on one transport: places calls and receives them.
 #[wasm_bindgen]
 pub struct CallClient {
@@ -52,6 +92,7 @@ impl CallClient {
             let mut state = driver.state();
             state.screen = options.screen;
             state.sounds = Sounds::new(options.sounds);
+            state.devices.voice = options.voice;
         }
         driver::start(&driver)?;
         Ok(CallClient { driver })

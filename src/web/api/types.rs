@@ -68,6 +68,8 @@ export interface CallClientOptions {
    * `HTMLMediaElement`, which peercall plays and pauses). Each start and stop is a `sound` event.
    * Default false: no sounds. */
   sounds?: boolean | CallSounds;
+  /** The microphone's voice processing for every call (default: the browser's, usually all on). */
+  voiceProcessing?: VoiceProcessingOptions;
 }
 
 /** What plays for each call sound: the generated tone (`true` or absent), nothing (`false`), or
@@ -114,6 +116,14 @@ export interface MediaState {
   /** This side records the call (`call.startRecording()`): show it to the user. */
   recording: boolean;
 }
+/** Voice processing asked for: each absent key leaves the current choice (or the browser's). */
+export interface VoiceProcessingOptions {
+  echoCancellation?: boolean; noiseSuppression?: boolean; autoGainControl?: boolean;
+}
+/** What the browser applies to the microphone (`null`: it does not say). */
+export interface VoiceProcessing {
+  echoCancellation: boolean | null; noiseSuppression: boolean | null; autoGainControl: boolean | null;
+}
 /** `call.startRecording(options)`. */
 export interface RecordingOptions {
   /** Record the peer's video too (default: when the peer sends video). */
@@ -152,6 +162,8 @@ export interface CallEvents {
   /** A ringing call's connection is up (with `preconnect`), no media flowing yet: accepting it
    * shows the picture at once. */
   preconnected: () => void;
+  /** The muted microphone picked up sound for about a second: show "You are muted". */
+  speakingWhileMuted: () => void;
   ended: (ended: Ended) => void;
   error: (error: PeercallError) => void;
   /** A message from the other side's `send()`, in order. */

@@ -81,7 +81,7 @@ navigator.mediaDevices.getUserMedia = async (constraints) => {
 
 const pkg = await import('/pkg/index.js');
 await pkg.default();
-const { CallClient, memoryUsage } = pkg;
+const { CallClient, memoryUsage, setAudioOutput } = pkg;
 
 // ----- helpers -------------------------------------------------------------------------------
 
@@ -1584,6 +1584,57 @@ const scenarios = {
     await waitFor(() => liveAudioContexts.size === 0, "every meter's AudioContext closed");
     checkReleased(second.bLog, 'bob');
     return { toldAfterMs: afterMs, bobHears, silentTold: told.bob.length };
+  },
+
+  // Voice processing and speaker choice: alice's client turns the microphone's processing off
+  // and the call's microphone reports it; a change mid-call resolves with what the browser
+  // applied, which the getter then shows; bad values are refused; the remote audio goes to a
+  // chosen output, an unknown output and an element without setSinkId are typed errors.
+  async voiceAndSpeaker() {
+    check(codeOf(() => new CallClient({ userId: 'x', transport: createHub().transport('x'), voiceProcessing: 3 })) === 'invalid-option', 'voiceProcessing must be an object');
+    const hub = createHub();
+    const off = { echoCancellation: false, noiseSuppression: false, autoGainControl: false };
+    const alice = client(hub, 'alice', { voiceProcessing: off });
+    const bob = client(hub, 'bob');
+    const { outgoing, incoming, aLog, bLog } = await connect(alice, bob, 'bob');
+    const atStart = outgoing.voiceProcessing;
+    check(JSON.stringify(atStart) === JSON.stringify(off), `alice's microphone opened with the processing off: ${JSON.stringify(atStart)}`);
+    const bobs = incoming.voiceProcessing;
+    check(bobs && Object.values(bobs).every((v) => typeof v === 'boolean' || v === null), `bob's settings: ${JSON.stringify(bobs)}`);
+    const applied = await outgoing.setVoiceProcessing({ echoCancellation: true });
+    check(JSON.stringify(applied) === JSON.stringify(outgoing.voiceProcessing), `resolves with what the getter shows: ${JSON.stringify(applied)}`);
+    const refused = [];
+    for (const bad of [{ echoCancellation: 'yes' }, undefined, 7]) {
+      refused.push(await outgoing.setVoiceProcessing(bad).then(() => 'resolved', (e) => e.code));
+    }
+    check(refused.every((c) => c === 'invalid-option'), `bad values: ${refused}`);
+    // Speaker choice.
+    const outputs = (await alice.listDevices()).filter((d) => d.kind === 'audiooutput');
+    const element = document.createElement('video');
+    element.muted = true;
+    element.srcObject = outgoing.remoteStream;
+    document.body.append(element);
+    const chosen = outputs.find((d) => d.deviceId && d.deviceId !== 'default');
+    let routed = null;
+    if (chosen) {
+      await setAudioOutput(element, chosen.deviceId);
+      routed = element.sinkId === chosen.deviceId;
+      check(routed, `the element plays on ${chosen.label}: sinkId ${element.sinkId}`);
+      await setAudioOutput(element, '');
+      check(element.sinkId === '', 'back to the default output');
+    }
+    const unknown = await setAudioOutput(element, 'no-such-output').then(() => 'resolved', (e) => e.code);
+    check(unknown === 'device-not-found', `an unknown output: ${unknown}`);
+    const noSink = await setAudioOutput({}, '').then(() => 'resolved', (e) => e.code);
+    check(noSink === 'unsupported', `no setSinkId: ${noSink}`);
+    element.srcObject = null;
+    element.remove();
+    outgoing.hangup();
+    await ended(outgoing, aLog);
+    await ended(incoming, bLog);
+    const late = await outgoing.setVoiceProcessing({ noiseSuppression: true }).then(() => 'resolved', (e) => e.code);
+    check(late === 'call-ended' || late === 'destroyed', `after the end: ${late}`);
+    return { atStart, changed: applied, bobs, outputs: outputs.map((d) => d.label), routed };
   },
 
   async messages() {
