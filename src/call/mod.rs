@@ -22,7 +22,9 @@
 //! - `rate_limit`: the per-sender invite rate limit;
 //! - `screening`: who may ring this client: the app's screening of new invites, do-not-disturb;
 //! - `data`: in-call messages and file transfers: queueing, limits, backpressure, cancels;
-//! - `config`: the settings and [`Config::validate`], the one place deciding their ranges.
+//! - `config`: the settings and [`Config::validate`], the one place deciding their ranges;
+//! - [`preflight`]: the pre-call check's decisions (candidate kinds, ICE server errors, the
+//!   network verdict), for `preflight()` in the browser.
 
 mod candidates;
 mod config;
@@ -34,6 +36,7 @@ mod ice;
 mod io;
 mod machine;
 mod negotiation;
+pub mod preflight;
 mod quality;
 mod rate_limit;
 mod ring;

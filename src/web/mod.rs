@@ -21,6 +21,7 @@ mod listener;
 mod media;
 mod options;
 mod peer;
+mod preflight;
 mod resources;
 mod screen;
 mod stats;
