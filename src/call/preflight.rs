@@ -88,8 +88,13 @@ impl Gathered {
 
 /// Whether an ICE server URL is a TURN one (`turn:` or `turns:`), not STUN.
 pub fn is_turn_url(url: &str) -> bool {
-    let scheme = url.split(':').next().unwrap_or("");
-    scheme.eq_ignore_ascii_case("turn") || scheme.eq_ignore_ascii_case("turns")
+    let url = url.as_bytes();
+    let scheme_end = if url.get(4).is_some_and(|b| b.eq_ignore_ascii_case(&b's')) {
+        5
+    } else {
+        4
+    };
+    url.len() > scheme_end && url[..4].eq_ignore_ascii_case(b"turn") && url[scheme_end] == b':'
 }
 
 /// The code of a TURN server's refusal of the credentials.
@@ -100,9 +105,9 @@ pub const TURN_UNREACHABLE: &str = "turn-unreachable";
 pub const STUN_UNREACHABLE: &str = "stun-unreachable";
 /// The code of any other error an ICE server answered with.
 pub const ICE_SERVER_ERROR: &str = "ice-server-error";
-/// TURN is configured, no relay candidate came, and the browser said not why (Firefox fires no
-/// `icecandidateerror`).
-pub const NO_RELAY: &str = "no-relay";
+/// TURN is configured, no relay candidate came, and the TURN server answered with an error
+/// other than a refused password (a full quota, a forbidden address, ...).
+pub const TURN_REFUSED: &str = "turn-refused";
 /// A relay candidate came but no connection was made through it.
 pub const RELAY_FAILED: &str = "relay-failed";
 /// No candidate pair connected at all.
@@ -197,34 +202,28 @@ pub fn verdict(turn: bool, main: &Round, relay: Option<&Round>) -> Option<&'stat
         let relay = relay.unwrap_or(main);
         let gathered = main.gathered.union(relay.gathered);
         if !gathered.relay {
-            let codes = || {
-                main.errors
-                    .iter()
-                    .chain(&relay.errors)
-                    .map(ServerError::code)
-            };
-            for wanted in [TURN_AUTH_FAILED, TURN_UNREACHABLE] {
-                if codes().any(|code| code == wanted) {
-                    return Some(wanted);
-                }
+            let mut codes = main
+                .errors
+                .iter()
+                .chain(&relay.errors)
+                .filter(|e| is_turn_url(&e.url));
+            let refused = codes.clone().any(|e| e.code() == ICE_SERVER_ERROR);
+            if codes.any(|e| e.code() == TURN_AUTH_FAILED) {
+                return Some(TURN_AUTH_FAILED);
             }
-            return Some(NO_RELAY);
+            // No allocation and no refusal: the server did not answer (the browser's 701, or,
+            // as both browsers do for a stopped server within seconds, nothing at all).
+            return Some(if refused {
+                TURN_REFUSED
+            } else {
+                TURN_UNREACHABLE
+            });
         }
         if !relay.connected {
             return Some(RELAY_FAILED);
         }
     }
     (!main.connected).then_some(NO_PATH)
-}
-
-/// The mean of the squared samples (the square of their RMS): one reading of the microphone's
-/// level, whose square root (at most 1 for samples in -1..1) the report gives.
-pub fn mean_square(samples: &[f32]) -> f64 {
-    if samples.is_empty() {
-        return 0.0;
-    }
-    let sum: f64 = samples.iter().map(|&s| f64::from(s) * f64::from(s)).sum();
-    sum / samples.len() as f64
 }
 
 /// Bounds of the options, in milliseconds: how long the network check may take, and how long
@@ -366,14 +365,6 @@ mod tests {
     }
 
     #[test]
-    fn the_level_is_the_mean_square() {
-        assert_eq!(mean_square(&[]), 0.0);
-        assert_eq!(mean_square(&[0.0; 8]), 0.0);
-        assert_eq!(mean_square(&[0.5, -0.5, 0.5, -0.5]), 0.25);
-        assert_eq!(mean_square(&[1.0, -1.0]), 1.0);
-    }
-
-    #[test]
     fn rtt_prefers_the_latest_measure() {
         assert_eq!(pair_rtt_ms(Some(0.012), Some(1.0), Some(10.0)), Some(12.0));
         assert_eq!(pair_rtt_ms(None, Some(0.05), Some(10.0)), Some(5.0));
@@ -439,14 +430,23 @@ mod tests {
             verdict(true, &round(true, false, true, &[]), Some(&silent)),
             Some(TURN_UNREACHABLE)
         );
-        // A browser that says nothing (Firefox).
+        // A stopped server: neither browser says anything within seconds.
+        let quiet = round(false, false, false, &[]);
         assert_eq!(
-            verdict(
-                true,
-                &round(true, false, true, &[]),
-                Some(&round(false, false, false, &[]))
-            ),
-            Some(NO_RELAY)
+            verdict(true, &round(true, false, true, &[]), Some(&quiet)),
+            Some(TURN_UNREACHABLE)
+        );
+        // A server that answered with another error.
+        let full = round(false, false, false, &[("turn:a", 486)]);
+        assert_eq!(
+            verdict(true, &round(true, false, true, &[]), Some(&full)),
+            Some(TURN_REFUSED)
+        );
+        // A STUN server's silence says nothing about the TURN server's.
+        let stun = round(false, false, false, &[("stun:b", 701), ("turn:a", 401)]);
+        assert_eq!(
+            verdict(true, &round(true, false, true, &[]), Some(&stun)),
+            Some(TURN_AUTH_FAILED)
         );
         // An error from one address while another got its allocation is no failure.
         let partly = round(false, true, true, &[("turn:a", 701)]);

@@ -157,46 +157,6 @@ extern "C" {
     /// `track.getSettings()`: the camera's `width` and `height` as opened.
     #[wasm_bindgen(method, js_name = getSettings)]
     pub fn get_settings(this: &TrackMethods) -> JsValue;
-
-    /// An `AudioContext`, bound by hand: only what the pre-call check's level meter uses
-    /// (web-sys's Web Audio features bind far more than it needs).
-    #[wasm_bindgen(js_name = AudioContext)]
-    pub type AudioContext;
-
-    /// `new AudioContext()`.
-    #[wasm_bindgen(constructor, js_class = AudioContext, catch)]
-    pub fn new_audio_context() -> Result<AudioContext, JsValue>;
-
-    /// `context.createMediaStreamSource(stream)`.
-    #[wasm_bindgen(method, js_name = createMediaStreamSource, catch)]
-    pub fn create_media_stream_source(
-        this: &AudioContext,
-        stream: &web_sys::MediaStream,
-    ) -> Result<AudioNode, JsValue>;
-
-    /// `context.createAnalyser()`.
-    #[wasm_bindgen(method, js_name = createAnalyser, catch)]
-    pub fn create_analyser(this: &AudioContext) -> Result<AudioNode, JsValue>;
-
-    /// `context.resume()`.
-    #[wasm_bindgen(method)]
-    pub fn resume(this: &AudioContext) -> js_sys::Promise;
-
-    /// `context.close()`.
-    #[wasm_bindgen(method)]
-    pub fn close(this: &AudioContext) -> js_sys::Promise;
-
-    /// An `AudioNode` (a source or an `AnalyserNode`), bound by hand.
-    #[wasm_bindgen(js_name = AudioNode)]
-    pub type AudioNode;
-
-    /// `node.connect(destination)`.
-    #[wasm_bindgen(method, catch)]
-    pub fn connect(this: &AudioNode, destination: &AudioNode) -> Result<JsValue, JsValue>;
-
-    /// `analyser.getFloatTimeDomainData(samples)`: the latest `samples.length` samples.
-    #[wasm_bindgen(method, js_name = getFloatTimeDomainData)]
-    pub fn get_float_time_domain_data(this: &AudioNode, samples: &js_sys::Float32Array);
 }
 
 /// The methods web-sys lacks, on web-sys's `RtcPeerConnection`.

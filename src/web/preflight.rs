@@ -1,16 +1,20 @@
-//! `preflight()`: the pre-call check. Opens the microphone (and listens to its level) and the
-//! camera, then stops them; makes a media path through the app's ICE servers with a loopback
-//! pair of peer connections inside the page, then closes it. Everything it opens is owned here
-//! and released by `Drop` whichever way the check ends; the decisions (candidate kinds, what a
-//! server's error means, the verdict) are `call::preflight`'s.
+//! `preflight()`: the pre-call check. Opens the microphone and the camera; makes a media path
+//! through the app's ICE servers with a loopback pair of peer connections inside the page,
+//! sending the microphone over it to read its level; then stops and closes everything.
+//! Everything it opens is owned here and released by `Drop` whichever way the check ends; the
+//! decisions (candidate kinds, what a server's error means, the verdict) are `call::preflight`'s.
 //!
-//! With a TURN server configured and the default `iceTransportPolicy`, two loopback rounds run
+//! With a TURN server configured and the default `iceTransportPolicy`, two loopback pairs run
 //! at once: one with the app's policy (host and server-reflexive candidates, the path a call
 //! would take first) and one with `'relay'` only, so that a connection through TURN is made and
 //! its round-trip time measured even where a direct path exists.
+//!
+//! The level comes from `getStats()`'s `audioLevel`, not Web Audio: an `AudioContext` needs a
+//! user gesture under the autoplay policy and an audio output to run (headless Firefox has none),
+//! and the stats need neither. Chromium gives it on the sender's `media-source`, Firefox on the
+//! receiver's `inbound-rtp` (Chromium computes that one only for audio that is played).
 
 use crate::prelude::*;
-use alloc::boxed::Box;
 use alloc::rc::Rc;
 use core::cell::RefCell;
 use core::future::Future;
@@ -24,42 +28,42 @@ use web_sys::{
     RtcPeerConnectionIceEvent, RtcSessionDescriptionInit,
 };
 
-use super::bindings::{self, AudioContext, AudioNode, DataChannel, PeerConnectionExt as _};
+use super::bindings::{self, DataChannel, PeerConnectionExt as _};
+use super::js;
 use super::listener::EventListener;
+use super::media::{self, Opened};
 use super::options::PreflightOptions;
 use super::tasks::settled;
-use super::timer::{sleep, Sleep, Timeout};
-use super::{js, media};
+use super::timer::{sleep, Timeout};
 use crate::call::preflight::{self as rules, CandidateType, Gathered, Round, ServerError};
 use crate::call::{DeviceKind, MediaError};
 
 /// Runs the check with the app's options (read already): the report `preflight()` resolves with.
 pub async fn check(options: PreflightOptions) -> Result<Object, JsValue> {
-    // Both rounds' connections are made first: a configuration the browser refuses (a
-    // malformed URL) is a bad option, not a failed network.
-    let main = Pair::new(&options.rtc_config)?;
-    let relay = match options.turn && !options.relay_only {
-        true => Some(Pair::new(&relay_config(&options.rtc_config))?),
-        false => None,
-    };
-    let timeout_ms = options.timeout_ms;
-    let network = join(main.run(timeout_ms), async move {
-        match relay {
-            Some(pair) => Some(pair.run(timeout_ms).await),
-            None => None,
-        }
-    });
-    let devices = join(
-        check_microphone(options.microphone, options.listen_ms),
-        check_camera(options.camera),
-    );
-    let ((microphone, camera), (main, relay)) = join(devices, network).await;
-    let relay_round = match (&relay, options.relay_only) {
-        (Some(relay), _) => Some(relay),
-        (None, true) => Some(&main),
-        (None, false) => None,
-    };
-    let network = network_report(options.turn, &main, relay.as_ref(), relay_round);
+    // The connections are made first: a configuration the browser refuses (a malformed URL)
+    // is a bad option, not a failed network, and no device has been opened for it.
+    let two_rounds = options.turn && !options.relay_only;
+    let relay = two_rounds.then(|| relay_config(&options.rtc_config));
+    let mut loopback = Loopback::new(&options.rtc_config, relay.as_ref())?;
+    let (microphone, track) = open_microphone(options.microphone).await;
+    let camera = check_camera(options.camera).await;
+    let listened = track
+        .as_ref()
+        .and_then(Opened::get)
+        .filter(|_| options.listen_ms > 0);
+    if let Some(track) = listened {
+        loopback.send(track);
+    }
+    let listen_ms = listened.map(|_| options.listen_ms);
+    let (rounds, level) = loopback.run(options.timeout_ms, listen_ms).await;
+    drop(track); // stops it
+    if microphone.is_object() {
+        js::set(microphone.unchecked_ref(), "level", number_or_null(level));
+    }
+    let main = &rounds[0];
+    let relay = rounds.get(1);
+    let relay_round = relay.or(options.relay_only.then_some(main));
+    let network = network_report(options.turn, main, relay, relay_round);
     let ok = [&microphone, &camera, &network]
         .iter()
         .all(|part| part.is_null() || js::get(part, "ok").as_bool() == Some(true));
@@ -116,12 +120,13 @@ fn network_report(
         "relayRttMs",
         number_or_null(relay_round.and_then(|r| r.rtt_ms)),
     );
+    // Each pair reports a server's error once; both pairs use the same servers.
+    let mut all_errors = main.errors.clone();
+    for error in relay.iter().flat_map(|r| &r.errors) {
+        rules::note_error(&mut all_errors, error.clone());
+    }
     let errors = Array::new();
-    for error in main
-        .errors
-        .iter()
-        .chain(relay.into_iter().flat_map(|r| &r.errors))
-    {
+    for error in &all_errors {
         let entry = js::object();
         js::set(&entry, "url", error.url.as_str());
         js::set(&entry, "code", error.code());
@@ -154,23 +159,20 @@ fn device_opened(track: &MediaStreamTrack) -> Object {
     report
 }
 
-/// Opens the microphone, listens to it for `listen_ms`, stops it.
-async fn check_microphone(device: Option<Option<String>>, listen_ms: u32) -> JsValue {
+/// Opens the microphone: its report, and the track if it opened.
+async fn open_microphone(
+    device: Option<Option<String>>,
+) -> (JsValue, Option<Opened<MediaStreamTrack>>) {
     let Some(device) = device else {
-        return JsValue::NULL;
+        return (JsValue::NULL, None);
     };
-    let track = match media::open_track(DeviceKind::Microphone, device.as_deref()).await {
-        Ok(track) => track,
-        Err(error) => return device_failure(&error).into(),
-    };
-    let Some(live) = track.get() else {
-        return JsValue::NULL;
-    };
-    let report = device_opened(live);
-    let level = listen(live, listen_ms).await;
-    js::set(&report, "level", number_or_null(level));
-    drop(track); // stops it
-    report.into()
+    match media::open_track(DeviceKind::Microphone, device.as_deref()).await {
+        Ok(track) => match track.get() {
+            Some(live) => (device_opened(live).into(), Some(track)),
+            None => (JsValue::NULL, None),
+        },
+        Err(error) => (device_failure(&error).into(), None),
+    }
 }
 
 /// Opens the camera, reads the size it opened at, stops it.
@@ -194,113 +196,72 @@ async fn check_camera(device: Option<Option<String>>) -> JsValue {
     report.into()
 }
 
-/// Samples per reading of the level (the analyser's window: 43 ms at 48 kHz).
-const WINDOW: u32 = 2048;
-/// Milliseconds between readings.
-const READ_EVERY_MS: u32 = 50;
+/// Milliseconds between readings of the microphone's level.
+const READ_EVERY_MS: u32 = 100;
 
-/// The loudest RMS of the track over `listen_ms` (0 to 1), or `None` when the page may not run
-/// audio (no user gesture yet, under the autoplay policy) or `listen_ms` is 0.
-async fn listen(track: &MediaStreamTrack, listen_ms: u32) -> Option<f64> {
-    if listen_ms == 0 {
-        return None;
-    }
-    let stream = MediaStream::new_with_tracks(&Array::of1(track)).ok()?;
-    let meter = Meter::new(&stream)?;
-    // `resume()` stays pending without a user gesture where the policy wants one.
-    within(1000, settled(&meter.context.resume())).await;
-    if js::get(&meter.context, "state").as_string().as_deref() != Some("running") {
-        meter.close().await;
-        return None;
-    }
-    let samples = js_sys::Float32Array::new_with_length(WINDOW);
-    let mut buffer = vec![0f32; WINDOW as usize];
-    let end = js::now_ms() + u64::from(listen_ms);
-    let mut loudest = 0f64;
-    loop {
-        meter.analyser.get_float_time_domain_data(&samples);
-        samples.copy_to(&mut buffer);
-        loudest = loudest.max(rules::mean_square(&buffer));
-        if js::now_ms() >= end {
-            break;
-        }
-        sleep(READ_EVERY_MS).await;
-    }
-    meter.close().await;
-    Some(js_sys::Math::sqrt(loudest).min(1.0))
+/// The loudest `audioLevel` in a connection's stats (0 to 1, 1 being full scale), if any.
+async fn audio_level(pc: &RtcPeerConnection) -> Option<f64> {
+    let report = settled(&pc.get_stats()).await.ok()?;
+    let mut loudest: Option<f64> = None;
+    report
+        .unchecked_ref::<js_sys::Map>()
+        .for_each(&mut |stat, _| {
+            if let Some(level) = js::get(&stat, "audioLevel").as_f64() {
+                loudest = Some(loudest.map_or(level, |l| l.max(level)));
+            }
+        });
+    loudest
 }
 
-/// An `AudioContext` with the track's source feeding an analyser (not the speakers); the
-/// context is closed when this is dropped, if [`Meter::close`] did not.
-struct Meter {
-    context: AudioContext,
-    analyser: AudioNode,
-    closed: bool,
-}
-
-impl Meter {
-    fn new(stream: &MediaStream) -> Option<Meter> {
-        let context = AudioContext::new_audio_context().ok()?;
-        let mut meter = Meter {
-            analyser: JsValue::UNDEFINED.unchecked_into(),
-            context,
-            closed: false,
-        };
-        let source = meter.context.create_media_stream_source(stream).ok()?;
-        meter.analyser = meter.context.create_analyser().ok()?;
-        bindings::reflect_set(&meter.analyser, "fftSize", &WINDOW.into());
-        source.connect(&meter.analyser).ok()?;
-        Some(meter)
-    }
-
-    /// Closes the context and waits until it is.
-    async fn close(mut self) {
-        self.closed = true;
-        let _ = settled(&self.context.close()).await;
-    }
-}
-
-impl Drop for Meter {
-    fn drop(&mut self) {
-        if !self.closed {
-            // Not awaited: a late rejection lands on the callbacks `settled` leaves to JS.
-            drop(settled(&self.context.close()));
-        }
-    }
-}
-
-/// What the listeners of one loopback pair saw, for the round that waits on it.
+/// What the listeners of the loopback connections saw, for the loop that waits on them.
+/// Connections `2n` and `2n + 1` are pair `n`.
 #[derive(Default)]
 struct Probe {
-    /// Bumped by every event, so that the waiting round looks again.
+    /// Bumped by every event, so that the waiting loop looks again.
     changes: u32,
     waker: Option<Waker>,
-    /// Candidates of each connection not yet given to the other.
-    pending: [Vec<RtcIceCandidate>; 2],
-    /// Each connection's gathering is over.
-    complete: [bool; 2],
-    /// Candidates given to the other side so far.
-    sent: u32,
-    gathered: Gathered,
-    errors: Vec<ServerError>,
-    /// The data channel opened: ICE and DTLS are done.
-    open: bool,
-    /// ICE failed on either connection.
-    failed: bool,
+    /// Per connection: its candidates not yet given to its partner.
+    pending: Vec<Vec<RtcIceCandidate>>,
+    /// Per connection: its gathering is over.
+    complete: Vec<bool>,
+    /// Per pair: candidates given across so far.
+    sent: Vec<u32>,
+    gathered: Vec<Gathered>,
+    errors: Vec<Vec<ServerError>>,
+    /// Per pair: the data channel opened (ICE and DTLS are done).
+    open: Vec<bool>,
+    /// Per pair: ICE failed on either side.
+    failed: Vec<bool>,
     timed_out: bool,
 }
 
 impl Probe {
-    /// Nothing more will happen that the round waits for.
+    fn new(pairs: usize) -> Probe {
+        Probe {
+            pending: (0..2 * pairs).map(|_| Vec::new()).collect(),
+            complete: vec![false; 2 * pairs],
+            sent: vec![0; pairs],
+            gathered: vec![Gathered::default(); pairs],
+            errors: (0..pairs).map(|_| Vec::new()).collect(),
+            open: vec![false; pairs],
+            failed: vec![false; pairs],
+            ..Probe::default()
+        }
+    }
+
+    /// Nothing more will happen that the check waits for.
     fn settled(&self) -> bool {
-        let gathered = self.complete[0] && self.complete[1];
-        self.timed_out || (gathered && (self.open || self.failed || self.sent == 0))
+        self.timed_out
+            || (0..self.open.len()).all(|pair| {
+                let gathered = self.complete[2 * pair] && self.complete[2 * pair + 1];
+                gathered && (self.open[pair] || self.failed[pair] || self.sent[pair] == 0)
+            })
     }
 }
 
 type SharedProbe = Rc<RefCell<Probe>>;
 
-/// Changes the probe and wakes the round. Listeners and timers run between the round's polls,
+/// Changes the probe and wakes the loop. Listeners and timers run between the loop's polls,
 /// never inside one, so the borrow always succeeds.
 fn touch(probe: &SharedProbe, change: impl FnOnce(&mut Probe)) {
     let waker = match probe.try_borrow_mut() {
@@ -316,12 +277,13 @@ fn touch(probe: &SharedProbe, change: impl FnOnce(&mut Probe)) {
     }
 }
 
-/// Two peer connections of one configuration connected to each other inside the page, with a
-/// data channel between them; both are closed when this is dropped.
-struct Pair {
-    pcs: [RtcPeerConnection; 2],
+/// Pairs of peer connections, each pair connected to itself inside the page with a data
+/// channel: the app's configuration, and with TURN a relay-only one. All are closed when this
+/// is dropped.
+struct Loopback {
+    pcs: Vec<RtcPeerConnection>,
     probe: SharedProbe,
-    _channel: Option<DataChannel>,
+    _channels: Vec<DataChannel>,
     _listeners: Vec<EventListener>,
 }
 
@@ -336,32 +298,43 @@ fn new_pc(config: &Object) -> Result<RtcPeerConnection, JsValue> {
     )
 }
 
-impl Pair {
-    fn new(config: &Object) -> Result<Pair, JsValue> {
-        let first = new_pc(config)?;
-        let second = new_pc(config).inspect_err(|_| first.close())?;
-        let probe = SharedProbe::default();
-        let pcs = [first, second];
-        let mut listeners = Vec::new();
-        for (side, pc) in pcs.iter().enumerate() {
+impl Loopback {
+    fn new(config: &Object, relay: Option<&Object>) -> Result<Loopback, JsValue> {
+        let configs: Vec<&Object> = [Some(config), relay].into_iter().flatten().collect();
+        let mut loopback = Loopback {
+            pcs: Vec::new(),
+            probe: Rc::new(RefCell::new(Probe::new(configs.len()))),
+            _channels: Vec::new(),
+            _listeners: Vec::new(),
+        };
+        for config in configs {
+            // Pushed one by one: if the second fails, `Drop` closes the first.
+            loopback.pcs.push(new_pc(config)?);
+            loopback.pcs.push(new_pc(config)?);
+        }
+        for (index, pc) in loopback.pcs.iter().enumerate() {
+            let pair = index / 2;
             let target: &web_sys::EventTarget = pc.as_ref();
+            let probe = &loopback.probe;
             let on_candidate = probe.clone();
-            listeners.push(EventListener::new(target, "icecandidate", move |event| {
-                let Ok(event) = event.dyn_into::<RtcPeerConnectionIceEvent>() else {
-                    return;
-                };
-                touch(&on_candidate, |probe| match event.candidate() {
-                    // An empty candidate marks one m-line's end (Firefox).
-                    Some(candidate) if candidate.candidate().is_empty() => {}
-                    Some(candidate) => {
-                        probe.gathered.note_line(&candidate.candidate());
-                        probe.pending[side].push(candidate);
-                    }
-                    None => probe.complete[side] = true,
-                });
-            }));
+            loopback
+                ._listeners
+                .push(EventListener::new(target, "icecandidate", move |event| {
+                    let Ok(event) = event.dyn_into::<RtcPeerConnectionIceEvent>() else {
+                        return;
+                    };
+                    touch(&on_candidate, |probe| match event.candidate() {
+                        // An empty candidate marks one m-line's end (Firefox).
+                        Some(candidate) if candidate.candidate().is_empty() => {}
+                        Some(candidate) => {
+                            probe.gathered[pair].note_line(&candidate.candidate());
+                            probe.pending[index].push(candidate);
+                        }
+                        None => probe.complete[index] = true,
+                    });
+                }));
             let on_error = probe.clone();
-            listeners.push(EventListener::new(
+            loopback._listeners.push(EventListener::new(
                 target,
                 "icecandidateerror",
                 move |event| {
@@ -371,13 +344,13 @@ impl Pair {
                         text: js::get(&event, "errorText").as_string().unwrap_or_default(),
                     };
                     touch(&on_error, |probe| {
-                        rules::note_error(&mut probe.errors, error)
+                        rules::note_error(&mut probe.errors[pair], error)
                     });
                 },
             ));
             let on_state = probe.clone();
             let watched = pc.clone();
-            listeners.push(EventListener::new(
+            loopback._listeners.push(EventListener::new(
                 target,
                 "iceconnectionstatechange",
                 move |_| {
@@ -386,88 +359,132 @@ impl Pair {
                         .as_deref()
                         == Some("failed")
                     {
-                        touch(&on_state, |probe| probe.failed = true);
+                        touch(&on_state, |probe| probe.failed[pair] = true);
                     }
                 },
             ));
+            if index % 2 == 0 {
+                if let Ok(channel) = pc.create_data_channel("preflight", &JsValue::UNDEFINED) {
+                    let on_open = probe.clone();
+                    loopback
+                        ._listeners
+                        .push(EventListener::new(&channel, "open", move |_| {
+                            touch(&on_open, |probe| probe.open[pair] = true);
+                        }));
+                    loopback._channels.push(channel);
+                }
+            }
         }
-        let channel = pcs[0]
-            .create_data_channel("preflight", &JsValue::UNDEFINED)
-            .ok();
-        if let Some(channel) = &channel {
-            let on_open = probe.clone();
-            listeners.push(EventListener::new(channel, "open", move |_| {
-                touch(&on_open, |probe| probe.open = true);
-            }));
-        }
-        Ok(Pair {
-            pcs,
-            probe,
-            _channel: channel,
-            _listeners: listeners,
-        })
+        Ok(loopback)
     }
 
-    /// Offer from the first to the second, answer back.
-    async fn negotiate(&self) -> Result<(), JsValue> {
-        let [first, second] = &self.pcs;
-        settled(&first.set_local_description_auto()).await?;
-        settled(&second.set_remote_description(local_description(first)?.unchecked_ref())).await?;
-        settled(&second.set_local_description_auto()).await?;
-        settled(&first.set_remote_description(local_description(second)?.unchecked_ref())).await?;
-        Ok(())
+    /// Offer from one side of each pair to the other, answer back; `false` if the browser
+    /// refused a step.
+    async fn negotiate(&self) -> bool {
+        for pair in self.pcs.chunks(2) {
+            let [first, second] = pair else {
+                return false;
+            };
+            let done = async {
+                settled(&first.set_local_description_auto()).await?;
+                settled(&second.set_remote_description(&local_description(first)?)).await?;
+                settled(&second.set_local_description_auto()).await?;
+                settled(&first.set_remote_description(&local_description(second)?)).await
+            };
+            if done.await.is_err() {
+                return false;
+            }
+        }
+        true
     }
 
-    /// Connects the pair, for at most `timeout_ms`, and says what it found. Closes the pair.
-    async fn run(self, timeout_ms: u32) -> Round {
+    /// Sends `track` from the first connection of the app's pair to the second, for its level.
+    fn send(&mut self, track: &MediaStreamTrack) {
+        if let Ok(stream) = MediaStream::new_with_tracks(&Array::of1(track)) {
+            self.pcs[0].add_track_0(track, &stream);
+        }
+    }
+
+    /// Connects every pair, for at most `timeout_ms`, and says what each found (the app's
+    /// configuration first); with `listen_ms`, then reads the level of the track sent on the
+    /// app's pair for that long. Closes them all.
+    async fn run(self, timeout_ms: u32, listen_ms: Option<u32>) -> (Vec<Round>, Option<f64>) {
         let probe = self.probe.clone();
         let _deadline = Timeout::new(timeout_ms, move || touch(&probe, |p| p.timed_out = true));
-        if self.negotiate().await.is_ok() {
+        if self.negotiate().await {
             loop {
-                self.forward_candidates();
+                self.forward_candidates().await;
                 if self.probe.borrow().settled() {
                     break;
                 }
                 Changed::new(&self.probe).await;
             }
         }
-        let (connected, gathered, errors) = {
-            let mut probe = self.probe.borrow_mut();
-            (
-                probe.open,
-                probe.gathered,
-                core::mem::take(&mut probe.errors),
-            )
-        };
-        let (path, rtt_ms) = match connected {
-            true => selected_pair(&self.pcs[0]).await,
-            false => (None, None),
-        };
-        Round {
-            gathered,
-            connected,
-            path,
-            rtt_ms,
-            errors,
+        let mut rounds = Vec::new();
+        for pair in 0..self.pcs.len() / 2 {
+            let (connected, gathered, errors) = {
+                let mut probe = self.probe.borrow_mut();
+                let errors = core::mem::take(&mut probe.errors[pair]);
+                (probe.open[pair], probe.gathered[pair], errors)
+            };
+            let (path, rtt_ms) = match connected {
+                true => selected_pair(&self.pcs[2 * pair]).await,
+                false => (None, None),
+            };
+            rounds.push(Round {
+                gathered,
+                connected,
+                path,
+                rtt_ms,
+                errors,
+            });
         }
+        let level = match (listen_ms, rounds[0].connected) {
+            (Some(ms), true) => self.level(ms).await,
+            _ => None,
+        };
+        (rounds, level)
     }
 
-    /// Gives each connection's new candidates to the other (both descriptions are set).
-    fn forward_candidates(&self) {
-        for side in 0..2 {
-            let candidates = core::mem::take(&mut self.probe.borrow_mut().pending[side]);
-            self.probe.borrow_mut().sent += candidates.len() as u32;
+    /// The loudest level of the sent track over `listen_ms`, at either end of the app's pair.
+    async fn level(&self, listen_ms: u32) -> Option<f64> {
+        let end = js::now_ms() + u64::from(listen_ms);
+        let mut loudest: Option<f64> = None;
+        loop {
+            for pc in &self.pcs[..2] {
+                if let Some(level) = audio_level(pc).await {
+                    loudest = Some(loudest.map_or(level, |l| l.max(level)));
+                }
+            }
+            if js::now_ms() >= end {
+                break;
+            }
+            sleep(READ_EVERY_MS).await;
+        }
+        loudest.map(|level| level.clamp(0.0, 1.0))
+    }
+
+    /// Gives each connection's new candidates to its partner (both descriptions are set).
+    async fn forward_candidates(&self) {
+        for index in 0..self.pcs.len() {
+            let candidates = {
+                let mut probe = self.probe.borrow_mut();
+                let candidates = core::mem::take(&mut probe.pending[index]);
+                probe.sent[index / 2] += candidates.len() as u32;
+                candidates
+            };
+            let partner = &self.pcs[index ^ 1];
             for candidate in candidates {
-                let other = &self.pcs[1 - side];
-                let added = other.add_ice_candidate_with_opt_rtc_ice_candidate(Some(&candidate));
-                // Not awaited: one the browser refuses is one path fewer, reported as such.
-                drop(settled(&added));
+                let added = partner.add_ice_candidate_with_opt_rtc_ice_candidate(Some(&candidate));
+                // One the browser refuses is one path fewer, reported as such. Awaited, so
+                // that the promise's callbacks are freed now rather than by the collector.
+                let _ = settled(&added).await;
             }
         }
     }
 }
 
-impl Drop for Pair {
+impl Drop for Loopback {
     fn drop(&mut self) {
         for pc in &self.pcs {
             pc.close();
@@ -556,88 +573,5 @@ impl Future for Changed<'_> {
         }
         probe.waker = Some(cx.waker().clone());
         Poll::Pending
-    }
-}
-
-/// Both futures, run at once; ready with both outputs.
-fn join<A: Future, B: Future>(a: A, b: B) -> Join<A, B>
-where
-    A::Output: Unpin,
-    B::Output: Unpin,
-{
-    Join {
-        a: Some(Box::pin(a)),
-        b: Some(Box::pin(b)),
-        a_out: None,
-        b_out: None,
-    }
-}
-
-/// The future [`join`] returns.
-struct Join<A: Future, B: Future> {
-    a: Option<Pin<Box<A>>>,
-    b: Option<Pin<Box<B>>>,
-    a_out: Option<A::Output>,
-    b_out: Option<B::Output>,
-}
-
-impl<A: Future, B: Future> Future for Join<A, B>
-where
-    A::Output: Unpin,
-    B::Output: Unpin,
-{
-    type Output = (A::Output, B::Output);
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        if let Some(a) = this.a.as_mut() {
-            if let Poll::Ready(out) = a.as_mut().poll(cx) {
-                this.a_out = Some(out);
-                this.a = None;
-            }
-        }
-        if let Some(b) = this.b.as_mut() {
-            if let Poll::Ready(out) = b.as_mut().poll(cx) {
-                this.b_out = Some(out);
-                this.b = None;
-            }
-        }
-        match (this.a_out.take(), this.b_out.take()) {
-            (Some(a), Some(b)) => Poll::Ready((a, b)),
-            (a, b) => {
-                this.a_out = a;
-                this.b_out = b;
-                Poll::Pending
-            }
-        }
-    }
-}
-
-/// `future`'s output, or `None` if `ms` pass first (the future is dropped then).
-async fn within<F: Future>(ms: u32, future: F) -> Option<F::Output> {
-    Within {
-        future: Box::pin(future),
-        timer: sleep(ms),
-    }
-    .await
-}
-
-struct Within<F: Future> {
-    future: Pin<Box<F>>,
-    timer: Sleep,
-}
-
-impl<F: Future> Future for Within<F> {
-    type Output = Option<F::Output>;
-
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let this = self.get_mut();
-        if let Poll::Ready(out) = this.future.as_mut().poll(cx) {
-            return Poll::Ready(Some(out));
-        }
-        match Pin::new(&mut this.timer).poll(cx) {
-            Poll::Ready(()) => Poll::Ready(None),
-            Poll::Pending => Poll::Pending,
-        }
     }
 }

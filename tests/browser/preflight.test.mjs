@@ -2,7 +2,7 @@
 // and a real TURN server (coturn on 127.0.0.1): up (a relay candidate, a connection through it
 // and its round-trip time), with a wrong password, and stopped; with no ICE server (host only);
 // a denied camera and a missing microphone; bad options. After every check, nothing is left
-// open: no live RTCPeerConnection, every track stopped, every AudioContext closed.
+// open: no live RTCPeerConnection, every track stopped.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -40,7 +40,6 @@ const networkOnly = (extra) => ({ audio: false, video: false, timeoutMs: 4000, .
 function assertReleased(result, when) {
   assert.equal(result.livePeerConnections, 0, `${when}: no live RTCPeerConnection (${JSON.stringify(result)})`);
   assert.equal(result.liveTracks, 0, `${when}: every track stopped (${JSON.stringify(result.tracksOpened)})`);
-  assert.ok(result.audioContexts.every((state) => state === 'closed'), `${when}: every AudioContext closed (${result.audioContexts})`);
 }
 
 for (const name of BROWSERS) {
@@ -81,7 +80,6 @@ for (const name of BROWSERS) {
       assert.deepEqual(network.errors, []);
       assert.equal(result.peerConnectionsMade, 2, 'one loopback pair');
       assert.deepEqual(result.tracksOpened.sort(), ['audio', 'video']);
-      assert.equal(result.audioContexts.length, 1);
       assertReleased(result, 'no ICE server');
       console.log(`${name}: level ${report.microphone.level.toFixed(3)}, camera ${report.camera.width}x${report.camera.height}, host rtt ${network.rttMs} ms, ${result.ms} ms in all`);
     });
@@ -125,12 +123,9 @@ for (const name of BROWSERS) {
       assert.equal(network.connected, true, 'the host path is not the TURN server\'s');
       assert.equal(network.ok, false);
       assert.equal(result.report.ok, false);
-      if (name === 'chromium') {
-        assert.equal(network.code, 'turn-auth-failed', show(result));
-        assert.ok(network.errors.some((e) => e.errorCode === 401 && e.code === 'turn-auth-failed'), show(result));
-      } else {
-        assert.ok(['turn-auth-failed', 'no-relay'].includes(network.code), show(result));
-      }
+      // Both browsers fire icecandidateerror with the server's 401.
+      assert.equal(network.code, 'turn-auth-failed', show(result));
+      assert.ok(network.errors.some((e) => e.errorCode === 401 && e.code === 'turn-auth-failed' && e.url.startsWith(`turn:127.0.0.1:${turnPort}`)), show(result));
       assertReleased(result, 'wrong password');
       console.log(`${name} wrong password: ${show(result)} in ${result.ms} ms`);
     });
@@ -145,12 +140,9 @@ for (const name of BROWSERS) {
         assert.equal(network.relayConnected, false);
         assert.equal(network.connected, true);
         assert.equal(network.ok, false);
-        if (name === 'chromium') {
-          assert.equal(network.code, 'turn-unreachable', show(result));
-          assert.ok(network.errors.some((e) => e.errorCode === 701 && e.code === 'turn-unreachable'), show(result));
-        } else {
-          assert.ok(['turn-unreachable', 'no-relay'].includes(network.code), show(result));
-        }
+        // No answer: neither browser fires its 701 within seconds; the silence is the verdict.
+        assert.equal(network.code, 'turn-unreachable', show(result));
+        assert.ok(network.errors.every((e) => e.code === 'turn-unreachable'), show(result));
         assert.ok(result.ms < 3000 + 1500, `bounded by timeoutMs: ${result.ms} ms`);
         assertReleased(result, 'coturn stopped');
         console.log(`${name} coturn stopped: ${show(result)} in ${result.ms} ms`);
@@ -158,7 +150,7 @@ for (const name of BROWSERS) {
         const relayOnly = await run(networkOnly({ iceServers: [turnServer()], iceTransportPolicy: 'relay', timeoutMs: 3000 }));
         assert.equal(relayOnly.report?.network.connected, false, show(relayOnly));
         assert.equal(relayOnly.report.network.path, null);
-        assert.notEqual(relayOnly.report.network.code, null);
+        assert.equal(relayOnly.report.network.code, 'turn-unreachable', show(relayOnly));
         assertReleased(relayOnly, 'relay only, coturn stopped');
       } finally {
         turn = startTurn(turnPort, turnDir, { username: USER, credential: PASSWORD });
@@ -180,7 +172,6 @@ for (const name of BROWSERS) {
       assert.equal(missing.report.microphone.ok, false);
       assert.equal(missing.report.microphone.code, 'device-not-found');
       assert.equal(missing.report.camera, null);
-      assert.deepEqual(missing.audioContexts, [], 'no AudioContext for a microphone that did not open');
       const busy = await run({ listenMs: 0, video: false }, { audio: 'NotReadableError' });
       assert.equal(busy.report.microphone.code, 'device-busy');
       assertReleased(missing, 'microphone missing');
@@ -208,10 +199,9 @@ for (const name of BROWSERS) {
     });
 
     test('the engine holds nothing after the checks, and nothing was thrown uncaught', async () => {
-      const first = await run(networkOnly({}));
-      for (let i = 0; i < 3; i += 1) await run(networkOnly({ iceServers: [turnServer()] }));
-      const last = await run(networkOnly({}));
-      assert.equal(last.liveHeap, first.liveHeap, 'the live heap is back where it was');
+      const heaps = [];
+      for (let i = 0; i < 4; i += 1) heaps.push((await run({ listenMs: 200, video: false, iceServers: [turnServer()] })).liveHeap);
+      assert.equal(heaps[3], heaps[1], `the live heap is flat over checks: ${heaps}`);
       assert.deepEqual(uncaughtErrors(page), []);
     });
   });

@@ -205,7 +205,8 @@ export interface PreflightOptions {
   video?: boolean | string;
   /** How long the network check may take, 1 to 60000 ms. Default 5000. */
   timeoutMs?: number;
-  /** How long the microphone is listened to for its level, 0 (no level) to 10000 ms. Default 1000. */
+  /** How long the microphone is listened to for its level, once connected: 0 (no level) to
+   * 10000 ms. Default 1000. */
   listenMs?: number;
 }
 /** A device that did not open has `ok: false` and the code calls use (`permission-denied`,
@@ -218,15 +219,15 @@ export interface PreflightDevice {
   label?: string;
 }
 export interface PreflightMicrophone extends PreflightDevice {
-  /** The loudest RMS heard over `listenMs`, 0 (silence) to 1; `null` when the page may not
-   * run audio yet (call `preflight()` from a click) or `listenMs` is 0. */
+  /** The loudest level heard over `listenMs` (`getStats()`'s `audioLevel`: 0 silence, 1 full
+   * scale), sent over the loopback connection; `null` if that did not connect, or `listenMs` is 0. */
   level?: number | null;
 }
 export interface PreflightCamera extends PreflightDevice { width?: number; height?: number; }
 /** What went wrong with the network, the cause first. */
-export type PreflightNetworkCode = 'turn-auth-failed' | 'turn-unreachable' | 'no-relay' | 'relay-failed' | 'no-path';
+export type PreflightNetworkCode = 'turn-auth-failed' | 'turn-unreachable' | 'turn-refused' | 'relay-failed' | 'no-path';
 export type CandidateType = 'host' | 'srflx' | 'prflx' | 'relay';
-/** An `icecandidateerror` the browser fired (Chromium; Firefox fires none). */
+/** An `icecandidateerror` the browser fired. */
 export interface PreflightServerError {
   url: string;
   code: 'turn-auth-failed' | 'turn-unreachable' | 'stun-unreachable' | 'ice-server-error';
@@ -246,7 +247,8 @@ export interface PreflightNetwork {
   rttMs: number | null;
   /** A connection was made through the TURN server (false with no TURN server). */
   relayConnected: boolean;
-  /** Its round-trip time: from this page through the TURN server and back, twice. */
+  /** Its round-trip time: a path relayed at both ends, so twice this page's round trip to
+   * the TURN server. */
   relayRttMs: number | null;
   errors: PreflightServerError[];
 }

@@ -1,7 +1,7 @@
 // The pre-call check (`preflight()`) in a real browser, with the fake camera and microphone and a
 // local coturn (started by tests/browser/preflight.test.mjs). The page counts what the check
-// opens, to show it all released when the check resolves: every RTCPeerConnection, every track
-// getUserMedia gave, every AudioContext.
+// opens, to show it all released when the check resolves: every RTCPeerConnection and every
+// track getUserMedia gave.
 
 const NativePeerConnection = window.RTCPeerConnection;
 const livePeerConnections = new Set();
@@ -15,15 +15,6 @@ window.RTCPeerConnection = class extends NativePeerConnection {
   close() {
     livePeerConnections.delete(this);
     return super.close();
-  }
-};
-
-const NativeAudioContext = window.AudioContext;
-const audioContexts = [];
-window.AudioContext = class extends NativeAudioContext {
-  constructor(...args) {
-    super(...args);
-    audioContexts.push(this);
   }
 };
 
@@ -49,7 +40,7 @@ window.pf = {
    * the rejection's code) and what was left open once it resolved. */
   async run(options, refused = null) {
     refuse = refused;
-    const before = { tracks: tracks.length, contexts: audioContexts.length, made: peerConnectionsMade };
+    const before = { tracks: tracks.length, made: peerConnectionsMade };
     const start = performance.now();
     let report = null;
     let error = null;
@@ -60,7 +51,6 @@ window.pf = {
     }
     refuse = null;
     const opened = tracks.slice(before.tracks);
-    const contexts = audioContexts.slice(before.contexts);
     return {
       report,
       error,
@@ -69,7 +59,6 @@ window.pf = {
       livePeerConnections: livePeerConnections.size,
       tracksOpened: opened.map((t) => t.kind),
       liveTracks: opened.filter((t) => t.readyState !== 'ended').length,
-      audioContexts: contexts.map((c) => c.state),
       liveHeap: pkg.memoryUsage().liveBytes,
     };
   },
