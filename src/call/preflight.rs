@@ -75,15 +75,6 @@ impl Gathered {
             Some(CandidateType::Prflx) | None => {}
         }
     }
-
-    /// What either of two gathered.
-    pub fn union(self, other: Gathered) -> Gathered {
-        Gathered {
-            host: self.host || other.host,
-            srflx: self.srflx || other.srflx,
-            relay: self.relay || other.relay,
-        }
-    }
 }
 
 /// Whether an ICE server URL is a TURN one (`turn:` or `turns:`), not STUN.
@@ -159,19 +150,36 @@ pub fn note_error(errors: &mut Vec<ServerError>, error: ServerError) {
     }
 }
 
-/// What one loopback round found.
+/// What the loopback check found: the browser half collects it, [`verdict`] judges it.
+/// Pair 0 is made with the app's own configuration; with a TURN server and the default policy
+/// a pair 1 runs beside it with `iceTransportPolicy: 'relay'`.
 #[derive(Clone, PartialEq, Debug, Default)]
-pub struct Round {
-    /// What both connections gathered.
+pub struct Findings {
+    /// What every connection gathered.
     pub gathered: Gathered,
-    /// The data channel opened: ICE and DTLS completed.
-    pub connected: bool,
-    /// The selected pair's local candidate type.
+    /// Per pair: its data channel opened (ICE and DTLS completed).
+    pub connected: [bool; 2],
+    /// The pair whose path is relayed only: 1 beside the app's, 0 when the app asked for
+    /// `'relay'` itself, `None` when neither.
+    pub relay: Option<usize>,
+    /// Pair 0's selected candidate pair: its local candidate type.
     pub path: Option<CandidateType>,
-    /// The selected pair's round-trip time, in milliseconds.
-    pub rtt_ms: Option<f64>,
-    /// The servers' errors.
+    /// Per pair: the selected candidate pair's round-trip time, in milliseconds.
+    pub rtt_ms: [Option<f64>; 2],
+    /// The servers' errors, each once (both pairs use the same servers).
     pub errors: Vec<ServerError>,
+}
+
+impl Findings {
+    /// A connection through TURN was made.
+    pub fn relay_connected(&self) -> bool {
+        self.relay.is_some_and(|pair| self.connected[pair])
+    }
+
+    /// The relayed connection's round-trip time.
+    pub fn relay_rtt_ms(&self) -> Option<f64> {
+        self.relay.and_then(|pair| self.rtt_ms[pair])
+    }
 }
 
 /// The round-trip time of a candidate pair from its `getStats()` fields, in milliseconds: the
@@ -194,19 +202,11 @@ pub fn pair_rtt_ms(
 
 /// The network verdict: `None` when it is fine, else the code of what failed, the cause before
 /// its effect (a TURN server that refused the password, before "no relay candidate", before "no
-/// connection"). `turn` says whether a TURN server was configured; `relay` is the round made
-/// with `iceTransportPolicy: 'relay'` (the same as `main` when the app asked for relay only);
-/// `main` the round of the app's own policy.
-pub fn verdict(turn: bool, main: &Round, relay: Option<&Round>) -> Option<&'static str> {
+/// connection"). `turn` says whether a TURN server was configured.
+pub fn verdict(turn: bool, found: &Findings) -> Option<&'static str> {
     if turn {
-        let relay = relay.unwrap_or(main);
-        let gathered = main.gathered.union(relay.gathered);
-        if !gathered.relay {
-            let mut codes = main
-                .errors
-                .iter()
-                .chain(&relay.errors)
-                .filter(|e| is_turn_url(&e.url));
+        if !found.gathered.relay {
+            let mut codes = found.errors.iter().filter(|e| is_turn_url(&e.url));
             let refused = codes.clone().any(|e| e.code() == ICE_SERVER_ERROR);
             if codes.any(|e| e.code() == TURN_AUTH_FAILED) {
                 return Some(TURN_AUTH_FAILED);
@@ -219,11 +219,11 @@ pub fn verdict(turn: bool, main: &Round, relay: Option<&Round>) -> Option<&'stat
                 TURN_UNREACHABLE
             });
         }
-        if !relay.connected {
+        if !found.relay_connected() {
             return Some(RELAY_FAILED);
         }
     }
-    (!main.connected).then_some(NO_PATH)
+    (!found.connected[0]).then_some(NO_PATH)
 }
 
 /// Bounds of the options, in milliseconds: how long the network check may take, and how long
@@ -289,10 +289,9 @@ mod tests {
                 relay: false
             }
         );
-        let mut other = Gathered::default();
-        other.note_line("candidate:3 1 udp 1 127.0.0.1 50000 typ relay raddr 0.0.0.0 rport 0");
+        gathered.note_line("candidate:3 1 udp 1 127.0.0.1 50000 typ relay raddr 0.0.0.0 rport 0");
         assert_eq!(
-            gathered.union(other),
+            gathered,
             Gathered {
                 host: true,
                 srflx: false,
@@ -378,16 +377,17 @@ mod tests {
         assert_eq!(pair_rtt_ms(None, None, None), None);
     }
 
-    fn round(host: bool, relay: bool, connected: bool, errors: &[(&str, u16)]) -> Round {
-        Round {
+    /// Findings of a check with a relay pair beside the app's: what was gathered, whether each
+    /// pair connected, the servers' errors.
+    fn found(host: bool, relay: bool, connected: [bool; 2], errors: &[(&str, u16)]) -> Findings {
+        Findings {
             gathered: Gathered {
                 host,
                 srflx: false,
                 relay,
             },
             connected,
-            path: connected.then_some(CandidateType::Host),
-            rtt_ms: None,
+            relay: Some(1),
             errors: errors
                 .iter()
                 .map(|(url, error_code)| ServerError {
@@ -396,82 +396,76 @@ mod tests {
                     text: String::new(),
                 })
                 .collect(),
+            ..Findings::default()
         }
     }
 
     #[test]
     fn the_verdict_names_the_cause() {
+        let no_turn = |connected| Findings {
+            relay: None,
+            ..found(true, false, [connected, false], &[])
+        };
         // No TURN: a host connection is all there is to have.
-        assert_eq!(verdict(false, &round(true, false, true, &[]), None), None);
-        assert_eq!(
-            verdict(false, &round(true, false, false, &[]), None),
-            Some(NO_PATH)
-        );
+        assert_eq!(verdict(false, &no_turn(true)), None);
+        assert_eq!(verdict(false, &no_turn(false)), Some(NO_PATH));
         // A STUN server that did not answer is reported, but is no failure by itself.
-        assert_eq!(
-            verdict(false, &round(true, false, true, &[("stun:a", 701)]), None),
-            None
-        );
-        // TURN up: relay gathered and connected in the relay round.
-        let up = round(false, true, true, &[]);
-        assert_eq!(
-            verdict(true, &round(true, true, true, &[]), Some(&up)),
-            None
-        );
+        let stun_silent = Findings {
+            relay: None,
+            ..found(true, false, [true, false], &[("stun:a", 701)])
+        };
+        assert_eq!(verdict(false, &stun_silent), None);
+        // TURN up: relay gathered and connected in the relay pair.
+        assert_eq!(verdict(true, &found(true, true, [true, true], &[])), None);
         // A wrong password: the 401 is the cause, though the host path works.
-        let refused = round(false, false, false, &[("turn:a", 701), ("turn:a", 401)]);
-        assert_eq!(
-            verdict(true, &round(true, false, true, &[]), Some(&refused)),
-            Some(TURN_AUTH_FAILED)
+        let refused = found(
+            true,
+            false,
+            [true, false],
+            &[("turn:a", 701), ("turn:a", 401)],
         );
+        assert_eq!(verdict(true, &refused), Some(TURN_AUTH_FAILED));
         // A stopped server.
-        let silent = round(false, false, false, &[("turn:a", 701)]);
-        assert_eq!(
-            verdict(true, &round(true, false, true, &[]), Some(&silent)),
-            Some(TURN_UNREACHABLE)
-        );
+        let silent = found(true, false, [true, false], &[("turn:a", 701)]);
+        assert_eq!(verdict(true, &silent), Some(TURN_UNREACHABLE));
         // A stopped server: neither browser says anything within seconds.
-        let quiet = round(false, false, false, &[]);
         assert_eq!(
-            verdict(true, &round(true, false, true, &[]), Some(&quiet)),
+            verdict(true, &found(true, false, [true, false], &[])),
             Some(TURN_UNREACHABLE)
         );
         // A server that answered with another error.
-        let full = round(false, false, false, &[("turn:a", 486)]);
-        assert_eq!(
-            verdict(true, &round(true, false, true, &[]), Some(&full)),
-            Some(TURN_REFUSED)
-        );
+        let full = found(true, false, [true, false], &[("turn:a", 486)]);
+        assert_eq!(verdict(true, &full), Some(TURN_REFUSED));
         // A STUN server's silence says nothing about the TURN server's.
-        let stun = round(false, false, false, &[("stun:b", 701), ("turn:a", 401)]);
-        assert_eq!(
-            verdict(true, &round(true, false, true, &[]), Some(&stun)),
-            Some(TURN_AUTH_FAILED)
+        let stun = found(
+            true,
+            false,
+            [true, false],
+            &[("stun:b", 701), ("turn:a", 401)],
         );
+        assert_eq!(verdict(true, &stun), Some(TURN_AUTH_FAILED));
         // An error from one address while another got its allocation is no failure.
-        let partly = round(false, true, true, &[("turn:a", 701)]);
-        assert_eq!(
-            verdict(true, &round(true, true, true, &[]), Some(&partly)),
-            None
-        );
+        let partly = found(true, true, [true, true], &[("turn:a", 701)]);
+        assert_eq!(verdict(true, &partly), None);
         // A relay that did not carry the connection.
         assert_eq!(
-            verdict(
-                true,
-                &round(true, true, true, &[]),
-                Some(&round(false, true, false, &[]))
-            ),
+            verdict(true, &found(true, true, [true, false], &[])),
             Some(RELAY_FAILED)
         );
-        // The app asked for relay only: one round is both.
-        assert_eq!(verdict(true, &round(false, true, true, &[]), None), None);
+        // The app asked for relay only: pair 0 is both.
+        let only = |connected, errors| Findings {
+            relay: Some(0),
+            ..found(false, connected, [connected, false], errors)
+        };
+        assert_eq!(verdict(true, &only(true, &[])), None);
+        assert!(only(true, &[]).relay_connected());
         assert_eq!(
-            verdict(true, &round(false, false, false, &[("turn:a", 701)]), None),
+            verdict(true, &only(false, &[("turn:a", 701)])),
             Some(TURN_UNREACHABLE)
         );
-        // TURN fine, but the app's own round did not connect.
+        // TURN fine, but the app's own pair did not connect.
         assert_eq!(
-            verdict(true, &round(true, true, false, &[]), Some(&up)),
+            verdict(true, &found(true, true, [false, true], &[])),
             Some(NO_PATH)
         );
     }

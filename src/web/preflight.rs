@@ -13,40 +13,46 @@
 //! user gesture under the autoplay policy and an audio output to run (headless Firefox has none),
 //! and the stats need neither. Chromium gives it on the sender's `media-source`, Firefox on the
 //! receiver's `inbound-rtp` (Chromium computes that one only for audio that is played).
+//!
+//! Size matters here (this is a small part of the package): the check is a few awaits over
+//! state its event listeners fill in, each step a boxed future of its own, so that no step's
+//! code is inlined into the others' (one async function with everything in it was 13 KB).
 
 use crate::prelude::*;
+use alloc::boxed::Box;
 use alloc::rc::Rc;
 use core::cell::RefCell;
 use core::future::Future;
 use core::pin::Pin;
 use core::task::{Context, Poll, Waker};
 
-use js_sys::{Array, Object};
+use js_sys::Object;
 use wasm_bindgen::prelude::*;
-use web_sys::{
-    MediaStream, MediaStreamTrack, RtcConfiguration, RtcIceCandidate, RtcPeerConnection,
-    RtcPeerConnectionIceEvent, RtcSessionDescriptionInit,
-};
+use web_sys::{MediaStream, MediaStreamTrack, RtcConfiguration, RtcPeerConnection};
 
 use super::bindings::{self, DataChannel, PeerConnectionExt as _};
 use super::js;
 use super::listener::EventListener;
 use super::media::{self, Opened};
 use super::options::PreflightOptions;
-use super::tasks::settled;
-use super::timer::{sleep, Timeout};
-use crate::call::preflight::{self as rules, CandidateType, Gathered, Round, ServerError};
-use crate::call::{DeviceKind, MediaError};
+use super::tasks::{settled, Settled};
+use super::timer::Timeout;
+use crate::call::preflight::{self as rules, CandidateType, Findings, ServerError};
+use crate::call::DeviceKind;
+
+/// One step of the check as a boxed future: its poll is its own function, called through the
+/// box, never inlined into the step that awaits it.
+type Step<T> = Pin<Box<dyn Future<Output = T>>>;
 
 /// Runs the check with the app's options (read already): the report `preflight()` resolves with.
 pub async fn check(options: PreflightOptions) -> Result<Object, JsValue> {
     // The connections are made first: a configuration the browser refuses (a malformed URL)
     // is a bad option, not a failed network, and no device has been opened for it.
-    let two_rounds = options.turn && !options.relay_only;
-    let relay = two_rounds.then(|| relay_config(&options.rtc_config));
-    let mut loopback = Loopback::new(&options.rtc_config, relay.as_ref())?;
-    let (microphone, track) = open_microphone(options.microphone).await;
-    let camera = check_camera(options.camera).await;
+    let relay_pair = options.turn && !options.relay_only;
+    let mut loopback = Loopback::new(&options.rtc_config, relay_pair)?;
+    let (microphone, track) = open_device(DeviceKind::Microphone, options.microphone).await;
+    // The camera is stopped as soon as its size is read (its track is dropped here).
+    let (camera, _) = open_device(DeviceKind::Camera, options.camera).await;
     let listened = track
         .as_ref()
         .and_then(Opened::get)
@@ -54,227 +60,186 @@ pub async fn check(options: PreflightOptions) -> Result<Object, JsValue> {
     if let Some(track) = listened {
         loopback.send(track);
     }
-    let listen_ms = listened.map(|_| options.listen_ms);
-    let (rounds, level) = loopback.run(options.timeout_ms, listen_ms).await;
+    let listen_ms = listened.map_or(0, |_| options.listen_ms);
+    let mut found = Findings {
+        relay: if relay_pair {
+            Some(1)
+        } else {
+            options.relay_only.then_some(0)
+        },
+        ..Findings::default()
+    };
+    let level = loopback
+        .run(options.timeout_ms, listen_ms, &mut found)
+        .await;
     drop(track); // stops it
     if microphone.is_object() {
         js::set(microphone.unchecked_ref(), "level", number_or_null(level));
     }
-    let main = &rounds[0];
-    let relay = rounds.get(1);
-    let relay_round = relay.or(options.relay_only.then_some(main));
-    let network = network_report(options.turn, main, relay, relay_round);
+    let network = network_report(options.turn, &found);
     let ok = [&microphone, &camera, &network]
         .iter()
         .all(|part| part.is_null() || js::get(part, "ok").as_bool() == Some(true));
-    let report = js::object();
-    js::set(&report, "ok", ok);
-    js::set(&report, "microphone", microphone);
-    js::set(&report, "camera", camera);
-    js::set(&report, "network", network);
-    Ok(report)
+    Ok(object_of(&[
+        ("ok", ok.into()),
+        ("microphone", microphone),
+        ("camera", camera),
+        ("network", network),
+    ]))
 }
 
-/// The app's configuration with `iceTransportPolicy: 'relay'`.
-fn relay_config(config: &Object) -> Object {
-    let relay = js::object();
-    js::set(&relay, "iceServers", js::get(config, "iceServers"));
-    js::set(&relay, "iceTransportPolicy", "relay");
-    relay
+/// A fresh object with these properties (one loop for every object of the report).
+fn object_of(entries: &[(&str, JsValue)]) -> Object {
+    let object = js::object();
+    for (key, value) in entries {
+        bindings::reflect_set(&object, key, value);
+    }
+    object
 }
 
-fn network_report(
-    turn: bool,
-    main: &Round,
-    relay: Option<&Round>,
-    relay_round: Option<&Round>,
-) -> JsValue {
-    let report = js::object();
-    let code = rules::verdict(turn, main, relay);
-    js::set(&report, "ok", code.is_none());
-    js::set(
-        &report,
-        "code",
-        code.map_or(JsValue::NULL, JsValue::from_str),
-    );
-    let all = relay.map_or(main.gathered, |r| main.gathered.union(r.gathered));
-    let gathered = js::object();
-    js::set(&gathered, "host", all.host);
-    js::set(&gathered, "srflx", all.srflx);
-    js::set(&gathered, "relay", all.relay);
-    js::set(&report, "gathered", gathered);
-    js::set(&report, "connected", main.connected);
-    js::set(
-        &report,
-        "path",
-        main.path.map_or(JsValue::NULL, |p| p.as_str().into()),
-    );
-    js::set(&report, "rttMs", number_or_null(main.rtt_ms));
-    js::set(
-        &report,
-        "relayConnected",
-        relay_round.is_some_and(|r| r.connected),
-    );
-    js::set(
-        &report,
-        "relayRttMs",
-        number_or_null(relay_round.and_then(|r| r.rtt_ms)),
-    );
-    // Each pair reports a server's error once; both pairs use the same servers.
-    let mut all_errors = main.errors.clone();
-    for error in relay.iter().flat_map(|r| &r.errors) {
-        rules::note_error(&mut all_errors, error.clone());
+/// The report's `network` part.
+fn network_report(turn: bool, found: &Findings) -> JsValue {
+    let code = rules::verdict(turn, found);
+    let gathered = object_of(&[
+        ("host", found.gathered.host.into()),
+        ("srflx", found.gathered.srflx.into()),
+        ("relay", found.gathered.relay.into()),
+    ]);
+    let errors = js_sys::Array::new();
+    for error in &found.errors {
+        errors.push(&object_of(&[
+            ("url", error.url.as_str().into()),
+            ("code", error.code().into()),
+            ("errorCode", f64::from(error.error_code).into()),
+            ("text", error.text.as_str().into()),
+        ]));
     }
-    let errors = Array::new();
-    for error in &all_errors {
-        let entry = js::object();
-        js::set(&entry, "url", error.url.as_str());
-        js::set(&entry, "code", error.code());
-        js::set(&entry, "errorCode", f64::from(error.error_code));
-        js::set(&entry, "text", error.text.as_str());
-        errors.push(&entry);
-    }
-    js::set(&report, "errors", errors);
-    report.into()
+    object_of(&[
+        ("ok", code.is_none().into()),
+        ("code", code.map_or(JsValue::NULL, JsValue::from_str)),
+        ("gathered", gathered.into()),
+        ("connected", found.connected[0].into()),
+        (
+            "path",
+            found.path.map_or(JsValue::NULL, |p| p.as_str().into()),
+        ),
+        ("rttMs", number_or_null(found.rtt_ms[0])),
+        ("relayConnected", found.relay_connected().into()),
+        ("relayRttMs", number_or_null(found.relay_rtt_ms())),
+        ("errors", errors.into()),
+    ])
+    .into()
 }
 
 fn number_or_null(value: Option<f64>) -> JsValue {
     value.map_or(JsValue::NULL, JsValue::from_f64)
 }
 
-/// `{ ok: false, code, message }` for a device that did not open.
-fn device_failure(error: &MediaError) -> Object {
-    let report = js::object();
-    js::set(&report, "ok", false);
-    js::set(&report, "code", error.code());
-    js::set(&report, "message", error.message().as_str());
-    report
-}
-
-/// `{ ok: true, label }` for a device that opened.
-fn device_opened(track: &MediaStreamTrack) -> Object {
-    let report = js::object();
-    js::set(&report, "ok", true);
-    js::set(&report, "label", track.label().as_str());
-    report
-}
-
-/// Opens the microphone: its report, and the track if it opened.
-async fn open_microphone(
+/// Opens a device (`device`: `None` not checked, `Some(None)` the default one): its part of the
+/// report, `{ ok: true, label }` (and the camera's `width` and `height` as opened) or
+/// `{ ok: false, code, message }`, and the track, stopped when dropped.
+fn open_device(
+    kind: DeviceKind,
     device: Option<Option<String>>,
-) -> (JsValue, Option<Opened<MediaStreamTrack>>) {
-    let Some(device) = device else {
-        return (JsValue::NULL, None);
-    };
-    match media::open_track(DeviceKind::Microphone, device.as_deref()).await {
-        Ok(track) => match track.get() {
-            Some(live) => (device_opened(live).into(), Some(track)),
-            None => (JsValue::NULL, None),
-        },
-        Err(error) => (device_failure(&error).into(), None),
-    }
-}
-
-/// Opens the camera, reads the size it opened at, stops it.
-async fn check_camera(device: Option<Option<String>>) -> JsValue {
-    let Some(device) = device else {
-        return JsValue::NULL;
-    };
-    let track = match media::open_track(DeviceKind::Camera, device.as_deref()).await {
-        Ok(track) => track,
-        Err(error) => return device_failure(&error).into(),
-    };
-    let Some(live) = track.get() else {
-        return JsValue::NULL;
-    };
-    let report = device_opened(live);
-    let settings = live
-        .unchecked_ref::<bindings::TrackMethods>()
-        .get_settings();
-    js::set(&report, "width", js::get(&settings, "width"));
-    js::set(&report, "height", js::get(&settings, "height"));
-    report.into()
+) -> Step<(JsValue, Option<Opened<MediaStreamTrack>>)> {
+    Box::pin(async move {
+        let Some(device) = device else {
+            return (JsValue::NULL, None);
+        };
+        let track = match media::open_track(kind, device.as_deref()).await {
+            Ok(track) => track,
+            Err(error) => {
+                let report = object_of(&[
+                    ("ok", false.into()),
+                    ("code", error.code().into()),
+                    ("message", error.message().as_str().into()),
+                ]);
+                return (report.into(), None);
+            }
+        };
+        let Some(live) = track.get() else {
+            return (JsValue::NULL, None);
+        };
+        let report = object_of(&[("ok", true.into()), ("label", js::get(live, "label"))]);
+        if kind == DeviceKind::Camera {
+            let settings = live
+                .unchecked_ref::<bindings::TrackMethods>()
+                .get_settings();
+            js::set(&report, "width", js::get(&settings, "width"));
+            js::set(&report, "height", js::get(&settings, "height"));
+        }
+        (report.into(), Some(track))
+    })
 }
 
 /// Milliseconds between readings of the microphone's level.
 const READ_EVERY_MS: u32 = 100;
 
-/// The loudest `audioLevel` in a connection's stats (0 to 1, 1 being full scale), if any.
-async fn audio_level(pc: &RtcPeerConnection) -> Option<f64> {
-    let report = settled(&pc.get_stats()).await.ok()?;
-    let mut loudest: Option<f64> = None;
-    report
-        .unchecked_ref::<js_sys::Map>()
-        .for_each(&mut |stat, _| {
-            if let Some(level) = js::get(&stat, "audioLevel").as_f64() {
-                loudest = Some(loudest.map_or(level, |l| l.max(level)));
-            }
-        });
-    loudest
-}
-
-/// What the listeners of the loopback connections saw, for the loop that waits on them.
-/// Connections `2n` and `2n + 1` are pair `n`.
+/// What the listeners of the loopback connections saw, for the steps that wait on them.
+/// Connections `2n` and `2n + 1` are pair `n`; there are at most two pairs.
 #[derive(Default)]
 struct Probe {
-    /// Bumped by every event, so that the waiting loop looks again.
+    /// Bumped by every event and alarm, so that a waiting step looks again.
     changes: u32,
     waker: Option<Waker>,
-    /// Per connection: its candidates not yet given to its partner.
-    pending: Vec<Vec<RtcIceCandidate>>,
+    gathered: rules::Gathered,
+    errors: Vec<ServerError>,
     /// Per connection: its gathering is over.
-    complete: Vec<bool>,
-    /// Per pair: candidates given across so far.
-    sent: Vec<u32>,
-    gathered: Vec<Gathered>,
-    errors: Vec<Vec<ServerError>>,
+    complete: [bool; 4],
+    /// Per pair: candidates gathered.
+    candidates: [u32; 2],
     /// Per pair: the data channel opened (ICE and DTLS are done).
-    open: Vec<bool>,
+    open: [bool; 2],
     /// Per pair: ICE failed on either side.
-    failed: Vec<bool>,
+    failed: [bool; 2],
     timed_out: bool,
+    /// Candidates that came before their partner had the remote description: (partner, it).
+    early: Vec<(usize, JsValue)>,
+    /// The `addIceCandidate` promises, awaited by nobody: held so that a refusal is handled
+    /// (one refused is one path fewer) and their callbacks are freed with the check.
+    added: Vec<Settled>,
 }
 
 impl Probe {
-    fn new(pairs: usize) -> Probe {
-        Probe {
-            pending: (0..2 * pairs).map(|_| Vec::new()).collect(),
-            complete: vec![false; 2 * pairs],
-            sent: vec![0; pairs],
-            gathered: vec![Gathered::default(); pairs],
-            errors: (0..pairs).map(|_| Vec::new()).collect(),
-            open: vec![false; pairs],
-            failed: vec![false; pairs],
-            ..Probe::default()
-        }
-    }
-
-    /// Nothing more will happen that the check waits for.
-    fn settled(&self) -> bool {
+    /// Nothing more will happen that the check waits for, with `pairs` pairs.
+    fn settled(&self, pairs: usize) -> bool {
         self.timed_out
-            || (0..self.open.len()).all(|pair| {
+            || (0..pairs).all(|pair| {
                 let gathered = self.complete[2 * pair] && self.complete[2 * pair + 1];
-                gathered && (self.open[pair] || self.failed[pair] || self.sent[pair] == 0)
+                gathered && (self.open[pair] || self.failed[pair] || self.candidates[pair] == 0)
             })
     }
 }
 
 type SharedProbe = Rc<RefCell<Probe>>;
 
-/// Changes the probe and wakes the loop. Listeners and timers run between the loop's polls,
-/// never inside one, so the borrow always succeeds.
-fn touch(probe: &SharedProbe, change: impl FnOnce(&mut Probe)) {
-    let waker = match probe.try_borrow_mut() {
-        Ok(mut probe) => {
-            change(&mut probe);
-            probe.changes = probe.changes.wrapping_add(1);
-            probe.waker.take()
-        }
-        Err(_) => None,
-    };
+/// Marks the probe changed and wakes the step waiting on it.
+fn changed(probe: &SharedProbe) {
+    let waker = probe.try_borrow_mut().ok().and_then(|mut probe| {
+        probe.changes = probe.changes.wrapping_add(1);
+        probe.waker.take()
+    });
     if let Some(waker) = waker {
         waker.wake();
     }
+}
+
+/// A timer that marks the probe changed after `ms` (and, for the `deadline`, timed out).
+fn alarm(probe: &SharedProbe, ms: u32, deadline: bool) -> Timeout {
+    let probe = probe.clone();
+    Timeout::new(ms, move || {
+        if let Ok(mut probe) = probe.try_borrow_mut() {
+            probe.timed_out |= deadline;
+        }
+        changed(&probe);
+    })
+}
+
+/// Gives a candidate to the connection at the other end (whose remote description is set).
+fn give(added: &mut Vec<Settled>, to: &RtcPeerConnection, candidate: &JsValue) {
+    let promise =
+        to.add_ice_candidate_with_opt_rtc_ice_candidate_init(Some(candidate.unchecked_ref()));
+    added.push(settled(&promise));
 }
 
 /// Pairs of peer connections, each pair connected to itself inside the page with a data
@@ -284,7 +249,7 @@ struct Loopback {
     pcs: Vec<RtcPeerConnection>,
     probe: SharedProbe,
     _channels: Vec<DataChannel>,
-    _listeners: Vec<EventListener>,
+    listeners: Vec<EventListener>,
 }
 
 fn new_pc(config: &Object) -> Result<RtcPeerConnection, JsValue> {
@@ -298,79 +263,89 @@ fn new_pc(config: &Object) -> Result<RtcPeerConnection, JsValue> {
     )
 }
 
+/// What one of the loopback's events changes. Every listener is this one function (one
+/// closure type, so one set of wasm-bindgen shims), told its event by name.
+fn on_event(
+    probe: &SharedProbe,
+    index: usize,
+    [this, partner]: &[RtcPeerConnection; 2],
+    name: &str,
+    event: &JsValue,
+) {
+    let pair = index / 2;
+    if let Ok(mut probe) = probe.try_borrow_mut() {
+        let probe = &mut *probe;
+        match name {
+            "icecandidate" => {
+                let candidate = js::get(event, "candidate");
+                let line = js::get(&candidate, "candidate").as_string();
+                match line.as_deref() {
+                    // No candidate: this connection's gathering is over.
+                    None if !candidate.is_object() => probe.complete[index] = true,
+                    // An empty one marks one m-line's end (Firefox).
+                    None | Some("") => {}
+                    Some(line) => {
+                        probe.gathered.note_line(line);
+                        probe.candidates[pair] += 1;
+                        if js::get(partner, "remoteDescription").is_object() {
+                            give(&mut probe.added, partner, &candidate);
+                        } else {
+                            probe.early.push((index ^ 1, candidate));
+                        }
+                    }
+                }
+            }
+            "icecandidateerror" => {
+                let error = ServerError {
+                    url: js::get(event, "url").as_string().unwrap_or_default(),
+                    error_code: js::get(event, "errorCode").as_f64().unwrap_or(0.0) as u16,
+                    text: js::get(event, "errorText").as_string().unwrap_or_default(),
+                };
+                rules::note_error(&mut probe.errors, error);
+            }
+            "open" => probe.open[pair] = true,
+            // "iceconnectionstatechange"
+            _ => {
+                if js::get(this, "iceConnectionState").as_string().as_deref() == Some("failed") {
+                    probe.failed[pair] = true;
+                }
+            }
+        }
+    }
+    changed(probe);
+}
+
 impl Loopback {
-    fn new(config: &Object, relay: Option<&Object>) -> Result<Loopback, JsValue> {
-        let configs: Vec<&Object> = [Some(config), relay].into_iter().flatten().collect();
+    /// The pairs, not yet negotiated: the app's, and with `relay_pair` a relay-only one.
+    fn new(config: &Object, relay_pair: bool) -> Result<Loopback, JsValue> {
         let mut loopback = Loopback {
             pcs: Vec::new(),
-            probe: Rc::new(RefCell::new(Probe::new(configs.len()))),
+            probe: SharedProbe::default(),
             _channels: Vec::new(),
-            _listeners: Vec::new(),
+            listeners: Vec::new(),
         };
-        for config in configs {
-            // Pushed one by one: if the second fails, `Drop` closes the first.
-            loopback.pcs.push(new_pc(config)?);
-            loopback.pcs.push(new_pc(config)?);
-        }
-        for (index, pc) in loopback.pcs.iter().enumerate() {
-            let pair = index / 2;
-            let target: &web_sys::EventTarget = pc.as_ref();
-            let probe = &loopback.probe;
-            let on_candidate = probe.clone();
+        let relay = js::object();
+        js::set(&relay, "iceServers", js::get(config, "iceServers"));
+        js::set(&relay, "iceTransportPolicy", "relay");
+        let configs = if relay_pair { 4 } else { 2 };
+        for index in 0..configs {
+            // Pushed one by one: if one fails, `Drop` closes those made.
             loopback
-                ._listeners
-                .push(EventListener::new(target, "icecandidate", move |event| {
-                    let Ok(event) = event.dyn_into::<RtcPeerConnectionIceEvent>() else {
-                        return;
-                    };
-                    touch(&on_candidate, |probe| match event.candidate() {
-                        // An empty candidate marks one m-line's end (Firefox).
-                        Some(candidate) if candidate.candidate().is_empty() => {}
-                        Some(candidate) => {
-                            probe.gathered[pair].note_line(&candidate.candidate());
-                            probe.pending[index].push(candidate);
-                        }
-                        None => probe.complete[index] = true,
-                    });
-                }));
-            let on_error = probe.clone();
-            loopback._listeners.push(EventListener::new(
-                target,
+                .pcs
+                .push(new_pc(if index < 2 { config } else { &relay })?);
+        }
+        for index in 0..configs {
+            let pc = loopback.pcs[index].clone();
+            for name in [
+                "icecandidate",
                 "icecandidateerror",
-                move |event| {
-                    let error = ServerError {
-                        url: js::get(&event, "url").as_string().unwrap_or_default(),
-                        error_code: js::get(&event, "errorCode").as_f64().unwrap_or(0.0) as u16,
-                        text: js::get(&event, "errorText").as_string().unwrap_or_default(),
-                    };
-                    touch(&on_error, |probe| {
-                        rules::note_error(&mut probe.errors[pair], error)
-                    });
-                },
-            ));
-            let on_state = probe.clone();
-            let watched = pc.clone();
-            loopback._listeners.push(EventListener::new(
-                target,
                 "iceconnectionstatechange",
-                move |_| {
-                    if js::get(&watched, "iceConnectionState")
-                        .as_string()
-                        .as_deref()
-                        == Some("failed")
-                    {
-                        touch(&on_state, |probe| probe.failed[pair] = true);
-                    }
-                },
-            ));
+            ] {
+                loopback.listen(&pc, name, index);
+            }
             if index % 2 == 0 {
                 if let Ok(channel) = pc.create_data_channel("preflight", &JsValue::UNDEFINED) {
-                    let on_open = probe.clone();
-                    loopback
-                        ._listeners
-                        .push(EventListener::new(&channel, "open", move |_| {
-                            touch(&on_open, |probe| probe.open[pair] = true);
-                        }));
+                    loopback.listen(&channel, "open", index);
                     loopback._channels.push(channel);
                 }
             }
@@ -378,109 +353,116 @@ impl Loopback {
         Ok(loopback)
     }
 
-    /// Offer from one side of each pair to the other, answer back; `false` if the browser
-    /// refused a step.
-    async fn negotiate(&self) -> bool {
-        for pair in self.pcs.chunks(2) {
-            let [first, second] = pair else {
-                return false;
-            };
-            let done = async {
-                settled(&first.set_local_description_auto()).await?;
-                settled(&second.set_remote_description(&local_description(first)?)).await?;
-                settled(&second.set_local_description_auto()).await?;
-                settled(&first.set_remote_description(&local_description(second)?)).await
-            };
-            if done.await.is_err() {
-                return false;
-            }
-        }
-        true
+    /// Listens for `name` on `target`, for connection `index`.
+    fn listen(&mut self, target: &web_sys::EventTarget, name: &'static str, index: usize) {
+        let probe = self.probe.clone();
+        let ends = [self.pcs[index].clone(), self.pcs[index ^ 1].clone()];
+        self.listeners
+            .push(EventListener::new(target, name, move |event| {
+                on_event(&probe, index, &ends, name, &event);
+            }));
     }
 
     /// Sends `track` from the first connection of the app's pair to the second, for its level.
     fn send(&mut self, track: &MediaStreamTrack) {
-        if let Ok(stream) = MediaStream::new_with_tracks(&Array::of1(track)) {
+        if let Ok(stream) = MediaStream::new() {
+            stream.add_track(track);
             self.pcs[0].add_track_0(track, &stream);
         }
     }
 
-    /// Connects every pair, for at most `timeout_ms`, and says what each found (the app's
-    /// configuration first); with `listen_ms`, then reads the level of the track sent on the
-    /// app's pair for that long. Closes them all.
-    async fn run(self, timeout_ms: u32, listen_ms: Option<u32>) -> (Vec<Round>, Option<f64>) {
-        let probe = self.probe.clone();
-        let _deadline = Timeout::new(timeout_ms, move || touch(&probe, |p| p.timed_out = true));
-        if self.negotiate().await {
+    /// Connects every pair, for at most `timeout_ms`, into `found`; then, with a `listen_ms`,
+    /// reads the level of the track sent on the app's pair for that long. Closes them all.
+    fn run<'a>(
+        self,
+        timeout_ms: u32,
+        listen_ms: u32,
+        found: &'a mut Findings,
+    ) -> Pin<Box<dyn Future<Output = Option<f64>> + 'a>> {
+        Box::pin(async move {
+            let pairs = self.pcs.len() / 2;
+            let _deadline = alarm(&self.probe, timeout_ms, true);
+            if self.negotiate().await {
+                // Both descriptions are set: the candidates that came too early can go.
+                let early = core::mem::take(&mut self.probe.borrow_mut().early);
+                for (to, candidate) in early {
+                    give(
+                        &mut self.probe.borrow_mut().added,
+                        &self.pcs[to],
+                        &candidate,
+                    );
+                }
+                while !self.probe.borrow().settled(pairs) {
+                    Changed::new(&self.probe).await;
+                }
+            }
+            {
+                let mut probe = self.probe.borrow_mut();
+                found.gathered = probe.gathered;
+                found.errors = core::mem::take(&mut probe.errors);
+                found.connected = probe.open;
+            }
+            let listening = listen_ms > 0 && found.connected[0];
+            let end = js::now_ms() + u64::from(listen_ms);
+            let mut level: Option<f64> = None;
+            let mut first = true;
             loop {
-                self.forward_candidates().await;
-                if self.probe.borrow().settled() {
+                for (index, pc) in self.pcs.iter().enumerate() {
+                    // The first end of each connected pair, once, for its path; both ends of
+                    // the app's pair while listening (each browser reports the level at one).
+                    let path = first && index % 2 == 0 && found.connected[index / 2];
+                    if !(path || (listening && index < 2)) {
+                        continue;
+                    }
+                    let reading = read_stats(pc).await;
+                    if let Some(heard) = reading.level {
+                        level = Some(level.map_or(heard, |l| l.max(heard)));
+                    }
+                    if index % 2 == 0 && reading.found_pair {
+                        if index == 0 {
+                            found.path = reading.path;
+                        }
+                        found.rtt_ms[index / 2] = reading.rtt_ms;
+                    }
+                }
+                first = false;
+                if !listening || js::now_ms() >= end {
                     break;
                 }
+                let _tick = alarm(&self.probe, READ_EVERY_MS, false);
                 Changed::new(&self.probe).await;
             }
-        }
-        let mut rounds = Vec::new();
-        for pair in 0..self.pcs.len() / 2 {
-            let (connected, gathered, errors) = {
-                let mut probe = self.probe.borrow_mut();
-                let errors = core::mem::take(&mut probe.errors[pair]);
-                (probe.open[pair], probe.gathered[pair], errors)
-            };
-            let (path, rtt_ms) = match connected {
-                true => selected_pair(&self.pcs[2 * pair]).await,
-                false => (None, None),
-            };
-            rounds.push(Round {
-                gathered,
-                connected,
-                path,
-                rtt_ms,
-                errors,
-            });
-        }
-        let level = match (listen_ms, rounds[0].connected) {
-            (Some(ms), true) => self.level(ms).await,
-            _ => None,
-        };
-        (rounds, level)
+            level.map(|level| level.clamp(0.0, 1.0))
+        })
     }
 
-    /// The loudest level of the sent track over `listen_ms`, at either end of the app's pair.
-    async fn level(&self, listen_ms: u32) -> Option<f64> {
-        let end = js::now_ms() + u64::from(listen_ms);
-        let mut loudest: Option<f64> = None;
-        loop {
-            for pc in &self.pcs[..2] {
-                if let Some(level) = audio_level(pc).await {
-                    loudest = Some(loudest.map_or(level, |l| l.max(level)));
+    /// Offer from one side of each pair to the other, answer back; `false` if the browser
+    /// refused a step.
+    async fn negotiate(&self) -> bool {
+        for pair in self.pcs.chunks(2) {
+            // Four steps, one await: the offerer's local description, the answerer's remote
+            // one, then the same the other way.
+            for step in 0..4 {
+                let (from, to) = if step < 2 {
+                    (&pair[0], &pair[1])
+                } else {
+                    (&pair[1], &pair[0])
+                };
+                let promise = if step % 2 == 0 {
+                    from.set_local_description_auto()
+                } else {
+                    // An `RTCSessionDescription` reads as the `{ type, sdp }` init it was made from.
+                    let Some(description) = from.local_description() else {
+                        return false;
+                    };
+                    to.set_remote_description(description.unchecked_ref())
+                };
+                if settled(&promise).await.is_err() {
+                    return false;
                 }
             }
-            if js::now_ms() >= end {
-                break;
-            }
-            sleep(READ_EVERY_MS).await;
         }
-        loudest.map(|level| level.clamp(0.0, 1.0))
-    }
-
-    /// Gives each connection's new candidates to its partner (both descriptions are set).
-    async fn forward_candidates(&self) {
-        for index in 0..self.pcs.len() {
-            let candidates = {
-                let mut probe = self.probe.borrow_mut();
-                let candidates = core::mem::take(&mut probe.pending[index]);
-                probe.sent[index / 2] += candidates.len() as u32;
-                candidates
-            };
-            let partner = &self.pcs[index ^ 1];
-            for candidate in candidates {
-                let added = partner.add_ice_candidate_with_opt_rtc_ice_candidate(Some(&candidate));
-                // One the browser refuses is one path fewer, reported as such. Awaited, so
-                // that the promise's callbacks are freed now rather than by the collector.
-                let _ = settled(&added).await;
-            }
-        }
+        true
     }
 }
 
@@ -492,25 +474,38 @@ impl Drop for Loopback {
     }
 }
 
-fn local_description(pc: &RtcPeerConnection) -> Result<RtcSessionDescriptionInit, JsValue> {
-    // An `RTCSessionDescription` reads as the `{ type, sdp }` init it was made from.
-    pc.local_description()
-        .map(JsCast::unchecked_into)
-        .ok_or_else(|| JsValue::from_str("no local description"))
+/// What one `getStats()` pass says.
+#[derive(Default)]
+struct Reading {
+    /// The selected candidate pair was found.
+    found_pair: bool,
+    /// Its local candidate type and round-trip time.
+    path: Option<CandidateType>,
+    rtt_ms: Option<f64>,
+    /// The loudest `audioLevel` (0 to 1, 1 being full scale), if any.
+    level: Option<f64>,
 }
 
-/// The selected candidate pair's local candidate type and round-trip time. Chromium names the
-/// pair from its transport (`selectedCandidatePairId`); Firefox marks it `selected`; either way
-/// a nominated pair that succeeded will do.
-async fn selected_pair(pc: &RtcPeerConnection) -> (Option<CandidateType>, Option<f64>) {
+/// Reads a connection's stats: the selected candidate pair (Chromium names it from its transport,
+/// `selectedCandidatePairId`; Firefox marks it `selected`; either way a nominated pair that
+/// succeeded will do) and the loudest audio level.
+async fn read_stats(pc: &RtcPeerConnection) -> Reading {
+    let mut reading = Reading::default();
     let Ok(report) = settled(&pc.get_stats()).await else {
-        return (None, None);
+        return reading;
+    };
+    let Ok(Some(entries)) = js_sys::try_iter(&report) else {
+        return reading;
     };
     let map: &js_sys::Map = report.unchecked_ref();
     let mut chosen = JsValue::UNDEFINED;
     let mut nominated = JsValue::UNDEFINED;
-    map.for_each(
-        &mut |stat, _| match js::get(&stat, "type").as_string().as_deref() {
+    for entry in entries.flatten() {
+        let stat = js::get(&entry, "1");
+        if let Some(level) = js::get(&stat, "audioLevel").as_f64() {
+            reading.level = Some(reading.level.map_or(level, |l| l.max(level)));
+        }
+        match js::get(&stat, "type").as_string().as_deref() {
             Some("transport") => {
                 let id = js::get(&stat, "selectedCandidatePairId");
                 if id.is_string() {
@@ -527,27 +522,27 @@ async fn selected_pair(pc: &RtcPeerConnection) -> (Option<CandidateType>, Option
                 }
             }
             _ => {}
-        },
-    );
+        }
+    }
     let pair = if chosen.is_object() {
         chosen
     } else {
         nominated
     };
-    if !pair.is_object() {
-        return (None, None);
+    if pair.is_object() {
+        let local = map.get(&js::get(&pair, "localCandidateId"));
+        reading.found_pair = true;
+        reading.path = js::get(&local, "candidateType")
+            .as_string()
+            .and_then(|name| CandidateType::from_name(&name));
+        let number = |key: &str| js::get(&pair, key).as_f64();
+        reading.rtt_ms = rules::pair_rtt_ms(
+            number("currentRoundTripTime"),
+            number("totalRoundTripTime"),
+            number("responsesReceived"),
+        );
     }
-    let local = map.get(&js::get(&pair, "localCandidateId"));
-    let kind = js::get(&local, "candidateType")
-        .as_string()
-        .and_then(|name| CandidateType::from_name(&name));
-    let number = |key: &str| js::get(&pair, key).as_f64();
-    let rtt = rules::pair_rtt_ms(
-        number("currentRoundTripTime"),
-        number("totalRoundTripTime"),
-        number("responsesReceived"),
-    );
-    (kind, rtt)
+    reading
 }
 
 /// Ready once the probe has changed since it was made.
