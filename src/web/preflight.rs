@@ -15,8 +15,9 @@
 //! receiver's `inbound-rtp` (Chromium computes that one only for audio that is played).
 //!
 //! Size matters here (this is a small part of the package): the check is a few awaits over
-//! state its event listeners fill in, each step a boxed future of its own, so that no step's
-//! code is inlined into the others' (one async function with everything in it was 13 KB).
+//! state its event listeners fill in (one listener function for every event), and the loopback's
+//! step is a boxed future of its own, not inlined into the check (one async function with
+//! everything in it was 13 KB of wasm).
 
 use crate::prelude::*;
 use alloc::boxed::Box;
@@ -40,9 +41,10 @@ use super::timer::Timeout;
 use crate::call::preflight::{self as rules, CandidateType, Findings, ServerError};
 use crate::call::DeviceKind;
 
-/// One step of the check as a boxed future: its poll is its own function, called through the
-/// box, never inlined into the step that awaits it.
-type Step<T> = Pin<Box<dyn Future<Output = T>>>;
+/// A step of the check as a boxed future: its poll is its own function, called through the
+/// box, never inlined into the step that awaits it (measured: 86 B brotli fewer for the
+/// loopback's step; the devices' step is smaller inlined, by 37 B).
+type Step<'a, T> = Pin<Box<dyn Future<Output = T> + 'a>>;
 
 /// Runs the check with the app's options (read already): the report `preflight()` resolves with.
 pub async fn check(options: PreflightOptions) -> Result<Object, JsValue> {
@@ -138,11 +140,11 @@ fn number_or_null(value: Option<f64>) -> JsValue {
 /// Opens a device (`device`: `None` not checked, `Some(None)` the default one): its part of the
 /// report, `{ ok: true, label }` (and the camera's `width` and `height` as opened) or
 /// `{ ok: false, code, message }`, and the track, stopped when dropped.
-fn open_device(
+async fn open_device(
     kind: DeviceKind,
     device: Option<Option<String>>,
-) -> Step<(JsValue, Option<Opened<MediaStreamTrack>>)> {
-    Box::pin(async move {
+) -> (JsValue, Option<Opened<MediaStreamTrack>>) {
+    {
         let Some(device) = device else {
             return (JsValue::NULL, None);
         };
@@ -169,7 +171,7 @@ fn open_device(
             js::set(&report, "height", js::get(&settings, "height"));
         }
         (report.into(), Some(track))
-    })
+    }
 }
 
 /// Milliseconds between readings of the microphone's level.
@@ -378,7 +380,7 @@ impl Loopback {
         timeout_ms: u32,
         listen_ms: u32,
         found: &'a mut Findings,
-    ) -> Pin<Box<dyn Future<Output = Option<f64>> + 'a>> {
+    ) -> Step<'a, Option<f64>> {
         Box::pin(async move {
             let pairs = self.pcs.len() / 2;
             let _deadline = alarm(&self.probe, timeout_ms, true);
