@@ -24,7 +24,9 @@
 //! - `data`: in-call messages and file transfers: queueing, limits, backpressure, cancels;
 //! - `speech`: speaking while muted, from the muted microphone's level;
 //! - `sounds`: which call sound plays when (ringback, ringtone, busy ...), from the events;
-//! - `config`: the settings and [`Config::validate`], the one place deciding their ranges.
+//! - `config`: the settings and [`Config::validate`], the one place deciding their ranges;
+//! - [`preflight`]: the pre-call check's decisions (candidate kinds, ICE server errors, the
+//!   network verdict), for `preflight()` in the browser.
 
 mod candidates;
 mod config;
@@ -36,6 +38,7 @@ mod ice;
 mod io;
 mod machine;
 mod negotiation;
+pub mod preflight;
 mod quality;
 mod rate_limit;
 mod ring;

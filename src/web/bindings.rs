@@ -68,7 +68,7 @@ extern "C" {
     #[wasm_bindgen(js_name = MediaStreamTrack)]
     pub type TrackMethods;
 
-    /// `track.getSettings()`, as a plain object.
+    /// `track.getSettings()`, as a plain object (the camera's size, the voice processing).
     #[wasm_bindgen(method, js_name = getSettings)]
     pub fn get_settings(this: &TrackMethods) -> JsValue;
 
@@ -169,6 +169,7 @@ extern "C" {
     /// `blob.arrayBuffer()`.
     #[wasm_bindgen(method, js_name = arrayBuffer)]
     pub fn array_buffer(this: &Blob) -> js_sys::Promise;
+
 }
 
 /// The methods web-sys lacks, on web-sys's `RtcPeerConnection`.

@@ -22,6 +22,7 @@ mod media;
 mod options;
 mod peer;
 pub(crate) mod recording;
+mod preflight;
 mod resources;
 mod screen;
 mod sounds;

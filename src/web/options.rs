@@ -7,7 +7,7 @@ use wasm_bindgen::prelude::*;
 
 use super::js;
 use crate::call::Sound;
-use crate::call::{CallKind, Config, DeviceKind};
+use crate::call::{preflight, CallKind, Config, DeviceKind};
 use crate::json::Value;
 use crate::protocol::{PartyId, UserId};
 
@@ -173,8 +173,8 @@ fn sounds(option: &JsValue) -> Result<Vec<JsValue>, JsValue> {
     Ok(sources)
 }
 
-/// The `RTCConfiguration` every call's peer connection is made with.
-fn rtc_config(options: &JsValue) -> Result<js_sys::Object, JsValue> {
+/// The `RTCConfiguration` every call's peer connection is made with (and the pre-call check's).
+pub fn rtc_config(options: &JsValue) -> Result<js_sys::Object, JsValue> {
     let config = js::object();
     let servers = js::get(options, "iceServers");
     if !servers.is_undefined() && !servers.is_null() {
@@ -281,4 +281,111 @@ pub fn voice_processing(value: &JsValue) -> Result<[Option<bool>; 3], JsValue> {
         *slot = option_bool(value, key)?;
     }
     Ok(voice)
+}
+
+/// What `preflight(options)` is made of.
+pub struct PreflightOptions {
+    /// The `RTCConfiguration` of the app's calls: `iceServers` and `iceTransportPolicy`.
+    pub rtc_config: js_sys::Object,
+    /// A TURN server is among `iceServers`.
+    pub turn: bool,
+    /// `iceTransportPolicy: 'relay'`.
+    pub relay_only: bool,
+    /// The microphone to check (`Some(None)`: the default one), or none.
+    pub microphone: Option<Option<String>>,
+    /// The camera to check, likewise.
+    pub camera: Option<Option<String>>,
+    /// How long the network check may take.
+    pub timeout_ms: u32,
+    /// How long the microphone is listened to.
+    pub listen_ms: u32,
+}
+
+/// `audio` / `video`: `true` (the default device), `false` (not checked) or a `deviceId`.
+fn device_option(options: &JsValue, key: &str) -> Result<Option<Option<String>>, JsValue> {
+    let value = js::get(options, key);
+    if value.is_undefined() || value.is_null() {
+        return Ok(Some(None));
+    }
+    if let Some(on) = value.as_bool() {
+        return Ok(on.then_some(None));
+    }
+    value.as_string().map(|id| Some(Some(id))).ok_or_else(|| {
+        invalid(&crate::text::concat(&[
+            "option `",
+            key,
+            "` must be a boolean or a deviceId",
+        ]))
+    })
+}
+
+/// A duration option of the check, at most `max` (and at least `min`).
+fn bounded_ms(
+    options: &JsValue,
+    key: &str,
+    default: u64,
+    min: u64,
+    max: u64,
+) -> Result<u32, JsValue> {
+    let ms = option_u64(options, key)?.unwrap_or(default);
+    if ms < min || ms > max {
+        return Err(invalid(&crate::text::concat(&[
+            "option `",
+            key,
+            "` must be from ",
+            &crate::text::number(min),
+            " to ",
+            &crate::text::number(max),
+        ])));
+    }
+    Ok(ms as u32)
+}
+
+/// Whether any of `iceServers`' URLs (`urls`: a string or an array of them) is a TURN one.
+fn has_turn(config: &js_sys::Object) -> bool {
+    let servers = js::get(config, "iceServers");
+    let Some(servers) = servers.dyn_ref::<js_sys::Array>() else {
+        return false;
+    };
+    servers.iter().any(|server| {
+        let urls = js::get(&server, "urls");
+        let is_turn = |url: JsValue| url.as_string().is_some_and(|u| preflight::is_turn_url(&u));
+        match urls.dyn_ref::<js_sys::Array>() {
+            Some(list) => list.iter().any(is_turn),
+            None => is_turn(urls),
+        }
+    })
+}
+
+/// Reads `preflight(options)`'s options: `invalid-option` for any of the wrong type or range.
+pub fn preflight_options(options: &JsValue) -> Result<PreflightOptions, JsValue> {
+    if !(options.is_undefined() || options.is_null() || options.is_object()) {
+        return Err(invalid("the options must be an object"));
+    }
+    let rtc_config = rtc_config(options)?;
+    let relay_only = js::get(&rtc_config, "iceTransportPolicy")
+        .as_string()
+        .as_deref()
+        == Some("relay");
+    Ok(PreflightOptions {
+        turn: has_turn(&rtc_config),
+        relay_only,
+        rtc_config,
+        microphone: device_option(options, "audio")?,
+        camera: device_option(options, "video")?,
+        timeout_ms: bounded_ms(
+            options,
+            "timeoutMs",
+            preflight::DEFAULT_TIMEOUT_MS,
+            1,
+            preflight::MAX_TIMEOUT_MS,
+        )?,
+        listen_ms: bounded_ms(
+            options,
+            "listenMs",
+            preflight::DEFAULT_LISTEN_MS,
+            0,
+            preflight::MAX_LISTEN_MS,
+        )?,
+    })
 }

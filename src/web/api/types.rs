@@ -246,6 +246,73 @@ export interface MemoryUsage {
   /** The size of the WebAssembly memory, which grows in 64 KiB pages and never shrinks. */
   memoryBytes: number;
 }
+/** What `preflight()` checks, and with what. */
+export interface PreflightOptions {
+  /** The servers your calls use (as `CallClientOptions.iceServers`). Default: none (host only). */
+  iceServers?: RTCIceServer[];
+  /** As your calls' `iceTransportPolicy`; `'relay'` checks only the path through TURN. */
+  iceTransportPolicy?: RTCIceTransportPolicy;
+  /** Check the microphone: `true` (the default one; the default), `false`, or a `deviceId`. */
+  audio?: boolean | string;
+  /** Check the camera: `true` (the default one; the default), `false`, or a `deviceId`. */
+  video?: boolean | string;
+  /** How long the network check may take, 1 to 60000 ms. Default 5000. */
+  timeoutMs?: number;
+  /** How long the microphone is listened to for its level, once connected: 0 (no level) to
+   * 10000 ms. Default 1000. */
+  listenMs?: number;
+}
+/** A device that did not open has `ok: false` and the code calls use (`permission-denied`,
+ * `device-not-found`, `device-busy`, `media-error`). */
+export interface PreflightDevice {
+  ok: boolean;
+  code?: 'permission-denied' | 'device-not-found' | 'device-busy' | 'media-error';
+  message?: string;
+  /** The device's name (empty until the page has been granted a device, in some browsers). */
+  label?: string;
+}
+export interface PreflightMicrophone extends PreflightDevice {
+  /** The loudest level heard over `listenMs` (`getStats()`'s `audioLevel`: 0 silence, 1 full
+   * scale), sent over the loopback connection; `null` if that did not connect, or `listenMs` is 0. */
+  level?: number | null;
+}
+export interface PreflightCamera extends PreflightDevice { width?: number; height?: number; }
+/** What went wrong with the network, the cause first. */
+export type PreflightNetworkCode = 'turn-auth-failed' | 'turn-unreachable' | 'turn-refused' | 'relay-failed' | 'no-path';
+export type CandidateType = 'host' | 'srflx' | 'prflx' | 'relay';
+/** An `icecandidateerror` the browser fired. */
+export interface PreflightServerError {
+  url: string;
+  code: 'turn-auth-failed' | 'turn-unreachable' | 'stun-unreachable' | 'ice-server-error';
+  /** The STUN/TURN error code: 401 a wrong password, 701 no answer. */
+  errorCode: number;
+  text: string;
+}
+export interface PreflightNetwork {
+  ok: boolean;
+  code: PreflightNetworkCode | null;
+  /** Which kinds of local candidate were gathered. */
+  gathered: { host: boolean; srflx: boolean; relay: boolean };
+  /** A connection (ICE and DTLS) was made with your `iceTransportPolicy`. */
+  connected: boolean;
+  /** That connection's local candidate type. */
+  path: CandidateType | null;
+  rttMs: number | null;
+  /** A connection was made through the TURN server (false with no TURN server). */
+  relayConnected: boolean;
+  /** Its round-trip time: a path relayed at both ends, so twice this page's round trip to
+   * the TURN server. */
+  relayRttMs: number | null;
+  errors: PreflightServerError[];
+}
+/** What `preflight()` resolves with; a part not checked is `null`. */
+export interface PreflightReport {
+  /** Every part checked is `ok`. */
+  ok: boolean;
+  microphone: PreflightMicrophone | null;
+  camera: PreflightCamera | null;
+  network: PreflightNetwork;
+}
 export interface CallClient {
   on<K extends keyof CallClientEvents>(event: K, listener: CallClientEvents[K]): void;
   off<K extends keyof CallClientEvents>(event: K, listener: CallClientEvents[K]): void;
@@ -284,6 +351,9 @@ extern "C" {
     /// `Promise<MediaDeviceInfo[]>` in TypeScript.
     #[wasm_bindgen(typescript_type = "Promise<MediaDeviceInfo[]>")]
     pub type DevicesPromise;
+    /// `PreflightOptions` in TypeScript.
+    #[wasm_bindgen(typescript_type = "PreflightOptions")]
+    pub type PreflightOptions;
     /// `'microphone' | 'camera'` in TypeScript.
     #[wasm_bindgen(typescript_type = "'microphone' | 'camera'")]
     pub type DeviceKindName;
