@@ -35,6 +35,8 @@ const state = {
   endings: [], // { peer, reason, missed } of each call that ended, oldest first
   notifications: new Map(), // call -> the Notification of its ring, while the tab was hidden
   recordings: new Map(), // call -> { url, name, size } of its last recording, until the call ends
+  speaker: null, // the audio output picked for the call's sound (null: the browser's default)
+  speakerUnsupported: false, // setAudioOutput() said `unsupported`: no picker
 };
 
 // ----- login and the real-time channel --------------------------------------------------------
@@ -415,7 +417,7 @@ function closeNotification(call) {
 /** Fills the speaker picker from the audio outputs; hidden when there are none or the browser cannot pick. */
 async function renderSpeakers() {
   const picker = $('speaker');
-  if (typeof peercall.setAudioOutput !== 'function' || state.speakers === 'unsupported') {
+  if (typeof peercall.setAudioOutput !== 'function' || state.speakerUnsupported) {
     picker.hidden = true;
     return;
   }
@@ -431,7 +433,7 @@ async function pickSpeaker(deviceId) {
     state.speaker = deviceId;
   } catch (error) {
     if (error.code === 'unsupported') {
-      state.speakers = 'unsupported';
+      state.speakerUnsupported = true;
       $('speaker').hidden = true;
     } else {
       notice(`Could not switch the speaker: ${error.code}`);
