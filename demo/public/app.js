@@ -1,13 +1,17 @@
 // The demo chat: plain JS over peercall, as an existing chat app would add calls.
 //   ?user=alice              log in as alice (otherwise a name is asked for)
 //   &transport=broadcast     call between tabs over BroadcastChannel (the server only serves files)
-import init, { CallClient, socketIoTransport, broadcastChannelTransport } from '/pkg/index.js';
+// A namespace import, so the demo runs on a package without the newer exports (preflight,
+// setAudioOutput): a missing named import would stop the whole module.
+import * as peercall from '/pkg/index.js';
+
+const { default: init, CallClient, socketIoTransport, broadcastChannelTransport } = peercall;
 
 const $ = (id) => document.getElementById(id);
 
 // While the call view or the incoming-call dialog is up, the chat behind it is inert, so keyboard
 // and screen-reader users stay among the call's controls; the call view opens with focus on End.
-const overlays = [$('call'), $('incoming')];
+const overlays = [$('call'), $('incoming'), $('device-check')];
 new MutationObserver(() => {
   $('app').inert = overlays.some((overlay) => !overlay.hidden);
   if (!$('call').hidden && !$('call').contains(document.activeElement)) $('hangup').focus();
@@ -26,8 +30,13 @@ const state = {
   waiting: null, // an incoming call ringing while a call is under way (the banner in the call view)
   ringing: null, // the incoming call of the incoming-call dialog
   socket: null,
-  ringer: null, // the ring tone while an incoming call rings ({ waiting: true }: the soft beep of a waiting call)
+  ringer: null, // 'ringtone' or 'waiting' while this side's ring plays (the client's call sounds)
+  sounds: [], // each call sound as it started and stopped ('ringtone on', 'ringtone off', ...), for the tests
   endings: [], // { peer, reason, missed } of each call that ended, oldest first
+  notifications: new Map(), // call -> the Notification of its ring, while the tab was hidden
+  recordings: new Map(), // call -> { url, name, size } of its last recording, until the call ends
+  speaker: null, // the audio output picked for the call's sound (null: the browser's default)
+  speakerUnsupported: false, // setAudioOutput() said `unsupported`: no picker
 };
 
 // ----- login and the real-time channel --------------------------------------------------------
@@ -187,99 +196,9 @@ function historyLine(call, { reason, missed }) {
   }
 }
 
-/**
- * The ring of an incoming call: a generated two-tone burst (no audio file needed), the first at
- * once and then every 2 s, until ring(false). Browsers may create an AudioContext suspended (no
- * user gesture yet): it is resumed at once, and again on the first click or key press.
- * ring(true, { waiting: true }) is the call-waiting tone instead: two short soft beeps every 4 s,
- * heard over the call under way.
- */
-let ringer = null;
-function ring(on, { waiting = false } = {}) {
-  if (!on || (ringer && ringer.waiting !== waiting)) {
-    const stopping = ringer;
-    ringer = null;
-    state.ringer = null;
-    stopping?.stop();
-    if (!on) return;
-  }
-  if (ringer) return;
-  let context;
-  try {
-    context = new AudioContext();
-  } catch (error) {
-    console.warn('no ring tone:', error.message);
-    return;
-  }
-  const gain = context.createGain();
-  gain.gain.value = 0;
-  gain.connect(context.destination);
-  const meter = context.createAnalyser(); // lets the end-to-end tests hear the ring
-  gain.connect(meter);
-  const oscillator = context.createOscillator();
-  oscillator.frequency.value = 440;
-  oscillator.connect(gain);
-  oscillator.start();
-  // One burst: 440 Hz then 480 Hz for a second in all, scheduled from whatever "now" is when the
-  // context runs (a suspended context's clock stands still, so nothing is scheduled in the past).
-  let next = 0;
-  const burst = () => {
-    if (context.state !== 'running') return;
-    const t = Math.max(context.currentTime, next);
-    if (t > context.currentTime + 0.5) return; // the next burst is already scheduled
-    if (waiting) {
-      oscillator.frequency.setValueAtTime(440, t);
-      for (const at of [t, t + 0.35]) {
-        gain.gain.setValueAtTime(0.05, at);
-        gain.gain.setValueAtTime(0, at + 0.15);
-      }
-      next = t + 4;
-      return;
-    }
-    gain.gain.setValueAtTime(0.15, t);
-    oscillator.frequency.setValueAtTime(440, t);
-    oscillator.frequency.setValueAtTime(480, t + 0.4);
-    gain.gain.setValueAtTime(0, t + 1);
-    next = t + 2;
-  };
-  const resume = () => { context.resume().then(burst, () => {}); };
-  context.addEventListener('statechange', burst);
-  const timer = setInterval(burst, 250);
-  for (const type of ['pointerdown', 'keydown']) addEventListener(type, resume, { capture: true });
-  resume();
-  burst();
-  ringer = {
-    context,
-    waiting,
-    /** The ring's current loudness (RMS, 0 when silent). */
-    level() {
-      const samples = new Float32Array(meter.fftSize);
-      meter.getFloatTimeDomainData(samples);
-      return Math.sqrt(samples.reduce((sum, x) => sum + x * x, 0) / samples.length);
-    },
-    stop() {
-      // Every step on its own: one failing (a context already closed) must not keep it ringing.
-      clearInterval(timer);
-      for (const type of ['pointerdown', 'keydown']) removeEventListener(type, resume, { capture: true });
-      context.removeEventListener('statechange', burst);
-      try { gain.gain.cancelScheduledValues(0); gain.gain.value = 0; } catch { /* closed */ }
-      try { oscillator.stop(); } catch { /* already stopped */ }
-      context.close().catch(() => {});
-    },
-  };
-  state.ringer = ringer;
-}
-
 function notice(text) {
   $('call-notice').textContent = text;
   $('call-notice').hidden = !text;
-}
-
-/** The ring that fits: the full ring for the incoming-call dialog, the soft beep for a waiting call. */
-function updateRing() {
-  if (state.ringing) ring(true);
-  else if (state.waiting && state.call) ring(true, { waiting: true });
-  else ring(false);
 }
 
 /**
@@ -289,6 +208,7 @@ function updateRing() {
 function follow(call) {
   const shown = () => call === state.call;
   call.on('state', (s) => {
+    if (s !== 'ringing') closeNotification(call);
     if (shown()) { $('call-status').textContent = STATUS[s]; updateCallView(call); }
     renderBanners();
   });
@@ -303,6 +223,8 @@ function follow(call) {
     $('call-quality').setAttribute('aria-label', `Call quality ${level} of 4`);
   });
   call.on('videoUnavailable', () => { if (shown()) notice('Camera unavailable, continuing with audio only'); });
+  // A newer peercall tells when the muted microphone hears someone talking (older ones never fire it).
+  call.on('speakingWhileMuted', () => { if (shown()) mutedHint(true); });
   call.on('error', (error) => console.warn('call error', error.code, error.message));
   call.on('ended', (ended) => callEnded(call, ended));
   followData(call);
@@ -427,6 +349,106 @@ function renderChat(call) {
   log.scrollTop = log.scrollHeight;
 }
 
+// ----- recording: the button, "Recording" here and "alice is recording" there, the download ------
+
+const extension = (mimeType) => (/mp4/.test(mimeType) ? 'mp4' : /ogg/.test(mimeType) ? 'ogg' : 'webm');
+
+async function toggleRecording() {
+  const call = state.call;
+  if (!call) return;
+  if (call.localMedia.recording) {
+    // The Blob arrives through `done` below, however the recording stops.
+    call.stopRecording().catch((error) => notice(`Could not stop recording: ${error.code}`));
+    return;
+  }
+  try {
+    const { mimeType, done } = await call.startRecording();
+    done.then((blob) => keepRecording(call, blob, mimeType), (error) => notice(`Recording failed: ${error.code}`));
+  } catch (error) {
+    notice(`Could not record: ${error.code}`);
+  }
+  if (call === state.call) updateCallView(call);
+}
+
+/** Offers a finished recording as a download in the call view (its object URL lives as long as the call). */
+function keepRecording(call, blob, mimeType) {
+  if (call.state === 'ended') return; // stopped by the call's end: its URL would outlive the call
+  forgetRecording(call);
+  const stamp = new Date().toISOString().slice(0, 19).replace(/[T:]/g, '-');
+  state.recordings.set(call, { url: URL.createObjectURL(blob), name: `call-with-${call.peer}-${stamp}.${extension(blob.type || mimeType)}`, size: blob.size });
+  if (call === state.call) updateCallView(call);
+}
+
+function forgetRecording(call) {
+  const saved = state.recordings.get(call);
+  if (saved) URL.revokeObjectURL(saved.url);
+  state.recordings.delete(call);
+}
+
+// ----- notifications: an incoming call while the tab is hidden ----------------------------------
+
+const canNotify = () => 'Notification' in window;
+
+/** The "Enable notifications" button: only while the browser has not been asked yet. */
+function renderNotifyButton() {
+  $('notify').hidden = !canNotify() || Notification.permission !== 'default';
+}
+
+function notifyIncoming(call) {
+  if (document.visibilityState !== 'hidden' || !canNotify() || Notification.permission !== 'granted') return;
+  let notification;
+  try {
+    notification = new Notification(`${call.peer} is calling`, { body: `Incoming ${call.kind} call`, tag: `call-${call.id}`, requireInteraction: true });
+  } catch (error) {
+    return; // some browsers (Chrome on Android) only show notifications from a service worker
+  }
+  notification.onclick = () => { window.focus(); notification.close(); };
+  state.notifications.set(call, notification);
+}
+
+/** The call stopped ringing (answered, declined, cancelled, ended): its notification goes. */
+function closeNotification(call) {
+  state.notifications.get(call)?.close();
+  state.notifications.delete(call);
+}
+
+// ----- the speaker picker and the muted hint ---------------------------------------------------
+
+/** Fills the speaker picker from the audio outputs; hidden when there are none or the browser cannot pick. */
+async function renderSpeakers() {
+  const picker = $('speaker');
+  if (typeof peercall.setAudioOutput !== 'function' || state.speakerUnsupported) {
+    picker.hidden = true;
+    return;
+  }
+  const outputs = (await state.client.listDevices().catch(() => [])).filter((d) => d.kind === 'audiooutput');
+  picker.replaceChildren(...outputs.map((device, i) => new Option(device.label || `Speaker ${i + 1}`, device.deviceId)));
+  if (outputs.some((d) => d.deviceId === state.speaker)) picker.value = state.speaker;
+  picker.hidden = outputs.length === 0;
+}
+
+async function pickSpeaker(deviceId) {
+  try {
+    await peercall.setAudioOutput($('remote-video'), deviceId);
+    state.speaker = deviceId;
+  } catch (error) {
+    if (error.code === 'unsupported') {
+      state.speakerUnsupported = true;
+      $('speaker').hidden = true;
+    } else {
+      notice(`Could not switch the speaker: ${error.code}`);
+    }
+  }
+}
+
+let mutedHintTimer = 0;
+/** "You are muted" for a few seconds (the muted microphone heard someone talk). */
+function mutedHint(on) {
+  clearTimeout(mutedHintTimer);
+  $('muted-hint').hidden = !on;
+  if (on) mutedHintTimer = setTimeout(() => { $('muted-hint').hidden = true; }, 4000);
+}
+
 function playRemote(stream) {
   const video = $('remote-video');
   video.srcObject = stream;
@@ -437,6 +459,7 @@ function playRemote(stream) {
 /** Makes `call` the one the call view shows (and its peer's conversation the one behind it). */
 function showCall(call) {
   state.call = call;
+  $('device-check').hidden = true; // the first call is here: the check is over
   if (state.peer !== call.peer) openConversation(call.peer);
   $('call').hidden = call.state === 'ringing' && call.direction === 'incoming';
   $('call-peer').textContent = call.peer;
@@ -445,6 +468,8 @@ function showCall(call) {
   $('call-timer').hidden = true;
   $('call-quality').hidden = true;
   notice('');
+  mutedHint(false);
+  renderSpeakers();
   $('local-video').srcObject = call.localStream ?? null;
   playRemote(call.remoteStream ?? null);
   renderChat(call);
@@ -469,6 +494,22 @@ function updateCallView(call) {
   $('share').disabled = held && !local.screenSharing;
   $('share').setAttribute('aria-pressed', String(local.screenSharing));
   $('share').setAttribute('aria-label', local.screenSharing ? 'Stop sharing screen' : 'Share screen');
+  const live = call.state === 'connected' || call.state === 'reconnecting';
+  $('record').disabled = !live && !local.recording; // startRecording refuses a call not answered yet
+  $('record').setAttribute('aria-pressed', String(local.recording));
+  $('record').setAttribute('aria-label', local.recording ? 'Stop recording' : 'Start recording');
+  // The consent indicator: both sides see who records.
+  const recording = [local.recording && 'Recording', remote.recording && `${call.peer} is recording`].filter(Boolean);
+  $('recording-flag').hidden = recording.length === 0;
+  $('recording-flag').textContent = recording.join(' · ');
+  const saved = state.recordings.get(call);
+  $('recording-saved').hidden = !saved;
+  if (saved) {
+    $('recording-link').href = saved.url;
+    $('recording-link').download = saved.name;
+    $('recording-link').textContent = `Download the recording (${bytes(saved.size)})`;
+  }
+  if (!local.audioMuted) mutedHint(false);
   const flags = [remote.audioMuted && `${call.peer} is muted`, video && remote.videoMuted && 'camera off', remote.screenSharing && 'sharing screen'].filter(Boolean);
   $('peer-flags').hidden = flags.length === 0;
   $('peer-flags').textContent = flags.join(' · ');
@@ -510,7 +551,11 @@ function hideCall() {
   $('local-video').srcObject = null;
   $('call-timer').hidden = true;
   $('call-quality').hidden = true;
+  $('recording-flag').hidden = true;
+  $('recording-saved').hidden = true;
+  $('recording-link').removeAttribute('href');
   notice('');
+  mutedHint(false);
 }
 
 setInterval(() => {
@@ -523,6 +568,8 @@ setInterval(() => {
 /** A call ended: its history line, and the call view moves on to what is left (held, waiting). */
 function callEnded(call, ended) {
   state.endings.push({ peer: call.peer, reason: ended.reason, missed: !!ended.missed }); // for the tests
+  closeNotification(call);
+  forgetRecording(call);
   if (call === state.ringing) {
     state.ringing = null;
     $('incoming').hidden = true;
@@ -547,7 +594,6 @@ function callEnded(call, ended) {
     }
   }
   renderBanners();
-  updateRing();
   renderHeader();
 }
 
@@ -570,11 +616,11 @@ function onIncoming(call) {
     return;
   }
   follow(call);
+  notifyIncoming(call);
   if (state.call) {
     // call.waiting: it rings while the shown call goes on (a soft beep and the banner).
     state.waiting = call;
     renderBanners();
-    updateRing();
     return;
   }
   present(call);
@@ -588,11 +634,9 @@ function present(call) {
   $('incoming-title').textContent = `${call.peer} is calling (${call.kind})`;
   $('accept-video').hidden = call.kind !== 'video';
   $('incoming').hidden = false;
-  updateRing();
   const close = () => {
     state.ringing = null;
     $('incoming').hidden = true;
-    updateRing();
   };
   const answer = (video) => {
     close();
@@ -622,7 +666,6 @@ function takeWaiting({ hold }) {
   if (hold) state.held = current;
   else current.hangup();
   showCall(waiting);
-  updateRing();
   waiting.accept().catch((error) => notice(`Could not answer: ${error.code}`));
 }
 
@@ -666,6 +709,10 @@ $('dnd').onclick = () => {
   $('dnd').setAttribute('aria-pressed', String(on));
 };
 $('mute').onclick = () => state.call?.setMuted(!state.call.localMedia.audioMuted);
+$('record').onclick = toggleRecording;
+$('speaker').onchange = () => pickSpeaker($('speaker').value);
+// Permission is asked only here, from the user's click (browsers ignore or penalize a request on load).
+$('notify').onclick = () => Notification.requestPermission().then(renderNotifyButton, renderNotifyButton);
 $('camera').onclick = () => state.call?.setVideoEnabled(state.call.localMedia.videoMuted);
 $('share').onclick = async () => {
   const call = state.call;
@@ -698,6 +745,72 @@ $('composer').onsubmit = (event) => {
   $('message-input').value = '';
 };
 document.addEventListener('click', () => $('remote-video').play().catch(() => {}), { capture: true });
+for (const type of ['pointerdown', 'keydown']) addEventListener(type, () => { $('sound-hint').hidden = true; }, { capture: true });
+
+// ----- the device check: microphone, camera and connection before the first call (preflight) -----
+
+const DEVICE_TROUBLE = {
+  'permission-denied': 'blocked: allow it in the browser’s site settings',
+  'device-not-found': 'not found: is one plugged in?',
+  'device-busy': 'in use by another app: close it and check again',
+};
+const NETWORK_TROUBLE = {
+  'turn-auth-failed': 'the relay (TURN) server refused its password',
+  'turn-unreachable': 'the relay (TURN) server does not answer',
+  'turn-refused': 'the relay (TURN) server refused',
+  'relay-failed': 'no connection through the relay (TURN) server',
+  'no-path': 'no connection could be made: calls may not connect from this network',
+};
+
+/** The preflight() report in words, one line per part checked. */
+function checkLines(report) {
+  const lines = [];
+  const { microphone: mic, camera, network } = report;
+  if (mic) {
+    let text = `Microphone: ${mic.ok ? 'works' : DEVICE_TROUBLE[mic.code] ?? `failed (${mic.code})`}`;
+    if (mic.ok && mic.label) text += ` (${mic.label})`;
+    if (mic.ok && typeof mic.level === 'number') text += mic.level > 0.01 ? ', and it hears you' : ', but it hears nothing: is it muted?';
+    lines.push({ ok: mic.ok, text });
+  }
+  if (camera) {
+    let text = `Camera: ${camera.ok ? 'works' : DEVICE_TROUBLE[camera.code] ?? `failed (${camera.code})`}`;
+    if (camera.ok) text += ` (${[camera.label, camera.width && `${camera.width}×${camera.height}`].filter(Boolean).join(', ')})`;
+    lines.push({ ok: camera.ok, text });
+  }
+  if (network) {
+    let text = `Connection: ${network.ok ? 'works' : NETWORK_TROUBLE[network.code] ?? `failed (${network.code})`}`;
+    if (network.connected && typeof network.rttMs === 'number') text += ` (${network.path ?? 'direct'} path, ${Math.round(network.rttMs)} ms)`;
+    if (typeof network.relayRttMs === 'number') text += `; through the relay ${Math.round(network.relayRttMs)} ms`;
+    lines.push({ ok: network.ok, text });
+  }
+  return lines;
+}
+
+async function runDeviceCheck() {
+  $('run-check').disabled = true;
+  $('check-summary').textContent = 'Checking your microphone, camera and connection…';
+  $('check-results').replaceChildren();
+  try {
+    const report = await peercall.preflight({ iceServers: [], timeoutMs: 5000 });
+    $('check-results').replaceChildren(...checkLines(report).map(({ ok, text }) => {
+      const item = document.createElement('li');
+      item.className = ok ? 'ok' : 'bad';
+      item.textContent = `${ok ? '✓' : '✗'} ${text}`;
+      return item;
+    }));
+    $('check-summary').textContent = report.ok ? 'All set for a call.' : 'Something needs a look: calls may not work as expected.';
+  } catch (error) {
+    $('check-summary').textContent = `The check could not run: ${error.code ?? error.message}`;
+  }
+  $('run-check').disabled = false;
+  for (const [id, text] of [['run-check', 'Check again'], ['skip-check', 'Continue']]) {
+    $(id).textContent = text;
+    $(id).setAttribute('aria-label', text);
+  }
+}
+
+$('run-check').onclick = runDeviceCheck;
+$('skip-check').onclick = () => { $('device-check').hidden = true; };
 
 // ----- start --------------------------------------------------------------------------------
 
@@ -709,9 +822,22 @@ async function start(name) {
   state.presence = session.presence;
   // ?ringTimeoutMs= shortens the ring for a quick try (and for the tests).
   const ringTimeoutMs = Number(params.get('ringTimeoutMs')) || undefined;
-  // callWaiting: a call during a call rings as a waiting call (the banner) instead of being busy.
-  state.client = new CallClient({ userId: state.me, transport: session.transport, iceServers: [], ringTimeoutMs, callWaiting: true });
+  // callWaiting: a call during a call rings as a waiting call (the banner) instead of being busy;
+  // sounds: the ringtone, ringback, waiting, busy and ended tones, generated by peercall.
+  state.client = new CallClient({ userId: state.me, transport: session.transport, iceServers: [], ringTimeoutMs, callWaiting: true, sounds: true });
   state.client.on('incoming', onIncoming);
+  state.client.on('sound', ({ name, playing }) => {
+    state.sounds.push(`${name} ${playing ? 'on' : 'off'}`);
+    if (name !== 'ringtone' && name !== 'waiting') return;
+    if (playing) state.ringer = name;
+    else if (state.ringer === name) state.ringer = null;
+  });
+  state.client.on('error', (error) => {
+    // Autoplay: the browser starts the tones at the user's next click or key; say so meanwhile.
+    if (error.code === 'sound-blocked') $('sound-hint').hidden = false;
+    else console.warn('client error', error.code, error.message);
+  });
+  state.client.on('devicechange', () => { if (state.call) renderSpeakers(); });
   state.client.on('busy', ({ from, kind }) => addLine(from, { kind: 'call', text: `Missed ${kind} call (you were busy)`, mine: false }));
   state.client.on('missed', ({ from, kind, reason }) => addLine(from, {
     kind: 'call', text: `Missed ${kind} call${reason === 'do-not-disturb' ? ' (do not disturb)' : ''}`, mine: false,
@@ -721,6 +847,12 @@ async function start(name) {
   document.title = `${state.me} · peercall demo`;
   $('login').hidden = true;
   $('app').hidden = false;
+  renderNotifyButton();
+  // The device check, before the first call (with a peercall that has preflight()).
+  if (typeof peercall.preflight === 'function') {
+    $('device-check').hidden = false;
+    $('run-check').focus();
+  }
   if (!viaBroadcast) setOnline(state.online.length ? [state.me, ...state.online] : [state.me]);
   window.demo = state; // for the end-to-end tests
 }

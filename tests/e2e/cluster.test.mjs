@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { launch, waitIn } from '../browser/browsers.mjs';
 import {
-  press, lastHistoryLine, ringing, connected, backInConversation, remoteMedia, assertAudible, assertMovingVideo,
+  press, lastHistoryLine, ringing, connected, backInConversation, remoteMedia, assertAudible, assertMovingVideo, skipDeviceCheck,
 } from './demo-page.mjs';
 import { startRedis, startNode, startFailover, stopAll } from '../cluster/processes.mjs';
 
@@ -30,6 +30,7 @@ async function open(user, url) {
   const page = await browser.newPage();
   await page.goto(`${url}/?user=${user}`);
   await waitIn(page, 'window.demo?.client && !document.getElementById("app").hidden', `${user} to log in at ${url}`);
+  await skipDeviceCheck(page);
   return page;
 }
 

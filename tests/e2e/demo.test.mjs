@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { launch, waitIn } from '../browser/browsers.mjs';
 import {
-  press, text, lastHistoryLine, ringing, connected, backInConversation,
+  press, text, lastHistoryLine, ringing, connected, backInConversation, skipDeviceCheck,
   remoteMedia, assertAudible, assertSilent, assertMovingVideo,
 } from './demo-page.mjs';
 import { startDemoServer } from '../../demo/server.mjs';
@@ -72,12 +72,13 @@ after(async () => {
  * Opens the demo as `user`. `init` runs in the page before the demo's scripts (to make its
  * browser refuse the camera, say); `viewport` is [width, height].
  */
-async function open(user, query = '', { init, viewport, on = server } = {}) {
+async function open(user, query = '', { init, viewport, on = server, deviceCheck = false } = {}) {
   const page = await browser.newPage();
   if (viewport) await page.setViewport(...viewport);
   if (init) await page.page.addInitScript(init);
   await page.goto(`${on.url}/?user=${user}${query}`);
   await waitIn(page, 'window.demo?.client && !document.getElementById("app").hidden', `${user} to log in`);
+  if (!deviceCheck) await skipDeviceCheck(page);
   return page;
 }
 
@@ -107,7 +108,7 @@ const controlsLayout = (page) => page.evaluate(() => {
   const overlap = (a, b) => a.left < b.right && b.left < a.right && a.top < b.bottom && b.top < a.bottom;
   const problems = [];
   const controls = [...document.querySelectorAll('#call .controls button')];
-  const others = [...document.querySelectorAll('#local-video, #call .call-top .pill, #call-notice, #call .banner, #call-chat')]
+  const others = [...document.querySelectorAll('#local-video, #call .call-top .pill, #call-notice, #muted-hint, #call .banner, #call-chat, #speaker')]
     .filter((el) => el.checkVisibility());
   for (const button of controls) {
     const name = button.getAttribute('aria-label');
@@ -134,14 +135,16 @@ describe('demo', () => {
     const { alice, bob, close } = await pair();
     await press(alice, 'Start a video call');
     await ringing(bob, 'bob to ring');
-    // The ring sounds as soon as the dialog shows (not a burst interval later).
-    const toneAfter = await waitIn(bob, 'window.demo.ringer?.context.state === "running" && window.demo.ringer.level() > 0.01', 'the ring tone', 1500);
-    await bob.evaluate(() => { window.ringContext = window.demo.ringer.context; });
+    // The call sounds (peercall's, `sounds: true`): the ringtone as soon as the dialog shows,
+    // the ringback at alice's while bob's rings. (peercall's own tests listen to the tones.)
+    const toneAfter = await waitIn(bob, 'window.demo.ringer === "ringtone"', 'the ringtone', 1500);
     assert.match(await text(bob, 'incoming-title'), /alice is calling \(video\)/);
     await waitIn(alice, "document.getElementById('call-status').textContent === 'Ringing…'", 'alice to hear it ring');
+    await waitIn(alice, 'window.demo.sounds.includes("ringback on")', 'the ringback at alice');
     await bob.screenshot(`${ARTIFACTS}incoming-call.png`);
     await press(bob, 'Accept with video');
-    await waitIn(bob, 'window.demo.ringer === null && window.ringContext.state === "closed"', 'the ring to stop');
+    await waitIn(bob, 'window.demo.ringer === null && window.demo.sounds.at(-1) === "ringtone off"', 'the ring to stop');
+    await waitIn(alice, 'window.demo.sounds.at(-1) === "ringback off"', 'the ringback to stop');
     await connected(alice, 'alice connected');
     await connected(bob, 'bob connected');
     for (const [who, page] of [['bob', bob], ['alice', alice]]) {
@@ -178,7 +181,7 @@ describe('demo', () => {
     await waitIn(alice, "[...document.querySelectorAll('#call-chat-log li.theirs')].some((li) => li.textContent === 'bob: got it')", "alice to see bob's line");
     assert.deepEqual(await strip(alice), ['You: 👍', 'You: 📎 note.txt · 9 B sent', 'bob: got it']);
     assert.deepEqual(await strip(bob), ['alice: 👍', 'alice: 📎 note.txt · 9 B Download', 'You: got it']);
-    console.log(`ring tone sounding ${toneAfter} ms after the dialog showed; quality ${await alice.evaluate(() => document.getElementById('call-quality').getAttribute('aria-label'))}`);
+    console.log(`ringtone playing ${toneAfter} ms after the dialog showed; quality ${await alice.evaluate(() => document.getElementById('call-quality').getAttribute('aria-label'))}`);
     for (const [who, page] of [['alice', alice], ['bob', bob]]) {
       const layout = await controlsLayout(page);
       assert.deepEqual(layout.problems, [], `${who} at ${layout.viewport}: ${layout.problems.join('; ')}`);
@@ -190,6 +193,7 @@ describe('demo', () => {
     await backInConversation(bob, 'alice', 'bob back in the conversation');
     assert.match(await lastHistoryLine(alice), /^Video call · 0:\d\d$/);
     assert.match(await lastHistoryLine(bob), /^Video call · 0:\d\d$/);
+    for (const page of [alice, bob]) await waitIn(page, 'window.demo.sounds.includes("ended on")', 'the ended tone on both sides');
     assert.equal(await bob.evaluate(() => document.querySelector('#messages a[download="note.txt"]')?.textContent), '📎 note.txt (9 B)', 'the file stays in the conversation after the call');
     assert.equal(await alice.evaluate(() => document.getElementById('app').inert), false, 'the chat is usable again after the call');
     await close();
@@ -324,7 +328,7 @@ describe('demo', () => {
     await waitIn(alice, '!document.getElementById("peer-flags").hidden', 'alice to see bob muted');
     for (const [who, page] of [['alice', alice], ['bob', bob]]) {
       const layout = await controlsLayout(page);
-      assert.equal(layout.count, 5, `${who}: five call controls`);
+      assert.equal(layout.count, 6, `${who}: six call controls`);
       assert.deepEqual(layout.problems, [], `${who} at ${layout.viewport}: ${layout.problems.join('; ')}`);
       await page.screenshot(`${ARTIFACTS}phone-video-call-${who}.png`);
     }
@@ -385,7 +389,7 @@ describe('demo', () => {
     await waitIn(carol, "document.getElementById('call-status').textContent === 'Ringing…'", 'carol to hear it ring');
     assert.equal(await text(bob, 'waiting-title'), 'carol is calling (audio)');
     assert.equal(await bob.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Hold the call and accept the waiting call', 'focus on the waiting call');
-    assert.equal(await bob.evaluate(() => window.demo.ringer?.waiting), true, 'the call-waiting beep, not the ring');
+    await waitIn(bob, 'window.demo.ringer === "waiting"', 'the call-waiting beep, not the ring');
     assert.equal(await text(bob, 'call-peer'), 'alice', "bob's view still shows alice");
     for (const viewport of [[390, 844], [1280, 720]]) {
       await bob.setViewport(...viewport);
@@ -472,6 +476,232 @@ describe('demo', () => {
     await close();
   });
 
+  test('recording: Record on one side, "Recording" there and "alice is recording" at bob, Stop gives a download that plays, replaced and revoked', async () => {
+    const { alice, bob, close } = await pair();
+    const flag = (page) => page.evaluate(() => {
+      const el = document.getElementById('recording-flag');
+      return el.checkVisibility() ? el.textContent : null;
+    });
+    await press(alice, 'Start a video call');
+    await ringing(bob, 'bob to ring');
+    assert.equal(await alice.evaluate(() => document.getElementById('record').disabled), true, 'no recording before the answer');
+    await press(bob, 'Accept with video');
+    await connected(alice, 'alice connected');
+    await connected(bob, 'bob connected');
+    await new Promise((done) => setTimeout(done, 500)); // bob's picture flowing, so the recording has video
+    assert.deepEqual([await flag(alice), await flag(bob)], [null, null], 'nobody records yet');
+
+    await press(alice, 'Start recording');
+    await waitIn(alice, "document.getElementById('record').getAttribute('aria-pressed') === 'true'", 'the record button pressed');
+    await waitIn(alice, "document.getElementById('recording-flag').checkVisibility() && document.getElementById('recording-flag').textContent === 'Recording'", 'alice to see "Recording"');
+    await waitIn(bob, "document.getElementById('recording-flag').checkVisibility() && document.getElementById('recording-flag').textContent === 'alice is recording'", 'bob to see "alice is recording"');
+    for (const [who, page] of [['alice', alice], ['bob', bob]]) {
+      const layout = await controlsLayout(page);
+      assert.deepEqual(layout.problems, [], `${who} at ${layout.viewport}: ${layout.problems.join('; ')}`);
+    }
+    await bob.screenshot(`${ARTIFACTS}recording-bob.png`);
+    await new Promise((done) => setTimeout(done, 1500));
+    await press(alice, 'Stop recording');
+    const linkShown = "document.getElementById('recording-link').checkVisibility() && document.getElementById('recording-link').href.startsWith('blob:')";
+    await waitIn(alice, linkShown, 'the download link');
+    await waitIn(bob, "document.getElementById('recording-flag').hidden", 'bob to see the recording stop');
+    assert.equal(await flag(alice), null, 'alice no longer records');
+    assert.equal(await alice.evaluate(() => document.getElementById('record').getAttribute('aria-label')), 'Start recording');
+    await alice.screenshot(`${ARTIFACTS}recording-saved-alice.png`);
+
+    // The link's Blob is the recording: not empty, and a <video> in the page loads it.
+    const played = await alice.evaluate(async () => {
+      const link = document.getElementById('recording-link');
+      const blob = await (await fetch(link.href)).blob();
+      const video = document.createElement('video');
+      video.muted = true;
+      document.body.append(video);
+      const loaded = new Promise((done) => {
+        video.onloadeddata = () => done('loadeddata');
+        video.onerror = () => done(`error ${video.error?.code} ${video.error?.message}`);
+        setTimeout(() => done('timed out'), 10000);
+      });
+      video.src = link.href;
+      const result = { size: blob.size, type: blob.type, name: link.download, text: link.textContent, loaded: await loaded, width: video.videoWidth };
+      video.remove();
+      return result;
+    });
+    console.log(`recording: ${JSON.stringify(played)}`);
+    assert.ok(played.size > 1000, `a recording with something in it: ${JSON.stringify(played)}`);
+    assert.equal(played.loaded, 'loadeddata', `the recording plays: ${JSON.stringify(played)}`);
+    assert.ok(played.width > 0, `with bob's picture: ${JSON.stringify(played)}`);
+    assert.match(played.type, /^video\/webm/);
+    assert.match(played.name, /^call-with-bob-\d{4}-\d\d-\d\d-\d\d-\d\d-\d\d\.webm$/);
+    assert.match(played.text, /^Download the recording \(\d+ KB\)$/);
+
+    // A second recording replaces the first: its object URL is revoked (fetching it fails).
+    const urlGone = (page, url) => page.evaluate((url) => fetch(url).then(() => false, () => true), url);
+    const first = await alice.evaluate(() => document.getElementById('recording-link').href);
+    await press(alice, 'Start recording');
+    await waitIn(bob, "document.getElementById('recording-flag').textContent === 'alice is recording' && !document.getElementById('recording-flag').hidden", 'bob to see the second recording');
+    await new Promise((done) => setTimeout(done, 500));
+    await press(alice, 'Stop recording');
+    await waitIn(alice, `${linkShown} && document.getElementById('recording-link').href !== ${JSON.stringify(first)}`, 'the new download link');
+    assert.equal(await urlGone(alice, first), true, 'the first recording’s URL revoked');
+    const second = await alice.evaluate(() => document.getElementById('recording-link').href);
+    assert.equal(await urlGone(alice, second), false, 'the second one still there');
+
+    // The call's end revokes it too.
+    await press(bob, 'End call');
+    await backInConversation(alice, 'bob', 'alice back in the conversation');
+    assert.equal(await urlGone(alice, second), true, 'the recording’s URL revoked at the call’s end');
+    // Each fetch of a revoked URL above logs a failed load: the test's own two, nothing else.
+    const revoked = (line) => line === '[chromium error] Failed to load resource: net::ERR_FILE_NOT_FOUND';
+    assert.equal(alice.logs.filter(revoked).length, 2, alice.logs.join('\n'));
+    for (const [who, page] of [['alice', alice], ['bob', bob]]) {
+      assert.deepEqual(page.logs.filter((line) => /^\[\w+ (error|warning|pageerror)\]/.test(line) && !revoked(line)), [], `${who}: no console error or warning`);
+    }
+    await close();
+  });
+
+  test('notification: a call ringing in a hidden tab shows one, closed at answer and when the caller cancels; permission asked only from a click', async () => {
+    // Headless Chromium cannot hide a tab: every page stays 'visible' (tried: another tab brought
+    // to the front, and CDP Browser.setWindowBounds minimized). So only document.visibilityState
+    // is stubbed, in bob's page, to read 'hidden' while window.testHidden is set. The permission
+    // is the browser's own (Playwright grants it to the origin) and the notifications are real:
+    // a subclass of the browser's Notification only notes each one made and closed, and
+    // Notification.requestPermission is wrapped only to note whether a user gesture was active.
+    const watch = () => {
+      const Native = window.Notification;
+      window.notified = [];
+      window.permissionAsked = [];
+      window.Notification = class extends Native {
+        constructor(title, options) {
+          super(title, options);
+          this.record = { title, body: options?.body, closed: false };
+          window.notified.push(this.record);
+          window.lastNotification = this;
+        }
+
+        close() {
+          this.record.closed = true;
+          super.close();
+        }
+      };
+      window.Notification.requestPermission = (...args) => {
+        window.permissionAsked.push(navigator.userActivation.isActive);
+        return Native.requestPermission(...args);
+      };
+      const visibility = Object.getOwnPropertyDescriptor(Document.prototype, 'visibilityState');
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get() { return window.testHidden ? 'hidden' : visibility.get.call(this); } });
+    };
+    const context = (await open('carol')).page.context(); // one context for every page of the suite
+    const alice = await open('alice');
+    const bob = await open('bob', '', { init: watch });
+    await waitIn(alice, "window.demo.online.includes('bob')", 'alice to see bob online');
+    await press(alice, 'Chat with bob');
+    try {
+      assert.equal(await shown(bob, '#notify'), true, 'the Enable notifications button, before the browser was asked');
+      assert.deepEqual(await bob.evaluate(() => [Notification.permission, window.permissionAsked]), ['default', []], 'not asked on load');
+      await context.grantPermissions(['notifications'], { origin: server.url }); // what the person answers to the prompt
+      await press(bob, 'Enable notifications');
+      await waitIn(bob, "document.getElementById('notify').hidden", 'the button gone once allowed');
+      assert.deepEqual(await bob.evaluate(() => window.permissionAsked), [true], 'asked once, from the click');
+
+      // Visible tab: the dialog is enough, no notification.
+      await press(alice, 'Start an audio call');
+      await ringing(bob, 'bob to ring (visible)');
+      await press(alice, 'End call');
+      await waitIn(bob, 'document.getElementById("incoming").hidden', 'bob to stop ringing');
+      assert.deepEqual(await bob.evaluate(() => window.notified), [], 'no notification in a visible tab');
+
+      // Hidden tab: a notification while it rings, closed when bob answers.
+      await bob.evaluate(() => { window.testHidden = true; });
+      await press(alice, 'Start a video call');
+      await ringing(bob, 'bob to ring (hidden)');
+      await waitIn(bob, 'window.notified.length === 1', 'the notification');
+      assert.deepEqual(await bob.evaluate(() => window.notified), [{ title: 'alice is calling', body: 'Incoming video call', closed: false }]);
+      await bob.evaluate(() => { window.testHidden = false; }); // bob comes back to the tab
+      await press(bob, 'Accept with audio only');
+      await waitIn(bob, 'window.notified[0].closed', 'the notification closed at the answer');
+      await connected(bob, 'bob connected');
+      await press(alice, 'End call');
+      await backInConversation(bob, 'alice', 'bob back in the conversation');
+
+      // Hidden again: alice gives up, the notification goes with the ring; a click on one focuses the tab.
+      await bob.evaluate(() => { window.testHidden = true; });
+      await press(alice, 'Start an audio call');
+      await waitIn(bob, 'window.notified.length === 2', 'the second notification');
+      assert.equal(await bob.evaluate(() => typeof window.lastNotification.onclick), 'function', 'a click on it focuses the tab');
+      await press(alice, 'End call');
+      await waitIn(bob, 'window.notified[1].closed && document.getElementById("incoming").hidden', 'the notification closed when the caller cancels');
+      assert.equal(await lastHistoryLine(bob), 'Missed audio call');
+      for (const [who, page] of [['alice', alice], ['bob', bob]]) {
+        assert.deepEqual(page.logs.filter((line) => /^\[\w+ (error|warning|pageerror)\]/.test(line)), [], `${who}: no console error or warning`);
+      }
+    } finally {
+      await context.clearPermissions();
+    }
+    await alice.close();
+    await bob.close();
+    for (const page of context.pages()) await page.close();
+  });
+
+  test('device check (preflight), speaker picker (setAudioOutput) and the "You are muted" hint (speakingWhileMuted), where the package has them', async (t) => {
+    const alice = await open('alice', '', { deviceCheck: true });
+    const has = await alice.evaluate(async () => {
+      const pkg = await import('/pkg/index.js');
+      const types = (await Promise.all(['/pkg/index.d.ts', '/pkg/peercall.d.ts'].map((path) => fetch(path).then((r) => (r.ok ? r.text() : ''))))).join('\n');
+      return { preflight: typeof pkg.preflight === 'function', setAudioOutput: typeof pkg.setAudioOutput === 'function', speakingWhileMuted: types.includes('speakingWhileMuted') };
+    });
+    console.log(`the package has: ${JSON.stringify(has)}`);
+    const checkShown = await shown(alice, '#device-check');
+    assert.equal(checkShown, has.preflight, 'the device check after sign-in exactly when the package has preflight()');
+    if (has.preflight) {
+      assert.equal(await alice.evaluate(() => document.getElementById('app').inert), true, 'the chat behind it inert');
+      await press(alice, 'Check devices');
+      await waitIn(alice, "document.querySelectorAll('#check-results li').length === 3", 'the three results', 15000);
+      const results = await alice.evaluate(() => [...document.querySelectorAll('#check-results li')].map((li) => li.textContent));
+      console.log(`device check: ${results.join(' | ')}`);
+      assert.match(results[0], /^✓ Microphone: works/);
+      assert.match(results[1], /^✓ Camera: works \(.*\d+×\d+\)$/);
+      assert.match(results[2], /^✓ Connection: works \(host path, \d+ ms\)$/);
+      assert.equal(await text(alice, 'check-summary'), 'All set for a call.');
+      await alice.screenshot(`${ARTIFACTS}device-check.png`);
+      await press(alice, 'Continue');
+      await waitIn(alice, "document.getElementById('device-check').hidden && !document.getElementById('app').inert", 'the chat after the check');
+    } else {
+      t.diagnostic('no preflight() in the package: the device check is not shown (checked), its screen untested');
+    }
+    const bob = await open('bob');
+    await waitIn(alice, "window.demo.online.includes('bob')", 'alice to see bob online');
+    await call(alice, bob, 'video');
+    if (has.setAudioOutput) {
+      await waitIn(alice, "document.getElementById('speaker').checkVisibility() && document.getElementById('speaker').options.length > 0", 'the speaker picker');
+      const outputs = await alice.evaluate(async () => (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === 'audiooutput').map((d) => ({ id: d.deviceId, label: d.label })));
+      const options = await alice.evaluate(() => [...document.getElementById('speaker').options].map((o) => ({ id: o.value, label: o.textContent })));
+      assert.deepEqual(options, outputs, 'one choice per audio output');
+      const pick = outputs.at(-1);
+      await alice.page.selectOption('#speaker', pick.id);
+      await waitIn(alice, `document.getElementById('remote-video').sinkId === ${JSON.stringify(pick.id)}`, 'the call’s sound on the picked speaker');
+    } else {
+      assert.equal(await shown(alice, '#speaker'), false, 'no speaker picker without setAudioOutput()');
+      t.diagnostic('no setAudioOutput() in the package: the picker stays hidden (checked)');
+    }
+    if (has.speakingWhileMuted) {
+      // Chromium's fake microphone beeps every second: muted, it is someone talking into a muted mic.
+      await press(alice, 'Mute microphone');
+      await waitIn(alice, () => document.getElementById('muted-hint').checkVisibility(), '"You are muted"', 10000);
+      assert.equal(await text(alice, 'muted-hint'), 'You are muted');
+      await press(alice, 'Unmute microphone');
+      await waitIn(alice, "document.getElementById('muted-hint').hidden", 'the hint gone once unmuted');
+    } else {
+      t.diagnostic('no speakingWhileMuted event in the package: the hint is untested');
+    }
+    await press(alice, 'End call');
+    await backInConversation(bob, 'alice', 'bob back in the conversation');
+    for (const [who, page] of [['alice', alice], ['bob', bob]]) {
+      assert.deepEqual(page.logs.filter((line) => /^\[\w+ (error|warning|pageerror)\]/.test(line)), [], `${who}: no console error or warning`);
+    }
+    await alice.close();
+    await bob.close();
+  });
+
   test('bob in two tabs: both ring, one answers, the other stops', async () => {
     const { alice, bob, close } = await pair();
     const bob2 = await open('bob');
@@ -523,6 +753,7 @@ describe('demo', () => {
     await bob.goto(`${server.url}/?user=bob`);
     await waitIn(carol, 'window.demo.call === null', "carol's call to end when bob's ringing tab reloads", 10000);
     await waitIn(bob, 'window.demo?.client', 'bob back');
+    await skipDeviceCheck(bob);
     assert.equal(await bob.evaluate(() => window.demo.call), null, 'no ghost call after the reload');
     assert.equal(await bob.evaluate(() => document.getElementById('incoming').hidden), true, 'not ringing');
     await carol.close();
@@ -536,6 +767,7 @@ describe('demo', () => {
       const bob = await firefox.newPage();
       await bob.goto(`${server.url}/?user=bob`);
       await waitIn(bob, 'window.demo?.client && !document.getElementById("app").hidden', 'bob (Firefox) to log in');
+      await skipDeviceCheck(bob);
       await waitIn(alice, "window.demo.online.includes('bob')", 'alice to see bob');
       await press(alice, 'Start a video call');
       await ringing(bob, 'Firefox to ring');
