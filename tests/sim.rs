@@ -3125,29 +3125,18 @@ fn check_hold_agreement(world: &World) -> (Vec<String>, u64) {
                 });
             let Some((j, other)) = device else { continue };
             pairs += 1;
-            if call.local_media.recording != other.remote_media.recording
-                || call.remote_media.recording != other.local_media.recording
-            {
-                violations.push(format!(
-                    "call {}: [{i}] records {} and sees {}, [{j}] records {} and sees {}",
-                    call.call_id,
-                    call.local_media.recording,
-                    call.remote_media.recording,
-                    other.local_media.recording,
-                    other.remote_media.recording
-                ));
-            }
-            if call.local_media.on_hold != other.remote_media.on_hold
-                || call.remote_media.on_hold != other.local_media.on_hold
-            {
-                violations.push(format!(
-                    "call {}: [{i}] holds {} and sees {}, [{j}] holds {} and sees {}",
-                    call.call_id,
-                    call.local_media.on_hold,
-                    call.remote_media.on_hold,
-                    other.local_media.on_hold,
-                    other.remote_media.on_hold
-                ));
+            // Each side's own flag is what the other shows of it.
+            let flags: [(&str, fn(&MediaState) -> bool); 2] =
+                [("holds", |m| m.on_hold), ("records", |m| m.recording)];
+            for (what, flag) in flags {
+                let (mine, seen) = (flag(&call.local_media), flag(&call.remote_media));
+                let (theirs, seen_there) = (flag(&other.local_media), flag(&other.remote_media));
+                if mine != seen_there || seen != theirs {
+                    violations.push(format!(
+                        "call {}: [{i}] {what} {mine} and sees {seen}, [{j}] {what} {theirs} and sees {seen_there}",
+                        call.call_id
+                    ));
+                }
             }
         }
     }

@@ -305,10 +305,11 @@ fn check_ignored_elsewhere(ctx: &Ctx, tally: &mut Tally, rng: &mut Rng, key: &'s
     }
 }
 
-#[test]
-fn on_hold_is_optional_and_written_only_when_set() {
-    let mut rng = Rng::new(2);
-    let ctx = fixed_ctx("on-hold", 0);
+/// `media`'s optional boolean `key`: read as false when absent, a wrong-type error when not a
+/// boolean, written only when true, and ignored on every other type.
+fn check_media_flag(seed: u64, name: &'static str, key: &'static str) {
+    let mut rng = Rng::new(seed);
+    let ctx = fixed_ctx(name, 0);
     let mut tally = Tally::default();
     let message = Message {
         call_id: gen_call_id(&mut rng),
@@ -318,43 +319,24 @@ fn on_hold_is_optional_and_written_only_when_set() {
             seq: 3,
             state: MediaState {
                 audio_muted: true,
-                video_muted: false,
-                screen_sharing: false,
-                on_hold: false,
-                recording: false,
+                ..MediaState::default()
             },
         },
     };
-    check_optional_boolean(&ctx, &mut tally, &message, "onHold");
+    check_optional_boolean(&ctx, &mut tally, &message, key);
     // Another type ignores it, whatever it holds.
-    check_ignored_elsewhere(&ctx, &mut tally, &mut rng, "onHold");
+    check_ignored_elsewhere(&ctx, &mut tally, &mut rng, key);
     assert_eq!(tally.predicted, tally.parses);
 }
 
 #[test]
+fn on_hold_is_optional_and_written_only_when_set() {
+    check_media_flag(2, "on-hold", "onHold");
+}
+
+#[test]
 fn recording_is_optional_and_written_only_when_set() {
-    let mut rng = Rng::new(4);
-    let ctx = fixed_ctx("recording", 0);
-    let mut tally = Tally::default();
-    let message = Message {
-        call_id: gen_call_id(&mut rng),
-        party_id: PartyId::new("tab-1").unwrap(),
-        to_party_id: None,
-        body: Body::Media {
-            seq: 3,
-            state: MediaState {
-                audio_muted: true,
-                video_muted: false,
-                screen_sharing: false,
-                on_hold: false,
-                recording: false,
-            },
-        },
-    };
-    check_optional_boolean(&ctx, &mut tally, &message, "recording");
-    // Another type ignores it, whatever it holds.
-    check_ignored_elsewhere(&ctx, &mut tally, &mut rng, "recording");
-    assert_eq!(tally.predicted, tally.parses);
+    check_media_flag(4, "recording", "recording");
 }
 
 #[test]
