@@ -3087,6 +3087,12 @@ fn check_settled(world: &World) -> Vec<String> {
     violations
 }
 
+/// A flag of a side's media state, named for the sentence of a violation.
+type MediaFlag = (&'static str, fn(&MediaState) -> bool);
+
+/// The flags both sides must agree on: hold and recording.
+const MEDIA_FLAGS: [MediaFlag; 2] = [("holds", |m| m.on_hold), ("records", |m| m.recording)];
+
 /// When the network is quiet (no message in flight) and none was lost, both sides of each call
 /// that has connected agree on its hold and its recording: each side's own hold and recording
 /// are what the other shows of it.
@@ -3126,9 +3132,7 @@ fn check_hold_agreement(world: &World) -> (Vec<String>, u64) {
             let Some((j, other)) = device else { continue };
             pairs += 1;
             // Each side's own flag is what the other shows of it.
-            let flags: [(&str, fn(&MediaState) -> bool); 2] =
-                [("holds", |m| m.on_hold), ("records", |m| m.recording)];
-            for (what, flag) in flags {
+            for (what, flag) in MEDIA_FLAGS {
                 let (mine, seen) = (flag(&call.local_media), flag(&call.remote_media));
                 let (theirs, seen_there) = (flag(&other.local_media), flag(&other.remote_media));
                 if mine != seen_there || seen != theirs {
