@@ -64,6 +64,13 @@ pub struct DeviceChoice {
 /// The microphone's voice processing constraints (`voiceProcessing`, `setVoiceProcessing()`).
 pub const VOICE_KEYS: [&str; 3] = ["echoCancellation", "noiseSuppression", "autoGainControl"];
 
+/// Takes the settings `asked` names into `chosen` (a key left out keeps its setting).
+pub fn merge_voice(chosen: &mut [Option<bool>; 3], asked: [Option<bool>; 3]) {
+    for (chosen, asked) in chosen.iter_mut().zip(asked) {
+        *chosen = asked.or(*chosen);
+    }
+}
+
 /// The constraints of `voice` that are set, as an object (`{}` for the browser's defaults).
 pub fn voice_constraints(voice: &[Option<bool>; 3]) -> js_sys::Object {
     let o = js::object();

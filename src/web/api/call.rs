@@ -115,6 +115,15 @@ impl Call {
         let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
         let video = options::accept_video(&options)
             .unwrap_or_else(|| self.info().is_some_and(|i| i.kind == CallKind::Video));
+        // `voiceProcessing` for the microphone this accept opens (and later ones).
+        match options::voice_processing(&js::get(&options, "voiceProcessing")) {
+            Ok(asked) => {
+                if let Some(driver) = self.driver.upgrade() {
+                    media::merge_voice(&mut driver.state().devices.voice, asked);
+                }
+            }
+            Err(error) => return Promise::reject(&error),
+        }
         self.command_awaiting(Command::Accept { video }, Awaited::Answering)
     }
 
@@ -370,9 +379,7 @@ impl Call {
             }
             let ended = self.info().is_none_or(|i| i.state.is_ended());
             let mut state = driver.state();
-            for (chosen, asked) in state.devices.voice.iter_mut().zip(asked) {
-                *chosen = asked.or(*chosen);
-            }
+            media::merge_voice(&mut state.devices.voice, asked);
             let constraints = media::voice_constraints(&state.devices.voice);
             let resources = state.calls.get(&self.handle).filter(|_| !ended);
             let Some(resources) = resources else {

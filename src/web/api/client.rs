@@ -102,10 +102,13 @@ impl CallClient {
     pub fn call(&self, peer: &str, options: Option<CallOptions>) -> Result<Call, JsValue> {
         let options: JsValue = options.map_or(JsValue::UNDEFINED, Into::into);
         let (kind, metadata) = options::call_options(&options)?;
+        let voice = options::voice_processing(&js::get(&options, "voiceProcessing"))?;
         let call_id = CallId(js::random_bytes()?);
         if self.driver.destroyed() {
             return Err(destroyed());
         }
+        // `voiceProcessing` for the microphone this call opens (and later ones).
+        media::merge_voice(&mut self.driver.state().devices.voice, voice);
         let handle = self
             .driver
             .state()

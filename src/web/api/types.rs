@@ -97,11 +97,15 @@ export interface CallOptions {
   video?: boolean;
   /** App data the callee receives with the incoming call (JSON, at most 4 KiB). */
   metadata?: unknown;
+  /** The microphone's voice processing, for this call and the ones after it. */
+  voiceProcessing?: VoiceProcessingOptions;
 }
 
 export interface AcceptOptions {
   /** Send video (on a video call). Default: the call's kind. */
   video?: boolean;
+  /** The microphone's voice processing, for this call and the ones after it. */
+  voiceProcessing?: VoiceProcessingOptions;
 }
 
 export type CallState = 'calling' | 'ringing' | 'connecting' | 'connected' | 'reconnecting' | 'ended';
