@@ -16,8 +16,16 @@ rm -rf pkg
 wasm-pack build --release --target web --out-dir pkg --out-name peercall --mode no-install --no-pack 2>&1 \
   | grep -v '^\[INFO\]: Optional fields missing' || true
 [ -f pkg/peercall_bg.wasm ] || { echo "build-pkg: wasm-pack produced no pkg/peercall_bg.wasm" >&2; exit 1; }
-# One- and two-letter names between the wasm and its glue, in both files (the script says why).
-node scripts/minify-glue-names.mjs pkg
+# The pre-call check's own module (Cargo.toml's `preflight` feature): index.js loads it on the
+# first preflight() call, so an app that never calls it never downloads it.
+rm -rf target/pkg-preflight
+wasm-pack build --release --target web --out-dir target/pkg-preflight --out-name preflight --mode no-install \
+  --no-pack -- --no-default-features --features preflight 2>&1 | grep -v '^\[INFO\]: Optional fields missing' || true
+[ -f target/pkg-preflight/preflight_bg.wasm ] || { echo "build-pkg: wasm-pack produced no preflight_bg.wasm" >&2; exit 1; }
+cp target/pkg-preflight/preflight.js target/pkg-preflight/preflight.d.ts target/pkg-preflight/preflight_bg.wasm pkg/
+# One- and two-letter names between each wasm and its glue, in both files (the script says why).
+node scripts/minify-glue-names.mjs pkg peercall
+node scripts/minify-glue-names.mjs pkg preflight
 version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)"
 # wasm-bindgen declares `[Symbol.dispose]()` on the classes, which type-checks only with
 # lib "esnext": drop it from the declarations (the method itself stays) so a consumer on an

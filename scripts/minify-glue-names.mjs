@@ -1,6 +1,7 @@
 // Shortens the names the wasm and its JS glue use to reach each other, in both files at once.
 //
-//   node scripts/minify-glue-names.mjs PKG_DIR     (scripts/build-pkg.sh runs it on pkg/)
+//   node scripts/minify-glue-names.mjs PKG_DIR [NAME]   (NAME: peercall, the default, or preflight;
+//                                                       scripts/build-pkg.sh runs it on pkg/ for both)
 //
 // wasm-bindgen names every import after the JS function and a hash (__wbg_getTracks_2c7d5597...)
 // and every export after the Rust item (callclient_new): ~170 names of ~40 bytes that appear in
@@ -18,14 +19,14 @@ import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { WasmReader } from './wasm-reader.mjs';
 
-const dir = process.argv[2];
+const [dir, name = 'peercall'] = process.argv.slice(2);
 if (!dir) {
-  console.error('usage: node scripts/minify-glue-names.mjs PKG_DIR');
+  console.error('usage: node scripts/minify-glue-names.mjs PKG_DIR [NAME]');
   process.exit(2);
 }
-const wasmPath = join(dir, 'peercall_bg.wasm');
-const jsPath = join(dir, 'peercall.js');
-const dtsPath = join(dir, 'peercall.d.ts');
+const wasmPath = join(dir, `${name}_bg.wasm`);
+const jsPath = join(dir, `${name}.js`);
+const dtsPath = join(dir, `${name}.d.ts`);
 const fail = (message) => {
   console.error(`minify-glue-names: ${message}`);
   process.exit(1);
@@ -91,12 +92,12 @@ before.imports.forEach((old, i) => {
   modules.set(old.module, now.module);
   const key = new RegExp(`(^|[\\s{,])${escape(old.field)}(?=\\s*:)`, 'gm');
   const found = js.match(key)?.length ?? 0;
-  if (found !== 1) fail(`import ${old.field}: expected one key in peercall.js, found ${found}`);
+  if (found !== 1) fail(`import ${old.field}: expected one key in ${name}.js, found ${found}`);
   js = js.replace(key, `$1${JSON.stringify(now.field)}`);
 });
 for (const [old, now] of modules) {
   const key = new RegExp(`${escape(JSON.stringify(old))}(?=\\s*:)`, 'g');
-  if (!key.test(js)) fail(`import module ${old} not found in peercall.js`);
+  if (!key.test(js)) fail(`import module ${old} not found in ${name}.js`);
   js = js.replace(key, JSON.stringify(now));
 }
 
@@ -115,4 +116,4 @@ for (const { field } of after.imports) {
 writeFileSync(jsPath, js);
 writeFileSync(dtsPath, dts);
 renameSync(minified, wasmPath);
-console.log(`minify-glue-names: ${before.imports.length} imports, ${before.exports.length} exports renamed in ${dir}`);
+console.log(`minify-glue-names: ${before.imports.length} imports, ${before.exports.length} exports renamed in ${jsPath}`);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Prints the bytes peercall ships (built by scripts/build-pkg.sh): the wasm, the JS glue, the
-# built-in transports and the entry module, raw, gzip -9 and brotli 11.
+# built-in transports, the entry module and the pre-call check's module (loaded by preflight()
+# only), raw, gzip -9 and brotli 11.
 #
 #   scripts/size.sh              the shipped files, as pkg/ holds them
 #   scripts/size.sh --by-crate   where the wasm's code bytes go, by crate and peercall module:
@@ -36,7 +37,7 @@ fi
 command -v brotli >/dev/null || { echo "size: needs brotli (apt-get install brotli)" >&2; exit 1; }
 printf '%-22s %9s %9s %9s\n' file raw gzip-9 brotli-11
 total_raw=0 total_gz=0 total_br=0
-for f in peercall_bg.wasm peercall.js transports.js index.js; do
+for f in peercall_bg.wasm peercall.js transports.js index.js preflight.js preflight_bg.wasm; do
   raw=$(stat -c%s "pkg/$f"); gz=$(gzip -9c "pkg/$f" | wc -c); br=$(brotli -c -q 11 "pkg/$f" | wc -c)
   total_raw=$((total_raw + raw)) total_gz=$((total_gz + gz)) total_br=$((total_br + br))
   printf '%-22s %9d %9d %9d\n' "$f" "$raw" "$gz" "$br"

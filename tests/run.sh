@@ -116,7 +116,8 @@ tier "format" cargo fmt --all -- --check
 tier "clippy (host)" cargo clippy --all-targets -- -D warnings
 # The wasm32 library as it ships (no_std), then every wasm32 target with the test harness's std.
 tier "clippy (wasm32)" cargo clippy --target wasm32-unknown-unknown --lib -- -D warnings
-tier "clippy (wasm32, std)" cargo clippy --target wasm32-unknown-unknown --all-targets --features std -- -D warnings
+tier "clippy (wasm32, preflight module)" cargo clippy --target wasm32-unknown-unknown --lib --no-default-features --features preflight -- -D warnings
+tier "clippy (wasm32, std)" cargo clippy --target wasm32-unknown-unknown --all-targets --features std,preflight -- -D warnings
 tier "native tests" cargo test -- --show-output
 tier "browser tests (chromium)" wasm_pack_test chromium --chrome --chromedriver /usr/bin/chromedriver
 tier "browser tests (firefox)" wasm_pack_test firefox --firefox --geckodriver "$(command -v geckodriver)"

@@ -233,6 +233,7 @@ pub fn device_kind(kind: &JsValue) -> Result<DeviceKind, JsValue> {
 }
 
 /// `call.startRecording({ video, mimeType, timesliceMs, onData })`.
+#[cfg(feature = "calls")]
 pub fn recording_request(options: &JsValue) -> Result<super::recording::Request, JsValue> {
     if !options.is_undefined() && !options.is_object() {
         return Err(invalid("startRecording() takes an options object"));

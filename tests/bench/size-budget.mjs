@@ -25,6 +25,7 @@ const row = (name, s) => `  ${name.padEnd(22)}${String(s.raw).padStart(9)}${Stri
 console.log(`bundled sizes (bytes)    ${'raw'.padStart(9)}${'gzip-9'.padStart(9)}${'brotli'.padStart(9)}`);
 for (const [file, s] of Object.entries(peercall.parts)) console.log(row(`peercall ${file}`, s));
 console.log(row('peercall total', peercall));
+for (const [file, s] of Object.entries(sizes.peercallLazy.parts)) console.log(row(`  on preflight() ${file}`, s));
 console.log(row('simple-peer', sizes['simple-peer']));
 console.log(row('peerjs', sizes.peerjs));
 const ratio = (peercall.brotli / sizes.peerjs.brotli).toFixed(2);

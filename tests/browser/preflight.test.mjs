@@ -62,6 +62,9 @@ for (const name of BROWSERS) {
       const result = await run({ listenMs: 1200 });
       const { report } = result;
       assert.equal(result.error, null, show(result));
+      // The check is a module of its own, fetched on its first call and not before.
+      assert.deepEqual(result.wasmBefore, ['peercall_bg.wasm'], 'before preflight(), only the call module is fetched');
+      assert.deepEqual(result.wasmAfter.sort(), ['peercall_bg.wasm', 'preflight_bg.wasm']);
       assert.equal(report.ok, true, show(result));
       assert.equal(report.microphone.ok, true);
       assert.equal(typeof report.microphone.label, 'string');

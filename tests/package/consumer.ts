@@ -3,8 +3,15 @@ import init, {
   CallClient, Call, broadcastChannelTransport, webSocketTransport, socketIoTransport,
   type CallClientOptions, type CallState, type EndReason, type MediaState, type Quality,
   type PeercallError, type Transport, type ReceivedMessage, type TransferProgress, type TransferEndReason,
-  type FileTransfer, type DataErrorCode,
+  type FileTransfer, type DataErrorCode, preflight, memoryUsage, type PreflightReport, type MemoryUsage,
 } from 'peercall';
+
+// preflight() and memoryUsage() are index.js's own (the check's module loads on its first call).
+export async function check(): Promise<boolean> {
+  const report: PreflightReport = await preflight({ iceServers: [], video: false, timeoutMs: 2000 });
+  const usage: MemoryUsage = memoryUsage();
+  return report.ok && usage.liveBytes >= 0;
+}
 
 export async function main(socket: WebSocket): Promise<void> {
   await init();

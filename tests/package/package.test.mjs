@@ -22,7 +22,7 @@ test('npm pack yields a tarball with the files package.json lists', () => {
   const [info] = JSON.parse(out);
   tarball = join(project, info.filename);
   const files = info.files.map((f) => f.path).sort();
-  for (const required of ['index.js', 'index.d.ts', 'peercall.js', 'peercall.d.ts', 'peercall_bg.wasm', 'transports.js', 'transports.d.ts',
+  for (const required of ['index.js', 'index.d.ts', 'peercall.js', 'peercall.d.ts', 'peercall_bg.wasm', 'preflight.js', 'preflight_bg.wasm', 'transports.js', 'transports.d.ts',
     'react.js', 'react.d.ts', 'vue.js', 'vue.d.ts', 'package.json', 'README.md']) {
     assert.ok(files.includes(required), `${required} in the tarball (${files})`);
   }
@@ -118,6 +118,7 @@ async function runBundle(path) {
     assert.ok(result.ok, `bundled app ran: ${JSON.stringify(result)}\n${page.logs.join('\n')}`);
     assert.match(result.partyId, /^[0-9a-f]{16}$/);
     assert.equal(result.hasCall, true);
+    assert.equal(result.preflightNetworkOk, true, 'preflight() loads its split-off module and runs');
   } finally {
     await browser.close();
     await server.close();
@@ -131,10 +132,12 @@ test('Vite bundles it with no configuration and the bundle runs in Chromium', as
   copyFileSync(new URL('./main.js', import.meta.url), join(project, 'main.js'));
   run(join(TOOLS, 'vite'), ['build', '--logLevel', 'warn', '--outDir', BUNDLES, '--emptyOutDir', '--base', './', project], project);
   const assets = readdirSync(join(BUNDLES, 'assets'));
-  const wasm = assets.find((f) => f.endsWith('.wasm'));
-  assert.ok(wasm, `the wasm is emitted as an asset (${assets})`);
+  // Two wasm assets: the call module and the pre-call check's (fetched only by preflight()).
+  const wasm = assets.filter((f) => f.endsWith('.wasm'));
+  assert.equal(wasm.length, 2, `both wasm modules are emitted as assets (${assets})`);
   const js = assets.filter((f) => f.endsWith('.js')).reduce((n, f) => n + statSync(join(BUNDLES, 'assets', f)).size, 0);
-  console.log(`vite bundle: ${js} bytes of JS, ${statSync(join(BUNDLES, 'assets', wasm)).size} bytes of wasm`);
+  const sizes = wasm.map((f) => `${statSync(join(BUNDLES, 'assets', f)).size}`).join(' and ');
+  console.log(`vite bundle: ${js} bytes of JS, ${sizes} bytes of wasm`);
   await runBundle('/tests/fixtures/bundle-dist/index.html');
 });
 
@@ -154,11 +157,13 @@ test('webpack 5 bundles it with no configuration and the bundle runs in Chromium
   // A warning here (a critical dependency, an asset it cannot place) is one every user would get.
   assert.doesNotMatch(output, /WARNING|ERROR/, `webpack warned:\n${output}`);
   const files = readdirSync(outDir);
-  const wasm = files.find((f) => f.endsWith('.wasm'));
-  assert.ok(wasm, `the wasm is emitted as an asset (${files})`);
+  // Two wasm assets: the call module and the pre-call check's (fetched only by preflight()).
+  const wasm = files.filter((f) => f.endsWith('.wasm'));
+  assert.equal(wasm.length, 2, `both wasm modules are emitted as assets (${files})`);
   assert.ok(files.includes('main.js'), `the bundle is main.js (${files})`);
   const js = files.filter((f) => f.endsWith('.js')).reduce((n, f) => n + statSync(join(outDir, f)).size, 0);
-  console.log(`webpack bundle: ${js} bytes of JS, ${statSync(join(outDir, wasm)).size} bytes of wasm (${files.join(', ')})`);
+  const sizes = wasm.map((f) => `${statSync(join(outDir, f)).size}`).join(' and ');
+  console.log(`webpack bundle: ${js} bytes of JS, ${sizes} bytes of wasm (${files.join(', ')})`);
   // webpack's default output is a classic script, not a module.
   writeFileSync(join(outDir, 'index.html'),
     '<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>webpack-bundled peercall</title></head>\n<body><script src="./main.js"></script></body></html>\n');

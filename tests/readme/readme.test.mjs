@@ -143,7 +143,7 @@ test('the install block works as written: npm pack ./pkg, npm install of its tar
   install();
   const pkg = JSON.parse(readFileSync(join(PROJECT, 'node_modules', 'peercall', 'package.json'), 'utf8'));
   assert.equal(pkg.name, 'peercall');
-  for (const file of ['index.js', 'peercall.js', 'transports.js', 'peercall_bg.wasm']) {
+  for (const file of ['index.js', 'peercall.js', 'transports.js', 'peercall_bg.wasm', 'preflight.js', 'preflight_bg.wasm']) {
     assert.ok(existsSync(join(PROJECT, 'node_modules', 'peercall', file)), `the no-bundler section's ${file} is in the package`);
   }
   const npmPage = readFileSync(join(PROJECT, 'node_modules', 'peercall', 'README.md'), 'utf8');

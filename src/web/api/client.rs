@@ -13,25 +13,6 @@ use crate::web::driver::{self, Driver, Shared};
 use crate::web::sounds::Sounds;
 use crate::web::{js, media, options};
 
-/// What the engine holds right now, for leak checks and diagnostics: live heap bytes and
-/// allocations (exact, from the counting allocator) and the WebAssembly memory size.
-#[wasm_bindgen(js_name = memoryUsage, unchecked_return_type = "MemoryUsage")]
-pub fn memory_usage() -> JsValue {
-    let usage = js::object();
-    js::set(&usage, "liveBytes", crate::web::heap::live_bytes() as f64);
-    js::set(
-        &usage,
-        "liveAllocations",
-        crate::web::heap::live_allocations() as f64,
-    );
-    let memory_bytes = wasm_bindgen::memory()
-        .dyn_into::<js_sys::WebAssembly::Memory>()
-        .map(|memory| js_sys::ArrayBuffer::from(memory.buffer()).byte_length() as f64)
-        .unwrap_or(0.0);
-    js::set(&usage, "memoryBytes", memory_bytes);
-    usage.into()
-}
-
 /// Sends `element`'s audio (the `<video>` or `<audio>` showing a call's remote stream) to the
 /// output device `deviceId` (an `audiooutput` of `listDevices()`; `''` is the default output),
 /// with `HTMLMediaElement.setSinkId`. Rejects with `unsupported` where the browser lacks it,

@@ -35,12 +35,17 @@ navigator.mediaDevices.getUserMedia = async (constraints) => {
 const pkg = await import('/pkg/index.js');
 await pkg.default();
 
+/** The wasm files this page has fetched so far (their names). */
+const wasmFetched = () => performance.getEntriesByType('resource')
+  .map((entry) => new URL(entry.name).pathname.split('/').pop()).filter((file) => file.endsWith('.wasm'));
+
 window.pf = {
+  wasmFetched,
   /** Runs `preflight(options)` (getUserMedia refusing `refused`); resolves with the report (or
    * the rejection's code) and what was left open once it resolved. */
   async run(options, refused = null) {
     refuse = refused;
-    const before = { tracks: tracks.length, made: peerConnectionsMade };
+    const before = { tracks: tracks.length, made: peerConnectionsMade, wasm: wasmFetched() };
     const start = performance.now();
     let report = null;
     let error = null;
@@ -60,6 +65,8 @@ window.pf = {
       tracksOpened: opened.map((t) => t.kind),
       liveTracks: opened.filter((t) => t.readyState !== 'ended').length,
       liveHeap: pkg.memoryUsage().liveBytes,
+      wasmBefore: before.wasm,
+      wasmAfter: wasmFetched(),
     };
   },
 };
