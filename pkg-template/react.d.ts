@@ -28,6 +28,8 @@ export interface CallView extends CallActions {
   missed: boolean;
   /** Milliseconds connected. */
   duration: number;
+  /** The call rings and its connection is already up (`preconnect`): accepting shows the picture at once. */
+  preconnected: boolean;
   error: PeercallError | null;
   call: Call | null;
   /** The call that rings here, if any. */

@@ -52,6 +52,7 @@ export function useCallClient(options) {
 const IDLE = {
   state: 'idle', peer: null, kind: null, direction: null, localStream: null, remoteStream: null,
   remoteMedia: null, localMedia: null, quality: null, endReason: null, missed: false, duration: 0, error: null,
+  preconnected: false,
 };
 const NO_EXTRA = { quality: null, missed: false, error: null };
 // The view keeps one held call: holding a second would lose sight of the first.
@@ -63,7 +64,8 @@ function snapshot(call, extra) {
   return {
     state: call.state, peer: call.peer, kind: call.kind, direction: call.direction,
     localStream: call.localStream, remoteStream: call.remoteStream, remoteMedia: call.remoteMedia,
-    localMedia: call.localMedia, endReason: call.endReason, duration: call.duration, ...extra,
+    localMedia: call.localMedia, endReason: call.endReason, duration: call.duration,
+    preconnected: call.preconnected, ...extra,
   };
 }
 
@@ -116,7 +118,8 @@ export function useCall(client) {
     const update = (more = {}) => { extra = { ...extra, ...more }; setView({ of: call, fields: snapshot(call, extra) }); };
     const listeners = {
       state: () => update(), localStream: () => update(), remoteStream: () => update(),
-      remoteMedia: () => update(), localMedia: () => update(), quality: (quality) => update({ quality }),
+      remoteMedia: () => update(), localMedia: () => update(), preconnected: () => update(),
+      quality: (quality) => update({ quality }),
       ended: ({ missed }) => {
         update({ missed });
         // The call on hold comes back as the current one (still on hold: resume() takes it off),

@@ -28,6 +28,8 @@ export interface CallRefs extends CallActions {
   endReason: Ref<EndReason | null>;
   missed: Ref<boolean>;
   duration: Ref<number>;
+  /** The call rings and its connection is already up (`preconnect`): accepting shows the picture at once. */
+  preconnected: Ref<boolean>;
   error: ShallowRef<PeercallError | null>;
   incoming: ShallowRef<Call | null>;
   /** With `callWaiting`: a call that rings while the current one is under way. */

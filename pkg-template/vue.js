@@ -83,6 +83,7 @@ export function useCall(clientRef) {
   const endReason = ref(null);
   const missed = ref(false);
   const duration = ref(0);
+  const preconnected = ref(false);
   const error = shallowRef(null);
   const incoming = shallowRef(null);
   const waiting = shallowRef(null);
@@ -104,6 +105,7 @@ export function useCall(clientRef) {
     localMedia.value = c?.localMedia ?? null;
     endReason.value = c?.endReason ?? null;
     duration.value = c?.duration ?? 0;
+    preconnected.value = c?.preconnected ?? false;
     incoming.value = c && c.direction === 'incoming' && c.state === 'ringing' ? c : null;
   };
 
@@ -114,7 +116,7 @@ export function useCall(clientRef) {
     sync();
     if (!c) { showData(NO_DATA); detach = () => {}; return; }
     const listeners = {
-      state: sync, localStream: sync, remoteStream: sync, remoteMedia: sync, localMedia: sync,
+      state: sync, localStream: sync, remoteStream: sync, remoteMedia: sync, localMedia: sync, preconnected: sync,
       quality: (q) => { quality.value = q; sync(); },
       ended: (e) => {
         missed.value = e.missed; sync();
@@ -182,7 +184,7 @@ export function useCall(clientRef) {
 
   return {
     call, state, peer, kind, direction, localStream, remoteStream, remoteMedia, localMedia, quality,
-    endReason, missed, duration, error, incoming, messages, transfers, place,
+    endReason, missed, duration, preconnected, error, incoming, messages, transfers, place,
     accept: (options) => call.value?.accept(options),
     reject: () => call.value?.reject(),
     hangup: () => call.value?.hangup(),

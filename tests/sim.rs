@@ -1309,6 +1309,17 @@ impl World {
                         .push(format!("[{client}] {call:?} changed state after it ended"));
                 }
                 record.states.push(state);
+                // A call that stopped ringing is no longer preconnected (a call never rings again).
+                if state != CallState::Ringing
+                    && self.clients[client]
+                        .machine
+                        .call_info(call)
+                        .is_some_and(|i| i.preconnected)
+                {
+                    self.violations.push(format!(
+                        "[{client}] {call:?} still preconnected in {state:?}"
+                    ));
+                }
                 if state == CallState::Connected {
                     record.connected = true;
                     record.connected_at.get_or_insert(now);
@@ -1361,14 +1372,18 @@ impl World {
             Event::Preconnected { call } => {
                 self.pre.preconnected += 1;
                 // Only a ringing call of a client that allows it connects ahead.
-                let state = self.clients[client]
-                    .machine
-                    .call_info(call)
-                    .map(|i| i.state);
+                let info = self.clients[client].machine.call_info(call);
+                let state = info.as_ref().map(|i| i.state);
                 if !self.preconnect || state != Some(CallState::Ringing) {
                     self.violations.push(format!(
                         "[{client}] {call:?} preconnected in {state:?} (preconnect {})",
                         self.preconnect
+                    ));
+                }
+                // The getter says what the event said.
+                if !info.is_some_and(|i| i.preconnected) {
+                    self.violations.push(format!(
+                        "[{client}] {call:?} preconnected, but its info says not"
                     ));
                 }
             }

@@ -140,6 +140,9 @@ pub(crate) struct CallFlow {
     early_ice_up: bool,
     /// Both data channels opened before the accept.
     early_data_open: bool,
+    /// `Event::Preconnected` went out for this ring: the call's `preconnected` reads it, so the
+    /// getter changes only with an event (this one, or the state leaving ringing).
+    preconnected_told: bool,
     /// Caller: the preconnected device's `accept` overtook its `preconnect-answer`: taken once
     /// that answer is applied.
     early_accept: bool,
@@ -209,6 +212,7 @@ impl CallFlow {
             awaiting_accept: false,
             early_ice_up: false,
             early_data_open: false,
+            preconnected_told: false,
             early_accept: false,
             awaiting_select: false,
             accept_retry_at: None,
@@ -316,6 +320,12 @@ impl CallFlow {
     }
 
     /// Whether this is an incoming call that rings and has not been answered.
+    /// Whether this call still rings and its `preconnected` event has been emitted: accepting it
+    /// only opens the devices and fills the senders.
+    pub(crate) fn is_preconnected(&self) -> bool {
+        self.preconnected_told && self.state == CallState::Ringing
+    }
+
     pub(crate) fn is_ringing_here(&self) -> bool {
         self.is_live() && !self.accepted
     }
@@ -1252,6 +1262,7 @@ impl CallFlow {
                 if self.awaiting_accept || self.awaiting_select {
                     let up = ice == IceState::Connected;
                     if up && !self.early_ice_up && self.state == CallState::Ringing {
+                        self.preconnected_told = true;
                         out.event(Event::Preconnected { call: self.handle });
                     }
                     self.early_ice_up = up;

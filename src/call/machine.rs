@@ -71,6 +71,10 @@ pub struct CallInfo {
     pub waiting: bool,
     /// The data channels are open: messages and files go out at once.
     pub data_open: bool,
+    /// The call rings and its `Event::Preconnected` has been emitted (with preconnect): the
+    /// connection came up while ringing, so an accept skips connecting. False again once the
+    /// call stops ringing.
+    pub preconnected: bool,
 }
 
 impl CallInfo {
@@ -193,6 +197,7 @@ impl CallMachine {
                 metadata: c.metadata.clone(),
                 waiting: c.is_ringing_here() && self.active_call().is_some(),
                 data_open: c.data.is_open(),
+                preconnected: c.is_preconnected(),
             })
     }
 

@@ -345,13 +345,13 @@ test('in-call messages and files through the bindings, React calling Vue: a mess
   await vue.close();
 });
 
-test('the hooks and composables, StrictMode included: equal options keep a client, a changed one replaces it; a changed client drops its call; call waiting (hold & accept, swap, decline, end & accept); in-call messages and files (the last 100 messages, transfers both ways, cancels, kept after the call, listeners removed); MediaStreamVideo mounted with a stream shows it', async () => {
+test('the hooks and composables, StrictMode included: equal options keep a client, a changed one replaces it; a changed client drops its call; call waiting (hold & accept, swap, decline, end & accept); preconnected while a call rings; in-call messages and files (the last 100 messages, transfers both ways, cancels, kept after the call, listeners removed); MediaStreamVideo mounted with a stream shows it', async () => {
   const failed = [];
   for (const [who, name] of [['React', 'react-app'], ['Vue', 'vue-app']]) {
     const page = await browser.newPage();
     await page.goto(`${server.url}/${name}/hooks.html`);
     await waitIn(page, 'window.scenariosReady', `the ${who} hooks page`);
-    for (const scenario of ['options', 'clientChange', 'waiting', 'data', 'video']) {
+    for (const scenario of ['options', 'clientChange', 'waiting', 'preconnect', 'data', 'video']) {
       await page.evaluate((scenario) => window.scenarios[scenario](), scenario)
         .catch((error) => failed.push(`${who} ${scenario}: ${error.message.split('\n')[0]}`));
     }

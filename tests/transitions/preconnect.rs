@@ -475,10 +475,13 @@ fn ice_up_while_ringing_is_preconnected_and_the_call_keeps_ringing() {
     let rung = preconnect(&mut net, &[Bob], CallKind::Video);
     let (a, b) = (rung.a, rung.on(Bob));
     assert_eq!(ice(&mut net, Alice, a, IceState::Checking).0, vec![]);
+    assert!(!net.info(Alice, a).preconnected);
     assert_eq!(
         ice(&mut net, Alice, a, IceState::Connected).0,
         vec![preconnected(a)]
     );
+    assert!(net.info(Alice, a).preconnected);
+    assert!(!net.info(Bob, b).preconnected, "bob's path is not up yet");
     assert_eq!(
         ice(&mut net, Bob, b, IceState::Connected).0,
         vec![preconnected(b)]
@@ -489,6 +492,8 @@ fn ice_up_while_ringing_is_preconnected_and_the_call_keeps_ringing() {
     ice(&mut net, Alice, a, IceState::Connected).assert_empty();
     ice(&mut net, Alice, a, IceState::Disconnected).assert_empty();
     assert_eq!(net.state(Alice, a), CallState::Ringing, "not reconnecting");
+    // What the app was told stands until another event: no event says the path went down.
+    assert!(net.info(Alice, a).preconnected);
     assert_eq!(
         ice(&mut net, Alice, a, IceState::Connected).0,
         vec![preconnected(a)]
@@ -517,9 +522,18 @@ fn the_accept_of_a_preconnected_call_connects_both_sides_at_once() {
         "the accept, and the senders fill at once"
     );
     assert_eq!(net.machine(Bob).active_call(), Some(b));
+    assert!(
+        !net.info(Bob, b).preconnected,
+        "answered: no longer a ringing call"
+    );
+    assert!(
+        net.info(Alice, a).preconnected,
+        "alice's still rings until the accept arrives"
+    );
 
     net.advance(40);
     let told = net.recv(Alice, Bob, &outs.message("accept"));
+    assert!(!net.info(Alice, a).preconnected);
     assert_eq!(
         told.0,
         vec![

@@ -509,6 +509,13 @@ impl Call {
         self.info().is_some_and(|i| i.waiting)
     }
 
+    /// The call rings and its connection came up while ringing (the `preconnected` event, with
+    /// `preconnect`): accepting it shows the picture at once. False once the call stops ringing.
+    #[wasm_bindgen(getter)]
+    pub fn preconnected(&self) -> bool {
+        self.info().is_some_and(|i| i.preconnected)
+    }
+
     /// The caller's metadata, if any.
     #[wasm_bindgen(getter)]
     pub fn metadata(&self) -> JsValue {

@@ -570,8 +570,10 @@ const scenarios = {
     const call = await incoming;
     const bLog = record(call);
     call.on('preconnected', () => { bobPreconnected++; });
+    check(!call.preconnected, 'bob\'s call is not preconnected when it starts to ring');
     await waitFor(() => alicePreconnected === 1 && bobPreconnected === 1, 'both sides to preconnect');
     check(outgoing.state === 'ringing' && call.state === 'ringing', `both still ring (${outgoing.state}, ${call.state})`);
+    check(outgoing.preconnected && call.preconnected, `the getter agrees with the event (${outgoing.preconnected}, ${call.preconnected})`);
     check(livePeerConnections.size === 2, `one connection each (${livePeerConnections.size})`);
     await sleep(1000);
     const whileRinging = await rtpSoFar();
@@ -583,6 +585,7 @@ const scenarios = {
     await call.accept({ video: true });
     await waitFor(() => outgoing.state === 'connected' && call.state === 'connected', 'both sides connected');
     const connectedMs = Math.round(performance.now() - accepted);
+    check(!outgoing.preconnected && !call.preconnected, 'a call no longer ringing is not preconnected');
     const [frameAtBob, frameAtAlice] = await Promise.all([
       firstFrame(call.remoteStream, accepted), firstFrame(outgoing.remoteStream, accepted),
     ]);
