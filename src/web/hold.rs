@@ -43,18 +43,39 @@ pub fn set_sending(resources: &mut CallResources, sending: bool) {
         if core::mem::take(&mut resources.preconnected) {
             // The answer made while ringing: each transceiver's sender gets the track of its
             // kind, if the user's media has one.
+            let mut placed = (false, false); // (audio, video) given a sender
             for transceiver in handle.pc.transceivers() {
                 let sender = transceiver.sender();
                 let receiving = js::get(&transceiver.receiver(), "track");
                 let Some(kind) = receiving.dyn_ref::<web_sys::MediaStreamTrack>() else {
                     continue;
                 };
-                let track = match kind.kind().as_str() {
-                    "audio" => resources.local_track(DeviceKind::Microphone),
-                    _ => resources.local_track(DeviceKind::Camera),
-                };
+                let audio = kind.kind() == "audio";
+                let track = resources.local_track(if audio {
+                    DeviceKind::Microphone
+                } else {
+                    DeviceKind::Camera
+                });
                 if sender.track().is_none() && track.is_some() {
                     pending.push(settled(&sender.replace_track(track.as_ref())));
+                    if audio {
+                        placed.0 = true;
+                    } else {
+                        placed.1 = true;
+                    }
+                }
+            }
+            // A track the caller's offer made no room for (its camera was refused, so it
+            // offered audio only) is added: the connection then asks for a new offer and answer
+            // (`negotiationneeded`), as a callee's camera does without preconnect.
+            if let Some(stream) = &resources.local {
+                for (kind, done) in [
+                    (DeviceKind::Microphone, placed.0),
+                    (DeviceKind::Camera, placed.1),
+                ] {
+                    if let (false, Some(track)) = (done, resources.local_track(kind)) {
+                        handle.pc.add_track_0(&track, stream);
+                    }
                 }
             }
         }

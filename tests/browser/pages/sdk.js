@@ -517,6 +517,9 @@ async function cameraFails(side, domName, code) {
   const bob = client(hub, 'bob');
   if (side === 'caller') refuse = { video: domName };
   const { outgoing, call: incoming, aLog, bLog } = await ring(alice, bob, 'bob', { video: true });
+  // With preconnect, the accept comes once the call is connected ahead, so it takes the
+  // preconnected path (a caller without a camera offered no video: bob's camera is added then).
+  if (PRECONNECT) await waitFor(() => incoming.preconnected, 'the call to preconnect');
   // The caller's media is open before its invite leaves: from here on, only bob captures.
   refuse = side === 'callee' ? { video: domName } : null;
   await incoming.accept({ video: true });
