@@ -139,6 +139,8 @@ describe('demo', () => {
     // the ringback at alice's while bob's rings. (peercall's own tests listen to the tones.)
     const toneAfter = await waitIn(bob, 'window.demo.ringer === "ringtone"', 'the ringtone', 1500);
     assert.match(await text(bob, 'incoming-title'), /alice is calling \(video\)/);
+    // The demo turns on preconnect: the dialog says when the ringing call has connected ahead.
+    await waitIn(bob, "document.getElementById('incoming-ready').checkVisibility() && window.demo.call?.preconnected === true", 'the dialog to say the call is connected ahead');
     await waitIn(alice, "document.getElementById('call-status').textContent === 'Ringing…'", 'alice to hear it ring');
     await waitIn(alice, 'window.demo.sounds.includes("ringback on")', 'the ringback at alice');
     await bob.screenshot(`${ARTIFACTS}incoming-call.png`);
