@@ -23,7 +23,7 @@ pub(crate) fn plausible(rng: &mut Rng, field: &str) -> Value {
             1 => Value::String(gen_call_id(rng).to_string().to_uppercase()),
             _ => Value::String(gen_call_id(rng).to_string()),
         },
-        "partyId" | "selectedPartyId" => match rng.below(10) {
+        "partyId" | "toPartyId" | "selectedPartyId" => match rng.below(10) {
             0 => Value::String(random_text(rng, 80)),
             _ => Value::String(gen_party_id(rng)),
         },
@@ -113,8 +113,17 @@ pub(crate) fn gen_envelope(rng: &mut Rng) -> Value {
             map.insert(field.into(), value);
         }
     }
+    // The optional envelope field: the receiving instance.
+    if rng.ratio(1, 3) {
+        let value = if rng.ratio(19, 20) {
+            plausible(rng, "toPartyId")
+        } else {
+            any_value(rng)
+        };
+        map.insert("toPartyId".into(), value);
+    }
     let used = body_fields(&type_name);
-    for &field in &FIELD_NAMES[4..] {
+    for &field in &FIELD_NAMES[5..] {
         let p = if optional_fields(&type_name).contains(&field) {
             0.5
         } else if used.contains(&field) {

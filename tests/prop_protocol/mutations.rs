@@ -248,7 +248,7 @@ pub(crate) fn bad_value(rng: &mut Rng, message: &Message, path: Path, current: &
             };
             Value::String(bad)
         }
-        (Path::Top(_), "partyId" | "selectedPartyId") => {
+        (Path::Top(_), "partyId" | "toPartyId" | "selectedPartyId") => {
             let bad = match rng.below(4) {
                 0 => String::new(),
                 1 => repeated("a", MAX_PARTY_ID_BYTES + 1 + rng.small_size(64)),
@@ -460,7 +460,7 @@ pub(crate) fn add_ignored_fields(
         let value = gen_value(rng, 4, &mut budget);
         match rng.below(4) {
             0 => {
-                let foreign: Vec<&str> = FIELD_NAMES[4..]
+                let foreign: Vec<&str> = FIELD_NAMES[5..]
                     .iter()
                     .copied()
                     .filter(|f| !used.contains(f))

@@ -150,7 +150,7 @@ pub(crate) fn expect_description(message: &Message, description: &Value) -> Expe
 /// everything else is unchanged.
 pub(crate) fn expect_top(message: &Message, key: &'static str, value: Option<&Value>) -> Expect {
     let missing = ProtocolError::MissingField { field: key };
-    let envelope = ["v", "type", "callId", "partyId"].contains(&key);
+    let envelope = ["v", "type", "callId", "partyId", "toPartyId"].contains(&key);
     if !envelope && !body_fields(message.body.type_name()).contains(&key) {
         // A field this type does not read is ignored, whatever it holds.
         return ok(message.clone());
@@ -191,6 +191,15 @@ pub(crate) fn expect_top(message: &Message, key: &'static str, value: Option<&Va
                 }
             }))
         }
+        // Optional: absent or null is no receiving instance; present, a valid party id.
+        "toPartyId" => match value {
+            None | Some(Value::Null) => ok(with(message, |m| m.to_party_id = None)),
+            Some(Value::String(text)) if is_valid_party_id(text) => ok(with(message, |m| {
+                m.to_party_id = Some(PartyId::new(text).expect("a valid party id"));
+            })),
+            Some(Value::String(_)) => err(ProtocolError::InvalidPartyId),
+            Some(_) => err(wrong_type(key, A_STRING)),
+        },
         "candidates" => value.map_or(err(missing), |v| expect_candidates(message, v)),
         "description" => value.map_or(err(missing), |v| expect_description(message, v)),
         "lifetimeMs" | "seq" => match value.map(Value::as_u64) {

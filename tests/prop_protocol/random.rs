@@ -351,10 +351,15 @@ pub(crate) fn gen_message(rng: &mut Rng) -> Message {
         11 => Body::Accept,
         _ => Body::Reoffer { sdp: gen_sdp(rng) },
     };
+    let party_id = PartyId::new(&gen_party_id(rng)).expect("valid party id");
+    // A third of messages name the receiving instance.
+    let to_party_id = rng
+        .ratio(1, 3)
+        .then(|| PartyId::new(&gen_party_id(rng)).expect("valid party id"));
     Message {
         call_id: gen_call_id(rng),
-        party_id: PartyId::new(&gen_party_id(rng)).expect("valid party id"),
-        to_party_id: None,
+        party_id,
+        to_party_id,
         body,
     }
 }

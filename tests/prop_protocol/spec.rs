@@ -41,11 +41,12 @@ pub(crate) const ERROR_CODES: [&str; 14] = [
 ];
 
 /// Every field name a v1 parser reads, at any level (top, `description`, a candidate).
-pub(crate) const FIELD_NAMES: [&str; 23] = [
+pub(crate) const FIELD_NAMES: [&str; 24] = [
     "v",
     "type",
     "callId",
     "partyId",
+    "toPartyId",
     "kind",
     "sdp",
     "lifetimeMs",
