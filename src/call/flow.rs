@@ -319,13 +319,13 @@ impl CallFlow {
         self.is_active() && !self.local_media.on_hold
     }
 
-    /// Whether this is an incoming call that rings and has not been answered.
     /// Whether this call still rings and its `preconnected` event has been emitted: accepting it
     /// only opens the devices and fills the senders.
     pub(crate) fn is_preconnected(&self) -> bool {
         self.preconnected_told && self.state == CallState::Ringing
     }
 
+    /// Whether this is an incoming call that rings and has not been answered.
     pub(crate) fn is_ringing_here(&self) -> bool {
         self.is_live() && !self.accepted
     }
